@@ -1,0 +1,57 @@
+# The project's commands. `make run` starts the stack, `make test` runs the tests, `make check` is the gate.
+SHELL := /bin/bash
+PY := .venv/bin/python
+API_PORT ?= 8080
+CHAIN_PORT ?= 8545
+PYTEST_ARGS ?=
+SRC := clob contracts settlement indexer
+LINT_PATHS := clob contracts settlement indexer tests bench scripts
+
+.PHONY: bootstrap build run test test-pg check fmt lint types lock bench bench-engine bench-api bench-gas \
+        bench-gas-check hardhat-compile clean
+
+bootstrap:  ## create .venv and node_modules from the lock files (idempotent, seconds when done)
+	@scripts/bootstrap.sh
+
+build: bootstrap  ## compile the contracts (cached on a hash of sources and settings)
+	@$(PY) -m contracts.build
+
+run: bootstrap build  ## the whole stack on embedded defaults: chain, contracts, API, batcher, indexer, demo market
+	@$(PY) -m scripts.run_stack --api-port $(API_PORT) --chain-port $(CHAIN_PORT)
+
+test: bootstrap build  ## the test suite (SQLite and, when reachable, PostgreSQL)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+fmt: bootstrap
+	@$(PY) -m ruff format $(LINT_PATHS)
+	@$(PY) -m ruff check --fix $(LINT_PATHS)
+
+lint: bootstrap
+	@$(PY) -m ruff format --check $(LINT_PATHS)
+	@$(PY) -m ruff check $(LINT_PATHS)
+
+types: bootstrap
+	@$(PY) -m mypy
+
+check: lint types bench-gas-check test  ## the one gate: format, lint, types, gas snapshot, tests
+
+lock:  ## regenerate requirements.lock from the current venv
+	@$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+hardhat-compile: bootstrap
+	@PATH="$$PWD/node_modules/.bin:$$PATH" npx hardhat compile
+
+bench-engine: bootstrap
+	@$(PY) bench/bench_engine.py
+
+bench-api: bootstrap
+	@$(PY) bench/bench_verify.py
+
+bench-gas: bootstrap build
+	@$(PY) -m bench.bench_gas --write
+
+bench-gas-check: bootstrap build
+	@if [ -f bench/bench_gas.py ]; then $(PY) -m bench.bench_gas --check; else echo "bench-gas: no exchange yet"; fi
+
+clean:
+	rm -rf build artifacts cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The chain indexer: follows exchange, ConditionalTokens and collateral logs reorg-safely into SQL."""

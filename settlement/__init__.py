@@ -1,0 +1,1 @@
+"""The settlement batcher: matched trades become operator transactions on the exchange contract."""
