@@ -1,0 +1,11 @@
+"""Durable storage: SQLAlchemy 2 Core tables, Alembic migrations, and the hash-chained command journal.
+
+SQLite (WAL) is the embedded default; PostgreSQL (``postgresql+psycopg://...``) is the production store. Both run
+the same migrations and the same tests.
+"""
+
+from clob.store.db import Database, connect_database
+from clob.store.journal import Journal, JournalEntry, JournalVerifyError, entry_hash
+from clob.store.schema import metadata
+
+__all__ = ["Database", "Journal", "JournalEntry", "JournalVerifyError", "connect_database", "entry_hash", "metadata"]

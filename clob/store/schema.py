@@ -1,0 +1,146 @@
+"""The exchange's tables. uint256 values (token ids, amounts) are stored as decimal strings or BIGINT base units.
+
+- ``journal``: every accepted command, in sequence, hash-chained (see ``clob.store.journal``).
+- ``snapshots``: periodic engine snapshots that bound restart time.
+- ``markets``, ``api_keys``: reference data.
+- ``orders``, ``trades``: projections of the engine's events, rebuilt from the journal if lost; trades also carry the
+  settlement status (MATCHED → MINED → CONFIRMED, RETRYING, FAILED) written by the batcher.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("stream", String(64), primary_key=True, comment="one writer per stream (a market shard)"),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", LargeBinary, nullable=False, comment="canonical JSON of the command"),
+    Column("prev_hash", LargeBinary(32), nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False, comment="the command's own time; part of the payload too"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("journal_hash", LargeBinary(32), nullable=False),
+    Column("state_hash", String(64), nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+
+projection_cursor = Table(
+    "projection_cursor",
+    metadata,
+    Column("stream", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+markets = Table(
+    "markets",
+    metadata,
+    Column("condition_id", String(66), primary_key=True),
+    Column("question_id", String(66), nullable=False),
+    Column("question", Text, nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("market_slug", String(200), nullable=False, default=""),
+    Column("oracle", String(42), nullable=False, default=""),
+    Column("yes_token_id", String(78), nullable=False, unique=True),
+    Column("no_token_id", String(78), nullable=False, unique=True),
+    Column("tick_size", String(8), nullable=False),
+    Column("min_order_size", BigInteger, nullable=False, comment="shares, base units"),
+    Column("fee_rate_bps", Integer, nullable=False, default=0),
+    Column("neg_risk", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("end_date_iso", String(40), nullable=False, default=""),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("stream", String(64), nullable=False, default="main"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("api_key", String(36), primary_key=True),
+    Column("address", String(42), nullable=False, comment="lower-case signer EOA"),
+    Column("nonce", BigInteger, nullable=False),
+    Column("passphrase_hash", String(64), nullable=False, comment="SHA-256; the secret itself is never stored"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    UniqueConstraint("address", "nonce", name="uq_api_keys_address_nonce"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(66), primary_key=True),
+    Column("market", String(66), nullable=False),
+    Column("asset_id", String(78), nullable=False),
+    Column("owner", String(36), nullable=False, comment="API key that placed it"),
+    Column("maker", String(42), nullable=False, comment="lower-case"),
+    Column("side", String(4), nullable=False),
+    Column("price", String(12), nullable=False),
+    Column("original_size", BigInteger, nullable=False),
+    Column("size_matched", BigInteger, nullable=False, default=0),
+    Column("status", String(32), nullable=False),
+    Column("order_type", String(4), nullable=False),
+    Column("expiration", BigInteger, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("signed_order", Text, nullable=False, comment="the signed V1 order as JSON, for settlement"),
+    Column("associate_trades", Text, nullable=False, default="[]"),
+    Column("journal_seq", BigInteger, nullable=False),
+    Index("ix_orders_maker_status", "maker", "status"),
+    Index("ix_orders_market", "market"),
+)
+
+trades = Table(
+    "trades",
+    metadata,
+    Column("trade_id", String(80), primary_key=True),
+    Column("market", String(66), nullable=False),
+    Column("asset_id", String(78), nullable=False),
+    Column("taker_order_id", String(66), nullable=False),
+    Column("taker", String(42), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("price", String(12), nullable=False),
+    Column("fee_rate_bps", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("match_time", BigInteger, nullable=False),
+    Column("last_update", BigInteger, nullable=False),
+    Column("bucket_index", Integer, nullable=False, default=0),
+    Column("payload", Text, nullable=False, comment="the engine's trade event (maker fills, amounts) as JSON"),
+    Column("transaction_hash", String(66), nullable=False, default=""),
+    Column("settlement_batch", BigInteger, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("journal_seq", BigInteger, nullable=False),
+    Column("journal_hash", String(64), nullable=False, default="", comment="chain head hash at the trade"),
+    Index("ix_trades_status", "status"),
+    Index("ix_trades_market", "market"),
+    Index("ix_trades_taker", "taker"),
+)
+
+trade_parties = Table(
+    "trade_parties",
+    metadata,
+    Column("trade_id", String(80), primary_key=True),
+    Column("address", String(42), primary_key=True),
+    Index("ix_trade_parties_address", "address"),
+)
