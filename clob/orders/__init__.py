@@ -1,0 +1,88 @@
+"""Signed V1 orders: the model, exact amount rules, EIP-712 hashing and fast signature verification.
+
+- `model`: `Order`, `SignedOrderRequest`, `Side`, `SignatureType`, `OrderType`, `Address`, address helpers.
+- `parse`: the POST /order JSON body → `SignedOrderRequest` (`parse_order_request`, `parse_order_request_json`).
+- `amounts`: `TickSize`, exact decimal parsing, `validate_amounts`, `price_of`, and the amount builders.
+- `eip712`: `domain_separator`, `hash_order`, `recover_signer`, `OrderVerifier`.
+- `secp256k1`, `keccak`: the two primitives of the fast path (libsecp256k1 recovery, safe-pysha3 keccak).
+- `signing`: `sign_order` for tests, the demo and load generators.
+- `client_compat`: py-clob-client's float arithmetic, reproduced (the only floats in this package).
+- `errors`: `OrderError` (the package's one root) and its stable `OrderErrorCode`s.
+"""
+
+from clob.orders.amounts import (
+    DEFAULT_POLICY,
+    MAX_AMOUNT,
+    AmountPolicy,
+    PriceTicks,
+    TickSize,
+    build_limit_amounts,
+    build_market_amounts,
+    parse_price,
+    parse_units,
+    price_of,
+    price_ticks,
+    validate_amounts,
+    validate_order_amounts,
+)
+from clob.orders.eip712 import ORDER_TYPEHASH, OrderVerifier, domain_separator, hash_order, recover_signer
+from clob.orders.errors import OrderAmountError, OrderError, OrderErrorCode, OrderParseError, OrderSignatureError
+from clob.orders.model import (
+    ZERO_ADDRESS,
+    Address,
+    BaseUnits,
+    Order,
+    OrderType,
+    Side,
+    SignatureType,
+    SignedOrderRequest,
+    checksum_address,
+    normalize_address,
+    order_id,
+)
+from clob.orders.parse import parse_order, parse_order_request, parse_order_request_json
+from clob.orders.signing import ExchangeDomain, address_of, sign_digest, sign_order
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "MAX_AMOUNT",
+    "ORDER_TYPEHASH",
+    "ZERO_ADDRESS",
+    "Address",
+    "AmountPolicy",
+    "BaseUnits",
+    "ExchangeDomain",
+    "Order",
+    "OrderAmountError",
+    "OrderError",
+    "OrderErrorCode",
+    "OrderParseError",
+    "OrderSignatureError",
+    "OrderType",
+    "OrderVerifier",
+    "PriceTicks",
+    "Side",
+    "SignatureType",
+    "SignedOrderRequest",
+    "TickSize",
+    "address_of",
+    "build_limit_amounts",
+    "build_market_amounts",
+    "checksum_address",
+    "domain_separator",
+    "hash_order",
+    "normalize_address",
+    "order_id",
+    "parse_order",
+    "parse_order_request",
+    "parse_order_request_json",
+    "parse_price",
+    "parse_units",
+    "price_of",
+    "price_ticks",
+    "recover_signer",
+    "sign_digest",
+    "sign_order",
+    "validate_amounts",
+    "validate_order_amounts",
+]

@@ -1,0 +1,132 @@
+"""What the exchange knows of each trader's on-chain state: balances, allowances to the exchange, nonces.
+
+Order intake must check that a maker can pay for all their open orders. Reading the chain on every order would
+cap intake at the RPC's speed, so values are cached per (address, asset) and refreshed when the trader asks
+(``/balance-allowance/update``), when the indexer sees a relevant transfer or approval, and when an entry is older
+than ``max_age_s``. ``ChainState`` is the seam: ``Web3ChainState`` reads a real chain; unit tests use a fake.
+
+Asset id 0 is collateral (USDC, ERC20 allowance); any other id is a ConditionalTokens position (ERC1155, whose
+"allowance" is ``isApprovedForAll`` — unlimited or nothing).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from web3 import Web3
+
+COLLATERAL = 0
+UNLIMITED = 2**256 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A balance and the allowance the exchange has over it, in base units."""
+
+    balance: int
+    allowance: int
+
+    @property
+    def spendable(self) -> int:
+        return min(self.balance, self.allowance)
+
+
+class ChainState(Protocol):
+    """Reads of trader state from the chain."""
+
+    def holding(self, address: str, asset_id: int) -> Holding: ...
+
+    def nonce(self, address: str) -> int: ...
+
+
+class Web3ChainState:
+    """``ChainState`` over web3: collateral ERC20, ConditionalTokens ERC1155 and the exchange's nonces."""
+
+    def __init__(self, w3: Web3, collateral: str, ctf: str, exchange: str) -> None:
+        from contracts.build import load_artifact
+
+        self.exchange = Web3.to_checksum_address(exchange)
+        self._usdc: Any = w3.eth.contract(
+            address=Web3.to_checksum_address(collateral), abi=load_artifact("MockUSDC")["abi"]
+        )
+        self._ctf: Any = w3.eth.contract(
+            address=Web3.to_checksum_address(ctf), abi=load_artifact("ConditionalTokens")["abi"]
+        )
+        self._exchange: Any = w3.eth.contract(address=self.exchange, abi=_NONCES_ABI)
+
+    def holding(self, address: str, asset_id: int) -> Holding:
+        who = Web3.to_checksum_address(address)
+        if asset_id == COLLATERAL:
+            return Holding(
+                int(self._usdc.functions.balanceOf(who).call()),
+                int(self._usdc.functions.allowance(who, self.exchange).call()),
+            )
+        approved = bool(self._ctf.functions.isApprovedForAll(who, self.exchange).call())
+        return Holding(int(self._ctf.functions.balanceOf(who, asset_id).call()), UNLIMITED if approved else 0)
+
+    def nonce(self, address: str) -> int:
+        return int(self._exchange.functions.nonces(Web3.to_checksum_address(address)).call())
+
+
+_NONCES_ABI = [
+    {
+        "type": "function",
+        "name": "nonces",
+        "stateMutability": "view",
+        "inputs": [{"name": "", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    }
+]
+
+
+class CachedChainView:
+    """A thread-safe cache in front of a ``ChainState``."""
+
+    def __init__(
+        self, source: ChainState, max_age_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._source = source
+        self._max_age = max_age_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._holdings: dict[tuple[str, int], tuple[float, Holding]] = {}
+        self._nonces: dict[str, tuple[float, int]] = {}
+
+    def holding(self, address: str, asset_id: int, refresh: bool = False) -> Holding:
+        key = (address.lower(), asset_id)
+        now = self._clock()
+        with self._lock:
+            cached = self._holdings.get(key)
+        if cached is not None and not refresh and now - cached[0] < self._max_age:
+            return cached[1]
+        value = self._source.holding(address, asset_id)
+        with self._lock:
+            self._holdings[key] = (now, value)
+        return value
+
+    def nonce(self, address: str, refresh: bool = False) -> int:
+        key = address.lower()
+        now = self._clock()
+        with self._lock:
+            cached = self._nonces.get(key)
+        if cached is not None and not refresh and now - cached[0] < self._max_age:
+            return cached[1]
+        value = self._source.nonce(address)
+        with self._lock:
+            self._nonces[key] = (now, value)
+        return value
+
+    def invalidate(self, address: str, asset_id: int | None = None) -> None:
+        """Forget cached values of ``address`` (one asset, or all of them and the nonce)."""
+        who = address.lower()
+        with self._lock:
+            if asset_id is None:
+                for key in [k for k in self._holdings if k[0] == who]:
+                    del self._holdings[key]
+                self._nonces.pop(who, None)
+            else:
+                self._holdings.pop((who, asset_id), None)

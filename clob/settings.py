@@ -1,0 +1,35 @@
+"""Service configuration from the environment (prefix ``POLYCLOB_``), with embedded defaults for a local stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything a service process needs to know; one instance per process."""
+
+    model_config = SettingsConfigDict(env_prefix="POLYCLOB_", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{ROOT / 'var' / 'polyclob.db'}", description="SQLAlchemy URL")
+    sqlite_synchronous: str = "FULL"
+    rpc_url: str = "http://127.0.0.1:8545"
+    chain_id: int = 31337
+    manifest_path: Path = ROOT / "var" / "deployment.json"
+    exchange_address: str = ""
+    collateral_address: str = ""
+    ctf_address: str = ""
+    master_secret_hex: str = Field(default="", description="≥32 bytes hex; derives API credentials")
+    master_secret_path: Path = ROOT / "var" / "master.key"
+    auth_window_s: int = 300
+    heartbeat_timeout_s: float = 10.0
+    balance_cache_s: float = 30.0
+    check_balances: bool = True
+    stream: str = "main"
+    snapshot_every: int = 100_000
+    max_batch: int = 512
+    admin_token: str = ""
