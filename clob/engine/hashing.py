@@ -1,0 +1,39 @@
+"""`state_hash`: SHA-256 over a canonical text serialization of everything that determines future behaviour.
+
+Included: `last_seq`; per market (sorted by id) its parameters and status; per side, the levels best first and
+each level's orders in FIFO order with (order id, owner, kind, remaining, expiration). Derived data (level
+sizes, positions, reservations, the expiry heap) is left out: it is a function of the above, which
+`check_invariants` verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from clob.engine.book import Market
+from clob.engine.state import EngineState
+
+
+def _market_lines(market: Market) -> list[str]:
+    lines = [
+        f"M|{market.market_id}|{market.yes_token}|{market.no_token}|{market.tick_decimals}|"
+        f"{market.min_size}|{market.fee_rate_bps}|{market.status.value}"
+    ]
+    for tag, levels, keys, sign in (("B", market.bids, market.bid_keys, 1), ("A", market.asks, market.ask_keys, -1)):
+        for key in reversed(keys):
+            level = levels[sign * key]
+            lines.append(f"{tag}|{level.price}")
+            order = level.head
+            while order is not None:
+                pos = order.pos
+                lines.append(f"O|{order.order_id}|{pos.owner}|{pos.kind}|{order.remaining}|{order.expiration}")
+                order = order.next
+    return lines
+
+
+def state_hash(state: EngineState) -> str:
+    digest = hashlib.sha256(f"S|{state.last_seq}\n".encode())
+    for market_id in sorted(state.markets):
+        digest.update("\n".join(_market_lines(state.markets[market_id])).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()

@@ -1,0 +1,279 @@
+"""The sequencer: the ONE writer of a stream (a shard of markets). Journal before effect, in batches.
+
+Callers (API handlers, the heartbeat monitor, admin tools) ``submit`` a ``Submission`` and get a future. A single
+thread drains the queue in batches and, for each submission in order:
+
+1. runs its ``precheck`` against the current engine (e.g. balance and allowance reservation) — a rejection here
+   is answered at once and nothing is journaled;
+2. builds the engine command with the next sequence number and applies it to the engine (in memory);
+
+then, for the whole batch, writes the journal entries, the projections of their events and the projection cursor
+in ONE database transaction. Only after that commit are futures resolved, market-data views updated and events
+published. Nobody can observe an effect whose command is not durable. If the commit fails, the in-memory engine is
+ahead of the journal: the sequencer rebuilds it from the journal (``recover``) and fails the batch's futures —
+their commands were not accepted.
+
+``recover`` on start-up: load the journal from the beginning (snapshots: see ``clob.service.snapshots`` — not yet),
+re-apply every entry to a fresh engine and check each recomputed chain hash; the engine then has exactly the state
+it had before the restart (the same ``state_hash``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from clob.engine import BookDelta, Command, Engine, Event, MarketId, MarketInfo, Seq, TokenBook, TokenId
+from clob.service.codec import decode, encode, kind_of
+from clob.service.projections import Applied, Projector
+from clob.store.db import Database
+from clob.store.journal import Journal, verify_chain
+
+log = logging.getLogger(__name__)
+
+
+class SequencerStopped(Exception):  # noqa: N818 - a state, not an error
+    """The sequencer is not running."""
+
+
+class CommitFailed(Exception):  # noqa: N818
+    """The batch holding this command could not be made durable; the command was not accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One command to sequence.
+
+    ``make_command(seq)`` builds the engine command once its sequence number is known. ``meta`` (JSON-safe) is
+    journaled with it. ``precheck(engine)`` runs in the sequencer thread just before; a returned string rejects
+    the submission without journaling it.
+    """
+
+    make_command: Callable[[Seq], Command]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    precheck: Callable[[Engine], str | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of a submission: its journal seq and engine events, or the precheck's rejection."""
+
+    seq: int | None
+    events: tuple[Event, ...] = ()
+    rejected: str | None = None
+
+
+Listener = Callable[[Applied], None]
+
+
+class Sequencer:
+    """Owns one stream's engine and journal. Thread-safe ``submit``; everything else runs on its own thread."""
+
+    def __init__(self, db: Database, stream: str = "main", max_batch: int = 512) -> None:
+        self.db = db
+        self.stream = stream
+        self.max_batch = max_batch
+        self.engine = Engine()
+        self.journal = Journal(db, stream)
+        self.projector = Projector(stream)
+        self._queue: queue.Queue[tuple[Submission, Future[Outcome]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._listeners: list[Listener] = []
+        self._books: dict[TokenId, TokenBook] = {}
+        self._markets: dict[MarketId, MarketInfo] = {}
+        self._view_lock = threading.Lock()
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+    def recover(self) -> int:
+        """Rebuild the engine from the journal, verifying the hash chain; return the number of entries applied."""
+        engine = Engine()
+        count = 0
+        entries = list(self.journal.read())
+        verify_chain(iter(entries))
+        for entry in entries:
+            command, _meta = decode(entry.kind, entry.payload, entry.seq)
+            engine.apply(command)
+            count += 1
+        self.engine = engine
+        self.journal = Journal(self.db, self.stream)
+        self._refresh_all_views()
+        return count
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self.recover()
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name=f"sequencer-{self.stream}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self._running:
+            return
+        self._running = False
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    # --- API ---------------------------------------------------------------------------------------------------
+    def submit(self, submission: Submission) -> Future[Outcome]:
+        fut: Future[Outcome] = Future()
+        if not self._running:
+            fut.set_exception(SequencerStopped("the sequencer is not running"))
+            return fut
+        self._queue.put((submission, fut))
+        return fut
+
+    async def submit_async(self, submission: Submission) -> Outcome:
+        return await asyncio.wrap_future(self.submit(submission))
+
+    def add_listener(self, listener: Listener) -> None:
+        """``listener(applied)`` is called on the sequencer thread after each durable command; keep it fast."""
+        self._listeners.append(listener)
+
+    def book(self, token_id: TokenId) -> TokenBook | None:
+        """The token's book as of the last durable batch."""
+        with self._view_lock:
+            return self._books.get(token_id)
+
+    def market_info(self, market_id: str) -> MarketInfo | None:
+        key = MarketId(market_id)
+        with self._view_lock:
+            return self._markets.get(key)
+
+    def markets(self) -> list[MarketInfo]:
+        with self._view_lock:
+            return list(self._markets.values())
+
+    # --- the writer thread -----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._running = False
+                    break
+                batch.append(nxt)
+            self._process(batch)
+            if not self._running:
+                self._fail_pending()
+                return
+
+    def _fail_pending(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item[1].set_exception(SequencerStopped("the sequencer stopped"))
+
+    def _process(self, batch: list[tuple[Submission, Future[Outcome]]]) -> None:
+        engine = self.engine
+        items: list[tuple[str, bytes, int]] = []
+        applied: list[tuple[Command, dict[str, Any], list[Event]]] = []
+        answers: list[tuple[Future[Outcome], int | None, str | None, int]] = []
+        for sub, fut in batch:
+            try:
+                if sub.precheck is not None and (reason := sub.precheck(engine)) is not None:
+                    answers.append((fut, None, reason, -1))
+                    continue
+                seq = self.journal.head_seq + len(items) + 1
+                command = sub.make_command(Seq(seq))
+                meta = dict(sub.meta)
+                payload = encode(command, meta)
+            except Exception as exc:  # a malformed submission must not take the stream down
+                fut.set_exception(exc)
+                continue
+            try:
+                events = engine.apply(command)
+            except Exception as exc:  # the engine refused to go on: its state is suspect, start over
+                log.exception("stream %s: engine failed on seq %d; rebuilding from the journal", self.stream, seq)
+                fut.set_exception(exc)
+                self._abort(answers, exc)
+                return
+            items.append((kind_of(command), payload, int(command.now) * 1000))
+            applied.append((command, meta, events))
+            answers.append((fut, seq, None, len(applied) - 1))
+
+        entries = self.journal.prepare(items)
+        try:
+            with self.db.engine.begin() as conn:
+                Journal.insert(conn, entries)
+                self.projector.write(
+                    conn,
+                    [
+                        Applied(e.seq, cmd, meta, events, e.hash.hex())
+                        for e, (cmd, meta, events) in zip(entries, applied, strict=True)
+                    ],
+                )
+        except Exception as exc:
+            log.exception(
+                "stream %s: commit of %d commands failed; rebuilding from the journal", self.stream, len(items)
+            )
+            self._abort(answers, exc)
+            return
+        self.journal.advance(entries)
+        self._update_views(applied)
+        for fut, done_seq, reason, idx in answers:
+            if done_seq is None:
+                fut.set_result(Outcome(None, (), reason))
+            else:
+                fut.set_result(Outcome(done_seq, tuple(applied[idx][2])))
+        if self._listeners:
+            for entry, (cmd, meta, events) in zip(entries, applied, strict=True):
+                item = Applied(entry.seq, cmd, meta, events, entry.hash.hex())
+                for listener in self._listeners:
+                    try:
+                        listener(item)
+                    except Exception:
+                        log.exception("listener failed on seq %d", entry.seq)
+
+    def _abort(self, answers: list[tuple[Future[Outcome], int | None, str | None, int]], exc: Exception) -> None:
+        """Nothing of this batch became durable: answer prechecked rejections, fail the rest, rebuild."""
+        for fut, seq, reason, _idx in answers:
+            if seq is None:
+                fut.set_result(Outcome(None, (), reason))
+            elif not fut.done():
+                fut.set_exception(CommitFailed(str(exc)))
+        self.recover()
+
+    # --- market-data views -----------------------------------------------------------------------------------
+    def _update_views(self, applied: list[tuple[Command, dict[str, Any], list[Event]]]) -> None:
+        tokens: set[TokenId] = set()
+        for _cmd, _meta, events in applied:
+            for ev in events:
+                if isinstance(ev, BookDelta):
+                    tokens.add(ev.token_id)
+        books = {t: b for t in tokens if (b := self.engine.book(t)) is not None}
+        markets = {m.market: m for m in self.engine.markets()}
+        with self._view_lock:
+            self._books.update(books)
+            self._markets = markets
+
+    def _refresh_all_views(self) -> None:
+        markets = {m.market: m for m in self.engine.markets()}
+        books: dict[TokenId, TokenBook] = {}
+        for m in markets.values():
+            for token in (m.yes_token, m.no_token):
+                book = self.engine.book(token)
+                if book is not None:
+                    books[token] = book
+        with self._view_lock:
+            self._books = books
+            self._markets = markets

@@ -1,0 +1,414 @@
+"""WebSocket fan-out: the sequencer's durable events become Polymarket's market and user channel messages.
+
+Threads: the sequencer calls ``on_applied`` on its own thread after each durable command. The hub turns the events
+into messages there (cheap dict building) and hands them to the event loop with ``call_soon_threadsafe`` — the
+sequencer never waits for a socket. On the loop, each subscriber has a bounded queue; a subscriber whose queue is
+full is a slow consumer: its queue is dropped and it is resynchronised (market channel: fresh ``book`` snapshots of
+its assets; user channel: the connection is closed with code 1013 so the client reconnects and re-reads its orders
+over REST). Order intake never slows down because of a stalled client.
+
+Message shapes follow the protocol doc §6: market ``book``, ``price_change`` (2025-09 schema), ``last_trade_price``,
+``tick_size_change``; user ``order`` (PLACEMENT / UPDATE / CANCELLATION) and ``trade`` (at MATCHED and at every
+settlement status change). Timestamps are milliseconds as strings. A frame is one JSON object or an array.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clob.engine import (
+    PRICE_SCALE,
+    BookDelta,
+    CancelReason,
+    OrderAccepted,
+    OrderCancelled,
+    OrderUpdated,
+    PlaceOrder,
+    Side,
+    TickSizeChanged,
+    Trade,
+)
+from clob.service.marketdata import book_summary, format_units
+from clob.service.projections import Applied, fill_shares, format_pips, trade_key, trade_price_pips
+
+log = logging.getLogger(__name__)
+
+RESYNC = object()
+"""Queue sentinel: the subscriber overflowed and must be resynchronised."""
+
+OrderLookup = Callable[[str], dict[str, Any] | None]
+"""order id → {owner, maker, market, asset_id, side, price, original_size, size_matched, created_at, expiration,
+order_type} for orders the hub has not seen placed (e.g. placed before a restart)."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One WebSocket connection's subscription and outbound queue."""
+
+    channel: str
+    queue: asyncio.Queue[Any]
+    assets: set[str] = field(default_factory=set)
+    markets: set[str] = field(default_factory=set)
+    address: str = ""
+    api_key: str = ""
+    dropped: int = 0
+
+
+@dataclass
+class MarketMeta:
+    condition_id: str
+    yes: str
+    no: str
+    tick_size: str
+    min_order_size: str
+
+
+class WsHub:
+    """Routes messages to subscribers; the only state shared with the sequencer thread is the loop handle."""
+
+    def __init__(
+        self,
+        book_of: Callable[[int], Any],
+        market_of_token: Callable[[str], MarketMeta | None],
+        order_lookup: OrderLookup,
+        stream: str = "main",
+        max_queue: int = 1000,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
+        import time
+
+        self._book_of = book_of
+        self._market_of_token = market_of_token
+        self._order_lookup = order_lookup
+        self.stream = stream
+        self.max_queue = max_queue
+        self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subs: set[Subscriber] = set()
+        self._orders: dict[str, dict[str, Any]] = {}
+        self._last_trade: dict[str, str] = {}
+
+    # --- wiring ------------------------------------------------------------------------------------------------
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def add(self, sub: Subscriber) -> None:
+        self._subs.add(sub)
+
+    def remove(self, sub: Subscriber) -> None:
+        self._subs.discard(sub)
+
+    def new_subscriber(self, channel: str) -> Subscriber:
+        return Subscriber(channel, asyncio.Queue(maxsize=self.max_queue))
+
+    def last_trade_price(self, asset_id: str) -> str:
+        return self._last_trade.get(asset_id, "")
+
+    # --- snapshots ---------------------------------------------------------------------------------------------
+    def book_message(self, asset_id: str) -> dict[str, Any] | None:
+        meta = self._market_of_token(asset_id)
+        if meta is None:
+            return None
+        summary = book_summary(
+            self._book_of(int(asset_id)),
+            market=meta.condition_id,
+            asset_id=asset_id,
+            tick_size=meta.tick_size,
+            min_order_size=meta.min_order_size,
+            last_trade_price=self.last_trade_price(asset_id),
+            timestamp_ms=self._clock_ms(),
+        )
+        return {
+            "event_type": "book",
+            "asset_id": asset_id,
+            "market": meta.condition_id,
+            "bids": summary["bids"],
+            "asks": summary["asks"],
+            "timestamp": summary["timestamp"],
+            "hash": summary["hash"],
+        }
+
+    # --- sequencer thread ------------------------------------------------------------------------------------
+    def on_applied(self, item: Applied) -> None:
+        """Build the messages of one durable command and hand them to the loop (never blocks)."""
+        try:
+            market_msgs, user_msgs = self._build(item)
+        except Exception:  # a rendering bug must never reach the sequencer
+            log.exception("ws: cannot render seq %d", item.seq)
+            return
+        if (market_msgs or user_msgs) and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._dispatch, market_msgs, user_msgs)
+
+    def on_trade_status(self, trade: dict[str, Any], status: str, tx_hash: str) -> None:
+        """Settlement moved a trade (row of ``trades`` + its payload) to ``status``: tell its parties."""
+        msgs = self._trade_messages(trade, status, tx_hash)
+        if msgs and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._dispatch, [], msgs)
+
+    def _order_info(self, order_id: str) -> dict[str, Any] | None:
+        info = self._orders.get(order_id)
+        if info is None:
+            info = self._order_lookup(order_id)
+            if info is not None:
+                self._orders[order_id] = info
+        return info
+
+    def _build(self, item: Applied) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+        now = str(self._clock_ms())
+        market_msgs: list[tuple[str, dict[str, Any]]] = []
+        user_msgs: list[tuple[str, dict[str, Any]]] = []
+        cmd = item.command
+        deltas: dict[str, list[BookDelta]] = defaultdict(list)
+        for ev in item.events:
+            if isinstance(ev, OrderAccepted) and isinstance(cmd, PlaceOrder):
+                shares = cmd.taker_amount if cmd.side == Side.BUY else cmd.maker_amount
+                self._orders[ev.order_id] = {
+                    "owner": item.meta.get("owner", ""),
+                    "maker": cmd.maker,
+                    "market": ev.market,
+                    "asset_id": str(cmd.token_id),
+                    "side": cmd.side.name,
+                    "price": item.meta.get("price", ""),
+                    "original_size": shares,
+                    "size_matched": 0,
+                    "created_at": int(cmd.now),
+                    "expiration": int(cmd.expiration),
+                    "order_type": str(cmd.order_type),
+                }
+                user_msgs.append((cmd.maker, self._order_msg(ev.order_id, "PLACEMENT", "LIVE", now)))
+            elif isinstance(ev, Trade):
+                self._on_trade(ev, item, now, market_msgs, user_msgs)
+            elif isinstance(ev, OrderUpdated):
+                status = "MATCHED" if ev.status.value == "MATCHED" else "LIVE"
+                user_msgs.append((ev.owner, self._order_msg(ev.order_id, "UPDATE", status, now)))
+            elif isinstance(ev, OrderCancelled):
+                status = "CANCELED_MARKET_RESOLVED" if ev.reason == CancelReason.MARKET_RESOLVED else "CANCELED"
+                user_msgs.append((ev.owner, self._order_msg(ev.order_id, "CANCELLATION", status, now)))
+                self._orders.pop(ev.order_id, None)
+            elif isinstance(ev, BookDelta):
+                deltas[ev.market].append(ev)
+            elif isinstance(ev, TickSizeChanged):
+                old = format_pips(10 ** (4 - ev.old_tick_decimals))
+                new = format_pips(10 ** (4 - ev.new_tick_decimals))
+                meta = self._market_of_token_by_market(ev.market)
+                for asset in meta:
+                    market_msgs.append(
+                        (
+                            asset,
+                            {
+                                "event_type": "tick_size_change",
+                                "asset_id": asset,
+                                "market": ev.market,
+                                "old_tick_size": old,
+                                "new_tick_size": new,
+                                "timestamp": now,
+                            },
+                        )
+                    )
+        for market_id, evs in deltas.items():
+            market_msgs += self._price_changes(market_id, evs, now)
+        return market_msgs, user_msgs
+
+    def _market_of_token_by_market(self, market_id: str) -> list[str]:
+        assets = []
+        for sub in list(self._subs):
+            for asset in sub.assets:
+                meta = self._market_of_token(asset)
+                if meta is not None and meta.condition_id == market_id:
+                    assets.append(asset)
+        return sorted(set(assets))
+
+    def _price_changes(self, market_id: str, evs: list[BookDelta], now: str) -> list[tuple[str, dict[str, Any]]]:
+        changes = []
+        hashes: dict[str, tuple[str, str, str]] = {}
+        for ev in evs:
+            asset = str(ev.token_id)
+            if asset not in hashes:
+                book = self.book_message(asset)
+                bids = book["bids"] if book else []
+                asks = book["asks"] if book else []
+                hashes[asset] = (
+                    book["hash"] if book else "",
+                    bids[-1]["price"] if bids else "0",
+                    asks[-1]["price"] if asks else "0",
+                )
+            digest, best_bid, best_ask = hashes[asset]
+            changes.append(
+                {
+                    "asset_id": asset,
+                    "price": format_pips(ev.price),
+                    "size": format_units(ev.size),
+                    "side": ev.side.name,
+                    "hash": digest,
+                    "best_bid": best_bid,
+                    "best_ask": best_ask,
+                }
+            )
+        msg = {"event_type": "price_change", "market": market_id, "timestamp": now, "price_changes": changes}
+        return [(asset, msg) for asset in sorted(hashes)]
+
+    def _on_trade(
+        self,
+        ev: Trade,
+        item: Applied,
+        now: str,
+        market_msgs: list[tuple[str, dict[str, Any]]],
+        user_msgs: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        taker_shares = fill_shares(ev.side, ev.taker_fill, ev.taker_taking)
+        taker_info = self._order_info(ev.taker_order_id)
+        if taker_info is not None:
+            taker_info["size_matched"] += taker_shares
+        for m in ev.makers:
+            info = self._order_info(m.order_id)
+            if info is not None:
+                info["size_matched"] += fill_shares(m.side, m.making, m.taking)
+        price = format_pips(trade_price_pips(ev))
+        asset = str(ev.token_id)
+        self._last_trade[asset] = price
+        first = ev.makers[0]
+        complement = str(first.token_id) if first.token_id != ev.token_id else ""
+        if complement:
+            self._last_trade[complement] = format_pips(PRICE_SCALE - trade_price_pips(ev))
+        fee_rate = int(getattr(item.command, "fee_rate_bps", 0))
+        market_msgs.append(
+            (
+                asset,
+                {
+                    "event_type": "last_trade_price",
+                    "asset_id": asset,
+                    "market": ev.market,
+                    "price": price,
+                    "size": format_units(taker_shares),
+                    "side": ev.side.name,
+                    "fee_rate_bps": str(fee_rate),
+                    "timestamp": now,
+                    "transaction_hash": "",
+                },
+            )
+        )
+        row = {
+            "trade_id": trade_key(self.stream, ev),
+            "market": ev.market,
+            "asset_id": asset,
+            "taker_order_id": ev.taker_order_id,
+            "taker": ev.taker,
+            "side": ev.side.name,
+            "size": taker_shares,
+            "price": price,
+            "fee_rate_bps": fee_rate,
+            "match_time": int(item.command.now),
+            "makers": [
+                {
+                    "order_id": m.order_id,
+                    "maker": m.maker,
+                    "token_id": str(m.token_id),
+                    "side": m.side.name,
+                    "price": format_pips(m.price),
+                    "matched_amount": fill_shares(m.side, m.making, m.taking),
+                }
+                for m in ev.makers
+            ],
+        }
+        user_msgs += self._trade_messages(row, "MATCHED", "")
+
+    def _trade_messages(self, trade: dict[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
+        now = str(self._clock_ms())
+        maker_orders = []
+        for m in trade.get("makers", []):
+            info = self._order_info(m["order_id"]) or {}
+            maker_orders.append(
+                {
+                    "order_id": m["order_id"],
+                    "owner": info.get("owner", ""),
+                    "maker_address": m["maker"],
+                    "matched_amount": format_units(int(m["matched_amount"])),
+                    "price": m["price"],
+                    "fee_rate_bps": str(trade.get("fee_rate_bps", 0)),
+                    "asset_id": m["token_id"],
+                    "outcome": "",
+                    "side": m["side"],
+                }
+            )
+        taker_info = self._order_info(trade["taker_order_id"]) or {}
+        base = {
+            "event_type": "trade",
+            "type": "TRADE",
+            "id": trade["trade_id"],
+            "taker_order_id": trade["taker_order_id"],
+            "market": trade["market"],
+            "asset_id": trade["asset_id"],
+            "side": trade["side"],
+            "size": format_units(int(trade["size"])),
+            "price": trade["price"],
+            "fee_rate_bps": str(trade.get("fee_rate_bps", 0)),
+            "status": status,
+            "match_time": str(trade.get("match_time", "")),
+            "last_update": now,
+            "outcome": "",
+            "owner": taker_info.get("owner", ""),
+            "trade_owner": taker_info.get("owner", ""),
+            "transaction_hash": tx_hash,
+            "maker_orders": maker_orders,
+            "timestamp": now,
+        }
+        out = [(str(trade["taker"]), {**base, "trader_side": "TAKER"})]
+        for maker in sorted({m["maker"] for m in trade.get("makers", [])} - {trade["taker"]}):
+            out.append((maker, {**base, "trader_side": "MAKER"}))
+        return out
+
+    def _order_msg(self, order_id: str, kind: str, status: str, now: str) -> dict[str, Any]:
+        info = self._order_info(order_id) or {}
+        return {
+            "event_type": "order",
+            "type": kind,
+            "id": order_id,
+            "owner": info.get("owner", ""),
+            "order_owner": info.get("owner", ""),
+            "market": info.get("market", ""),
+            "asset_id": info.get("asset_id", ""),
+            "side": info.get("side", ""),
+            "price": info.get("price", ""),
+            "original_size": format_units(int(info.get("original_size", 0))),
+            "size_matched": format_units(int(info.get("size_matched", 0))),
+            "associate_trades": [],
+            "outcome": "",
+            "created_at": str(info.get("created_at", "")),
+            "expiration": str(info.get("expiration", 0)),
+            "order_type": info.get("order_type", ""),
+            "status": status,
+            "maker_address": info.get("maker", ""),
+            "timestamp": now,
+        }
+
+    # --- event loop ----------------------------------------------------------------------------------------------
+    def _dispatch(
+        self, market_msgs: list[tuple[str, dict[str, Any]]], user_msgs: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        for sub in list(self._subs):
+            if sub.channel == "market":
+                picked = [m for asset, m in market_msgs if asset in sub.assets]
+                # one price_change message covers several assets: send it once per subscriber
+                unique = list({id(m): m for m in picked}.values())
+            else:
+                unique = [
+                    m
+                    for who, m in user_msgs
+                    if who.lower() == sub.address and (not sub.markets or m.get("market") in sub.markets)
+                ]
+            for msg in unique:
+                self._offer(sub, msg)
+
+    def _offer(self, sub: Subscriber, msg: Any) -> None:
+        try:
+            sub.queue.put_nowait(msg)
+        except asyncio.QueueFull:
+            sub.dropped += 1
+            while not sub.queue.empty():
+                sub.queue.get_nowait()
+            sub.queue.put_nowait(RESYNC)
