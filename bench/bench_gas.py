@@ -1,0 +1,481 @@
+"""Gas benchmark of the Exchange on the protocol doc's standard scenarios; writes or checks the gas snapshot.
+
+    .venv/bin/python -m bench.bench_gas --write   # measure, write bench/gas-snapshot.json and bench/gas-results.md
+                                                  # (the latter with an opcode-trace breakdown, ~5 s more)
+    .venv/bin/python -m bench.bench_gas --check   # measure, fail if an entry grew > 1 % or disappeared
+
+Setup, as in the doc's CTFExchange measurements: a fresh anvil, every account (traders and the operator, who is
+also the fee receiver) already holds USDC, YES and NO, approvals are unlimited, EOA signatures, every order filled
+completely, price 0.60 / 0.40, 100 shares per maker fill. The exchange itself starts each transaction holding
+nothing (as CTFExchange does). Scenarios:
+
+- ``fillOrder.<BUY|SELL>.fee=F``: one order against the operator; ``fillOrders.orders=N.fee=F``: N SELL orders.
+- ``matchOrders.COMPLEMENTARY.makers=N.fee=F``: taker BUY YES @0.60 against N makers SELL YES @0.60
+  (``COMPLEMENTARY_TAKER_SELL`` is the mirror: taker SELL YES against makers BUY YES).
+- ``matchOrders.MINT.makers=N.fee=F``: taker BUY YES @0.60 against N makers BUY NO @0.40.
+- ``matchOrders.MERGE.makers=N.fee=F``: taker SELL YES @0.60 against N makers SELL NO @0.40.
+- ``matchOrdersBatch.COMPLEMENTARY.matches=M.fee=F``: M independent one-maker COMPLEMENTARY matches in one call.
+
+F is the fee rate of every order in bps (0 or 100). The last line printed is one JSON object: the snapshot, the
+gas per extra maker ((makers=10 - makers=1) / 9) and the issue's targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts.anvil import Anvil, dev_key
+from contracts.chain import Signer, connect, contract_at
+from contracts.deploy import deploy
+from contracts.exchange import (
+    ZERO_ADDRESS,
+    Market,
+    Match,
+    Order,
+    Side,
+    fund_trader,
+    prepare_market,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT_PATH = ROOT / "bench" / "gas-snapshot.json"
+RESULTS_PATH = ROOT / "bench" / "gas-results.md"
+TOLERANCE = 0.01
+
+SHARES = 100_000_000  # 100 shares in base units
+PRICE_NUM, PRICE_DEN = 60, 100  # 0.60 for YES; NO is 0.40
+MAKER_COUNTS = (1, 2, 5, 10)
+FEES = (0, 100)
+BATCH_SIZES = (1, 5, 10)
+FILL_ORDERS_COUNTS = (2, 5, 10)
+TRADERS = 21  # a taker plus 10 makers, or 10 takers plus 10 makers for the batch
+
+# Polymarket's CTFExchange, from the protocol doc's gas table (fee 0 / fee 100 bps).
+CTF_EXCHANGE: dict[str, tuple[str, str]] = {
+    "fillOrder": ("110,080 – 112,566", "110,981 – 113,475"),
+    "fillOrders.orders=2": ("180,430", "182,248"),
+    "fillOrders.orders=5": ("378,831", "383,400"),
+    "fillOrders.orders=10": ("709,682", "718,796"),
+    "COMPLEMENTARY.makers=1": ("178,619", "202,054"),
+    "COMPLEMENTARY.makers=2": ("246,266", "275,711"),
+    "COMPLEMENTARY.makers=5": ("449,228", "496,619"),
+    "COMPLEMENTARY.makers=10": ("787,691", "865,036"),
+    "MINT.makers=1": ("276,023", "301,308"),
+    "MINT.makers=2": ("426,299", "459,444"),
+    "MINT.makers=5": ("877,130", "933,759"),
+    "MINT.makers=10": ("1,628,705", "1,724,514"),
+    "MERGE.makers=1": ("268,277", "285,072"),
+    "MERGE.makers=2": ("413,709", "436,429"),
+    "MERGE.makers=5": ("849,840", "890,479"),
+    "MERGE.makers=10": ("1,576,967", "1,647,495"),
+}
+CTF_EXCHANGE_MARGINAL = {"COMPLEMENTARY": 67_700, "MINT": 150_300, "MERGE": 145_400}
+TARGETS = {
+    "matchOrders.COMPLEMENTARY.makers=1.fee=0": 110_000,
+    "per_extra_maker.COMPLEMENTARY.fee=0": 40_000,
+    "per_extra_maker.MINT.fee=0": 70_000,
+    "per_extra_maker.MERGE.fee=0": 70_000,
+}
+
+
+@dataclass
+class Bench:
+    """A deployed exchange with one registered market, funded traders and an order factory."""
+
+    anvil: Anvil
+    operator: Signer
+    exchange: Any
+    market: Market
+    traders: list[Signer]
+    keys: list[str]
+    chain_id: int
+    salt: int = 10**15
+    results: dict[str, int] = field(default_factory=dict)
+
+    def order(self, who: int, token: int, side: Side, maker_amount: int, taker_amount: int, fee: int) -> Order:
+        self.salt += 1
+        order = Order(
+            salt=self.salt,
+            maker=self.traders[who].address,
+            signer=self.traders[who].address,
+            taker=ZERO_ADDRESS,
+            token_id=token,
+            maker_amount=maker_amount,
+            taker_amount=taker_amount,
+            expiration=0,
+            nonce=0,
+            fee_rate_bps=fee,
+            side=side,
+        )
+        return order.signed(self.keys[who], self.chain_id, self.exchange.address)
+
+    def measure(self, name: str, call: Callable[[], Any]) -> int:
+        receipt = self.operator.transact(call())
+        gas = int(receipt["gasUsed"])
+        self.results[name] = gas
+        return gas
+
+    def match(self, name: str, match: Match) -> int:
+        return self.measure(name, lambda: self.exchange.functions.matchOrders(*match.as_args()))
+
+
+def _amounts(shares: int, num: int, den: int) -> int:
+    return shares * num // den
+
+
+def setup(anvil: Anvil) -> Bench:
+    w3 = connect(anvil.url)
+    manifest = deploy(anvil.url, dev_key(0))
+    operator = Signer.from_key(w3, dev_key(0))
+    usdc = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    ctf = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    exchange = contract_at(w3, "Exchange", manifest.contracts["exchange"])
+    market = prepare_market(operator, exchange, ctf, usdc.address, b"bench-gas".ljust(32, b"\0"))
+    keys = [dev_key(i + 1) for i in range(TRADERS)]
+    traders = [Signer.from_key(w3, k) for k in keys]
+    stock = 10**12  # a million USDC and a million YES/NO each: balances never reach zero
+    for account in [operator, *traders]:
+        fund_trader(operator, account, usdc, ctf, exchange.address, stock, stock, [market])
+    return Bench(anvil, operator, exchange, market, traders, keys, int(w3.eth.chain_id))
+
+
+def run_matches(b: Bench) -> None:
+    yes, no = b.market.yes, b.market.no
+    s = SHARES
+    p_yes = _amounts(s, PRICE_NUM, PRICE_DEN)
+    p_no = s - p_yes
+    for fee in FEES:
+        for k in MAKER_COUNTS:
+            makers = range(1, k + 1)
+            # COMPLEMENTARY: taker BUY YES vs makers SELL YES.
+            taker = b.order(0, yes, Side.BUY, p_yes * k, s * k, fee)
+            mks = tuple(b.order(m, yes, Side.SELL, s, p_yes, fee) for m in makers)
+            b.match(f"matchOrders.COMPLEMENTARY.makers={k}.fee={fee}", Match(taker, mks, p_yes * k, (s,) * k))
+            # COMPLEMENTARY mirror: taker SELL YES vs makers BUY YES.
+            taker = b.order(0, yes, Side.SELL, s * k, p_yes * k, fee)
+            mks = tuple(b.order(m, yes, Side.BUY, p_yes, s, fee) for m in makers)
+            name = f"matchOrders.COMPLEMENTARY_TAKER_SELL.makers={k}.fee={fee}"
+            b.match(name, Match(taker, mks, s * k, (p_yes,) * k))
+            # MINT: taker BUY YES vs makers BUY NO.
+            taker = b.order(0, yes, Side.BUY, p_yes * k, s * k, fee)
+            mks = tuple(b.order(m, no, Side.BUY, p_no, s, fee) for m in makers)
+            b.match(f"matchOrders.MINT.makers={k}.fee={fee}", Match(taker, mks, p_yes * k, (p_no,) * k))
+            # MERGE: taker SELL YES vs makers SELL NO.
+            taker = b.order(0, yes, Side.SELL, s * k, p_yes * k, fee)
+            mks = tuple(b.order(m, no, Side.SELL, s, p_no, fee) for m in makers)
+            b.match(f"matchOrders.MERGE.makers={k}.fee={fee}", Match(taker, mks, s * k, (s,) * k))
+
+
+def run_fills(b: Bench) -> None:
+    yes = b.market.yes
+    s = SHARES
+    p_yes = _amounts(s, PRICE_NUM, PRICE_DEN)
+    ex = b.exchange.functions
+    for fee in FEES:
+        buy = b.order(1, yes, Side.BUY, p_yes, s, fee)
+        b.measure(f"fillOrder.BUY.fee={fee}", lambda o=buy: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        sell = b.order(1, yes, Side.SELL, s, p_yes, fee)
+        b.measure(f"fillOrder.SELL.fee={fee}", lambda o=sell: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        for n in FILL_ORDERS_COUNTS:
+            orders = [b.order(i + 1, yes, Side.SELL, s, p_yes, fee) for i in range(n)]
+            b.measure(
+                f"fillOrders.orders={n}.fee={fee}",
+                lambda os=orders: ex.fillOrders([o.as_tuple() for o in os], [o.maker_amount for o in os]),
+            )
+
+
+def run_batches(b: Bench) -> None:
+    yes = b.market.yes
+    s = SHARES
+    p_yes = _amounts(s, PRICE_NUM, PRICE_DEN)
+    for fee in FEES:
+        for m in BATCH_SIZES:
+            matches = []
+            for i in range(m):
+                taker = b.order(i, yes, Side.BUY, p_yes, s, fee)
+                maker = b.order(10 + i, yes, Side.SELL, s, p_yes, fee)
+                matches.append(Match(taker, (maker,), p_yes, (s,)))
+            b.measure(
+                f"matchOrdersBatch.COMPLEMENTARY.matches={m}.fee={fee}",
+                lambda ms=matches: b.exchange.functions.matchOrdersBatch([x.as_args() for x in ms]),
+            )
+
+
+def measure_all() -> dict[str, int]:
+    with Anvil(accounts=TRADERS + 1) as anvil:
+        b = setup(anvil)
+        run_fills(b)
+        run_matches(b)
+        run_batches(b)
+        return dict(sorted(b.results.items()))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where the gas goes: an opcode trace of the COMPLEMENTARY scenario, split into what any implementation pays
+# (intrinsic, calldata, storage, ecrecover, logs, the token contracts' own work) and the exchange's own execution.
+
+PROFILE_CATEGORIES = (
+    "intrinsic",
+    "calldata",
+    "order status writes (SSTORE)",
+    "cold/warm storage reads (SLOAD)",
+    "ecrecover",
+    "exchange events (LOG)",
+    "token calls (USDC + CTF, all inside)",
+    "exchange execution (everything else)",
+    "refund",
+)
+
+
+def _calldata_gas(data: bytes) -> int:
+    return sum(16 if b else 4 for b in data)
+
+
+def _breakdown(anvil: Anvil, w3: Any, tx_hash: bytes, gas_used: int) -> dict[str, int]:
+    from contracts.anvil import rpc_call
+
+    trace = rpc_call(
+        anvil.url,
+        "debug_traceTransaction",
+        ["0x" + tx_hash.hex(), {"disableStorage": True, "disableMemory": True, "disableStack": False}],
+        timeout=120,
+    )
+    logs = trace["structLogs"]
+    tx = w3.eth.get_transaction(tx_hash)
+    out = dict.fromkeys(PROFILE_CATEGORIES, 0)
+    out["intrinsic"] = 21_000
+    out["calldata"] = _calldata_gas(bytes(tx["input"]))
+    executed = 0
+    for i, step in enumerate(logs):
+        if step["depth"] != 1:
+            continue
+        op, cost = step["op"], int(step["gasCost"])
+        if op in ("CALL", "STATICCALL"):
+            j = i + 1
+            while j < len(logs) and logs[j]["depth"] > 1:
+                j += 1
+            cost = int(step["gas"]) - int(logs[j]["gas"]) if j < len(logs) else cost
+            target = int(step["stack"][-2], 16)
+            out["ecrecover" if target == 1 else "token calls (USDC + CTF, all inside)"] += cost
+        elif op == "SSTORE":
+            out["order status writes (SSTORE)"] += cost
+        elif op == "SLOAD":
+            out["cold/warm storage reads (SLOAD)"] += cost
+        elif op.startswith("LOG"):
+            out["exchange events (LOG)"] += cost
+        else:
+            out["exchange execution (everything else)"] += cost
+        executed += cost
+    out["refund"] = gas_used - (out["intrinsic"] + out["calldata"] + executed)
+    return out
+
+
+def profile() -> dict[str, dict[str, int]]:
+    """Gas breakdown of matchOrders COMPLEMENTARY with 1 and 2 makers (fee 0), from opcode traces."""
+    with Anvil(accounts=TRADERS + 1, extra_args=("--steps-tracing",)) as anvil:
+        b = setup(anvil)
+        yes = b.market.yes
+        s, p_yes = SHARES, _amounts(SHARES, PRICE_NUM, PRICE_DEN)
+        out: dict[str, dict[str, int]] = {}
+        for k in (1, 2):
+            taker = b.order(0, yes, Side.BUY, p_yes * k, s * k, 0)
+            makers = tuple(b.order(m, yes, Side.SELL, s, p_yes, 0) for m in range(1, k + 1))
+            match = Match(taker, makers, p_yes * k, (s,) * k)
+            receipt = b.operator.transact(b.exchange.functions.matchOrders(*match.as_args()))
+            w3 = b.operator.w3
+            out[f"makers={k}"] = _breakdown(anvil, w3, bytes(receipt["transactionHash"]), int(receipt["gasUsed"]))
+        return out
+
+
+def marginals(snapshot: dict[str, int]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    lo, hi = MAKER_COUNTS[0], MAKER_COUNTS[-1]
+    for kind in ("COMPLEMENTARY", "COMPLEMENTARY_TAKER_SELL", "MINT", "MERGE"):
+        for fee in FEES:
+            a = snapshot.get(f"matchOrders.{kind}.makers={lo}.fee={fee}")
+            z = snapshot.get(f"matchOrders.{kind}.makers={hi}.fee={fee}")
+            if a is not None and z is not None:
+                out[f"per_extra_maker.{kind}.fee={fee}"] = round((z - a) / (hi - lo), 1)
+    for fee in FEES:
+        a = snapshot.get(f"matchOrdersBatch.COMPLEMENTARY.matches=1.fee={fee}")
+        z = snapshot.get(f"matchOrdersBatch.COMPLEMENTARY.matches={BATCH_SIZES[-1]}.fee={fee}")
+        if a is not None and z is not None:
+            out[f"per_extra_match.COMPLEMENTARY.fee={fee}"] = round((z - a) / (BATCH_SIZES[-1] - 1), 1)
+    return out
+
+
+def targets(snapshot: dict[str, int], marg: dict[str, float]) -> dict[str, dict[str, Any]]:
+    values: dict[str, float] = {**snapshot, **marg}
+    return {
+        key: {"target": limit, "ours": values.get(key), "met": values.get(key, float("inf")) <= limit}
+        for key, limit in TARGETS.items()
+    }
+
+
+def compare(old: dict[str, int], new: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Lines of the diff, and the failures (growth beyond the tolerance, or a vanished key)."""
+    lines, failures = [], []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if after is None:
+            failures.append(f"{key}: missing (was {before})")
+            lines.append(f"  - {key}: {before} -> missing")
+        elif before is None:
+            lines.append(f"  + {key}: new {after}")
+        elif after != before:
+            change = (after - before) / before
+            mark = "!" if change > TOLERANCE else " "
+            lines.append(f"  {mark} {key}: {before} -> {after} ({change:+.2%})")
+            if change > TOLERANCE:
+                failures.append(f"{key}: {before} -> {after} ({change:+.2%} > {TOLERANCE:.0%})")
+    return lines, failures
+
+
+def _fmt(n: float | None) -> str:
+    return "–" if n is None else f"{round(n):,}"
+
+
+def results_markdown(snapshot: dict[str, int], marg: dict[str, float], prof: dict[str, dict[str, int]]) -> str:
+    rows = []
+    for fill in ("BUY", "SELL"):
+        ref = CTF_EXCHANGE["fillOrder"]
+        ours = [snapshot.get(f"fillOrder.{fill}.fee={f}") for f in FEES]
+        rows.append(f"| fillOrder, 1 {fill} order | {_fmt(ours[0])} | {ref[0]} | {_fmt(ours[1])} | {ref[1]} |")
+    for n in FILL_ORDERS_COUNTS:
+        ref = CTF_EXCHANGE[f"fillOrders.orders={n}"]
+        ours = [snapshot.get(f"fillOrders.orders={n}.fee={f}") for f in FEES]
+        rows.append(f"| fillOrders x{n} | {_fmt(ours[0])} | {ref[0]} | {_fmt(ours[1])} | {ref[1]} |")
+    for kind in ("COMPLEMENTARY", "MINT", "MERGE"):
+        for k in MAKER_COUNTS:
+            ref = CTF_EXCHANGE[f"{kind}.makers={k}"]
+            ours = [snapshot.get(f"matchOrders.{kind}.makers={k}.fee={f}") for f in FEES]
+            rows.append(
+                f"| matchOrders {kind}, {k} maker(s) | {_fmt(ours[0])} | {ref[0]} | {_fmt(ours[1])} | {ref[1]} |"
+            )
+    for k in MAKER_COUNTS:
+        ours = [snapshot.get(f"matchOrders.COMPLEMENTARY_TAKER_SELL.makers={k}.fee={f}") for f in FEES]
+        rows.append(
+            f"| matchOrders COMPLEMENTARY (taker SELL), {k} maker(s) | {_fmt(ours[0])} | – | {_fmt(ours[1])} | – |"
+        )
+    for m in BATCH_SIZES:
+        ours = [snapshot.get(f"matchOrdersBatch.COMPLEMENTARY.matches={m}.fee={f}") for f in FEES]
+        rows.append(
+            f"| matchOrdersBatch, {m} one-maker COMPLEMENTARY matches | {_fmt(ours[0])} | – | {_fmt(ours[1])} | – |"
+        )
+    marg_rows = []
+    for kind in ("COMPLEMENTARY", "MINT", "MERGE"):
+        ours0 = marg.get(f"per_extra_maker.{kind}.fee=0")
+        ours1 = marg.get(f"per_extra_maker.{kind}.fee=100")
+        target = TARGETS.get(f"per_extra_maker.{kind}.fee=0")
+        marg_rows.append(
+            f"| {kind} | {_fmt(ours0)} | {_fmt(ours1)} | ~{CTF_EXCHANGE_MARGINAL[kind]:,} | ≤ {_fmt(target)} |"
+        )
+    batch0 = marg.get("per_extra_match.COMPLEMENTARY.fee=0")
+    one = snapshot.get("matchOrders.COMPLEMENTARY.makers=1.fee=0")
+    return "\n".join(
+        [
+            "# Exchange gas: ours vs Polymarket's CTFExchange",
+            "",
+            "Reproduce: `make bench-gas` (= `.venv/bin/python -m bench.bench_gas --write`); the gate runs "
+            "`make bench-gas-check`, which fails if any entry grows by more than 1 % against "
+            "`bench/gas-snapshot.json`.",
+            "",
+            "Setup (identical for both columns): anvil 1.7.1, 6-decimal ERC20 collateral, Gnosis ConditionalTokens, "
+            "every account already holds USDC, YES and NO, unlimited approvals, EOA signatures, orders filled "
+            "completely, price 0.60/0.40, 100 shares per maker fill, the exchange holding nothing between "
+            "transactions. CTFExchange figures are the protocol doc's (solc 0.8.15, as deployed on Polygon); ours "
+            "are `gasUsed` of the receipt with the settings in `contracts/compiler.json`.",
+            "",
+            "COMPLEMENTARY: taker BUY YES @0.60 against makers SELL YES @0.60; MINT: taker BUY YES @0.60 against "
+            "makers BUY NO @0.40; MERGE: taker SELL YES @0.60 against makers SELL NO @0.40.",
+            "",
+            "| scenario | ours, fee 0 | CTFExchange, fee 0 | ours, fee 100 bps | CTFExchange, fee 100 bps |",
+            "|---|---|---|---|---|",
+            *rows,
+            "",
+            "Gas per extra maker ((10 makers − 1 maker) / 9):",
+            "",
+            "| match type | ours, fee 0 | ours, fee 100 bps | CTFExchange, fee 0 | issue target, fee 0 |",
+            "|---|---|---|---|---|",
+            *marg_rows,
+            "",
+            f"Batch: each extra one-maker match inside `matchOrdersBatch` costs {_fmt(batch0)} gas, against "
+            f"{_fmt(one)} for the same match as its own `matchOrders` transaction.",
+            "",
+            *floor_section(prof),
+        ]
+    )
+
+
+def floor_section(prof: dict[str, dict[str, int]]) -> list[str]:
+    """The measured breakdown of one- and two-maker COMPLEMENTARY matches, and the floor it implies."""
+    one, two = prof["makers=1"], prof["makers=2"]
+    rows = [f"| {cat} | {one[cat]:,} | {two[cat] - one[cat]:,} |" for cat in PROFILE_CATEGORIES]
+    total1, total2 = sum(one.values()), sum(two.values())
+    own1 = one["exchange execution (everything else)"]
+    own_extra = two["exchange execution (everything else)"] - own1
+    return [
+        "## Where the gas goes, and why 110,000 / 40,000 are below the floor",
+        "",
+        "Opcode trace of `matchOrders` COMPLEMENTARY, fee 0 (`python -m bench.bench_gas --write` re-measures it). "
+        "Every row but 'exchange execution' is paid by ANY implementation that keeps CTFExchange's checks, "
+        "events and token contracts: a fresh status slot per order (replay protection: cold SLOAD 2,100 + SSTORE "
+        "20,000), ecrecover per order, the nonce, role, pause and registry reads, the calldata of the same ABI, "
+        "the same events, and the two token transfers per maker (each with cold balance writes, an approval read "
+        "and the token's own log; the CTF also checks the receiver's code).",
+        "",
+        "| item | 1 maker | each extra maker |",
+        "|---|---|---|",
+        *rows,
+        f"| **gasUsed** | **{total1:,}** | **{total2 - total1:,}** |",
+        "",
+        f"Floor without any exchange logic at all: {total1 - own1:,} for one maker, "
+        f"{total2 - total1 - own_extra:,} per extra maker. The targets (110,000 and 40,000) are "
+        f"{total1 - own1 - 110_000:,} and {total2 - total1 - own_extra - 40_000:,} below those floors: meeting them "
+        "would take dropping a status write (replay protection), the signature checks, or the required events. "
+        f"Our own execution is {own1:,} gas for one maker and {own_extra:,} per extra maker (ABI decoding, "
+        "hashing, checks, fee math, bookkeeping). MINT and MERGE meet their per-maker target (≤ 70,000) because "
+        "the split/merge runs once per match instead of once per maker.",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Exchange gas benchmark and snapshot check.")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help=f"write {SNAPSHOT_PATH.name} and {RESULTS_PATH.name}")
+    mode.add_argument("--check", action="store_true", help="fail on > 1%% growth or a missing key")
+    args = parser.parse_args(argv)
+
+    snapshot = measure_all()
+    marg = marginals(snapshot)
+    status = 0
+    if args.write:
+        SNAPSHOT_PATH.write_text(json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
+        RESULTS_PATH.write_text(results_markdown(snapshot, marg, profile()) + "\n")
+        print(f"wrote {SNAPSHOT_PATH.relative_to(ROOT)} ({len(snapshot)} entries) and {RESULTS_PATH.relative_to(ROOT)}")
+    else:
+        if not SNAPSHOT_PATH.exists():
+            print(f"no committed snapshot at {SNAPSHOT_PATH.relative_to(ROOT)}: run --write", file=sys.stderr)
+            return 1
+        committed: dict[str, int] = json.loads(SNAPSHOT_PATH.read_text())
+        lines, failures = compare(committed, snapshot)
+        print("gas snapshot diff:" if lines else "gas snapshot: no change")
+        for line in lines:
+            print(line)
+        if failures:
+            print(f"FAIL: {len(failures)} entr{'y' if len(failures) == 1 else 'ies'} regressed:", file=sys.stderr)
+            for failure in failures:
+                print(f"  {failure}", file=sys.stderr)
+            status = 1
+    print(json.dumps({"snapshot": snapshot, "per_extra_maker": marg, "targets": targets(snapshot, marg)}))
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,368 @@
+"""Typed helpers for our ``Exchange`` contract: orders as ABI tuples, EIP-712 hashes, signing, calldata, errors.
+
+The order is Polymarket's V1 order (``contracts/src/exchange/libraries/OrderStructs.sol``); its EIP-712 digest,
+``hash_order``, equals the contract's ``hashOrder`` and the API's order id. Amounts are 6-decimal base units:
+BUY pays ``maker_amount`` collateral for ``taker_amount`` tokens, SELL the reverse.
+
+The settlement batcher uses ``match_orders_calldata``/``match_orders_batch_calldata`` to build operator
+transactions, and ``decode_revert`` to turn the revert data of a failed simulation into the contract's error
+name (``InvalidNonce``, ``OrderFilledOrCancelled``...) so it can isolate the bad trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_keys.datatypes import PrivateKey
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3.contract import Contract
+
+from contracts.chain import Signer
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+DOMAIN_NAME = "Polymarket CTF Exchange"
+DOMAIN_VERSION = "1"
+ORDER_TYPE = (
+    "Order(uint256 salt,address maker,address signer,address taker,uint256 tokenId,uint256 makerAmount,"
+    "uint256 takerAmount,uint256 expiration,uint256 nonce,uint256 feeRateBps,uint8 side,uint8 signatureType)"
+)
+ORDER_TYPEHASH = keccak(text=ORDER_TYPE)
+DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+
+ORDER_ABI = "(uint256,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256,uint8,uint8,bytes)"
+MATCH_ABI = f"({ORDER_ABI},{ORDER_ABI}[],uint256,uint256[])"
+MAX_FEE_RATE_BPS = 1000
+
+
+class Side(IntEnum):
+    BUY = 0
+    SELL = 1
+
+
+class SignatureType(IntEnum):
+    EOA = 0
+    POLY_PROXY = 1
+    POLY_GNOSIS_SAFE = 2
+    POLY_1271 = 3
+
+
+class MatchType(IntEnum):
+    COMPLEMENTARY = 0
+    MINT = 1
+    MERGE = 2
+
+
+def match_type(taker_side: Side, maker_side: Side) -> MatchType:
+    """BUY/BUY is MINT, SELL/SELL is MERGE, anything else COMPLEMENTARY."""
+    if taker_side == maker_side:
+        return MatchType.MINT if taker_side == Side.BUY else MatchType.MERGE
+    return MatchType.COMPLEMENTARY
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A V1 order; field order is the EIP-712 hash order. Addresses in any case (checksummed on output)."""
+
+    salt: int
+    maker: str
+    signer: str
+    taker: str
+    token_id: int
+    maker_amount: int
+    taker_amount: int
+    expiration: int
+    nonce: int
+    fee_rate_bps: int
+    side: Side
+    signature_type: int = SignatureType.EOA
+    signature: bytes = b""
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple web3/eth-abi expect for the contract's ``Order`` struct."""
+        return (
+            self.salt,
+            to_checksum_address(self.maker),
+            to_checksum_address(self.signer),
+            to_checksum_address(self.taker),
+            self.token_id,
+            self.maker_amount,
+            self.taker_amount,
+            self.expiration,
+            self.nonce,
+            self.fee_rate_bps,
+            int(self.side),
+            int(self.signature_type),
+            bytes(self.signature),
+        )
+
+    def signed(self, key: str | bytes, chain_id: int, exchange: str) -> Order:
+        """A copy carrying an EOA signature by ``key`` for the exchange at ``exchange`` on ``chain_id``."""
+        return replace(self, signature=sign_digest(hash_order(self, chain_id, exchange), key))
+
+    def price(self) -> tuple[int, int]:
+        """The limit price as an exact fraction (collateral, tokens)."""
+        if self.side == Side.BUY:
+            return self.maker_amount, self.taker_amount
+        return self.taker_amount, self.maker_amount
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _address_word(address: str) -> bytes:
+    raw = bytes.fromhex(address[2:])
+    if len(raw) != 20:
+        raise ValueError(f"not a 20-byte address: {address!r}")
+    return bytes(12) + raw
+
+
+def domain_separator(chain_id: int, exchange: str) -> bytes:
+    """hashStruct(EIP712Domain) of the exchange at ``exchange`` on ``chain_id``."""
+    return keccak(
+        DOMAIN_TYPEHASH
+        + keccak(text=DOMAIN_NAME)
+        + keccak(text=DOMAIN_VERSION)
+        + _word(chain_id)
+        + _address_word(exchange)
+    )
+
+
+def struct_hash(order: Order) -> bytes:
+    """hashStruct(Order): the type hash and the twelve fields as 32-byte words (the signature is not hashed)."""
+    return keccak(
+        ORDER_TYPEHASH
+        + _word(order.salt)
+        + _address_word(order.maker)
+        + _address_word(order.signer)
+        + _address_word(order.taker)
+        + _word(order.token_id)
+        + _word(order.maker_amount)
+        + _word(order.taker_amount)
+        + _word(order.expiration)
+        + _word(order.nonce)
+        + _word(order.fee_rate_bps)
+        + _word(int(order.side))
+        + _word(int(order.signature_type))
+    )
+
+
+def hash_order(order: Order, chain_id: int, exchange: str) -> bytes:
+    """The EIP-712 digest of ``order`` (= ``Exchange.hashOrder`` = the API's order id), 32 bytes."""
+    return keccak(b"\x19\x01" + domain_separator(chain_id, exchange) + struct_hash(order))
+
+
+def sign_digest(digest: bytes, key: str | bytes) -> bytes:
+    """A 65-byte r‖s‖v signature (v = 27/28, low s) of a 32-byte digest."""
+    raw = bytes.fromhex(key[2:] if key.startswith("0x") else key) if isinstance(key, str) else key
+    signature = PrivateKey(raw).sign_msg_hash(digest)
+    r: int = signature.r
+    s: int = signature.s
+    v: int = signature.v
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v + 27])
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The arguments of ``matchOrders``: one taker order against maker orders (fills in maker units)."""
+
+    taker_order: Order
+    maker_orders: tuple[Order, ...]
+    taker_fill_amount: int
+    maker_fill_amounts: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if len(self.maker_orders) != len(self.maker_fill_amounts):
+            raise ValueError("one fill amount per maker order")
+
+    def as_args(self) -> tuple[Any, ...]:
+        """Positional arguments for ``matchOrders`` (and the element tuple of ``matchOrdersBatch``)."""
+        return (
+            self.taker_order.as_tuple(),
+            [o.as_tuple() for o in self.maker_orders],
+            self.taker_fill_amount,
+            list(self.maker_fill_amounts),
+        )
+
+
+def _selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+MATCH_ORDERS_SELECTOR = _selector(f"matchOrders({ORDER_ABI},{ORDER_ABI}[],uint256,uint256[])")
+MATCH_ORDERS_BATCH_SELECTOR = _selector(f"matchOrdersBatch({MATCH_ABI}[])")
+FILL_ORDER_SELECTOR = _selector(f"fillOrder({ORDER_ABI},uint256)")
+FILL_ORDERS_SELECTOR = _selector(f"fillOrders({ORDER_ABI}[],uint256[])")
+
+
+def match_orders_calldata(match: Match) -> bytes:
+    """Calldata of ``matchOrders(takerOrder, makerOrders, takerFillAmount, makerFillAmounts)``."""
+    return MATCH_ORDERS_SELECTOR + abi_encode(
+        [ORDER_ABI, f"{ORDER_ABI}[]", "uint256", "uint256[]"], list(match.as_args())
+    )
+
+
+def match_orders_batch_calldata(matches: Iterable[Match]) -> bytes:
+    """Calldata of ``matchOrdersBatch(matches)``: all matches settle, or the transaction reverts."""
+    return MATCH_ORDERS_BATCH_SELECTOR + abi_encode([f"{MATCH_ABI}[]"], [[m.as_args() for m in matches]])
+
+
+def fill_order_calldata(order: Order, fill_amount: int) -> bytes:
+    """Calldata of ``fillOrder(order, fillAmount)``."""
+    return FILL_ORDER_SELECTOR + abi_encode([ORDER_ABI, "uint256"], [order.as_tuple(), fill_amount])
+
+
+def fill_orders_calldata(orders: Sequence[Order], fill_amounts: Sequence[int]) -> bytes:
+    """Calldata of ``fillOrders(orders, fillAmounts)``."""
+    return FILL_ORDERS_SELECTOR + abi_encode(
+        [f"{ORDER_ABI}[]", "uint256[]"], [[o.as_tuple() for o in orders], list(fill_amounts)]
+    )
+
+
+# Every custom error the exchange can raise, its own and those of the OpenZeppelin code it uses. A unit test
+# checks this list against the compiled ABI.
+ERROR_SIGNATURES: tuple[str, ...] = (
+    "NotAdmin()",
+    "NotOperator()",
+    "Paused()",
+    "InvalidComplement()",
+    "InvalidTokenId()",
+    "AlreadyRegistered()",
+    "InvalidSignature()",
+    "UnsupportedSignatureType()",
+    "FeeTooHigh()",
+    "NotOwner()",
+    "NotTaker()",
+    "OrderFilledOrCancelled()",
+    "OrderExpired()",
+    "InvalidNonce()",
+    "MakingGtRemaining()",
+    "NotCrossing()",
+    "MismatchedTokenIds()",
+    "TooLittleTokensReceived()",
+    "LengthMismatch()",
+    "NotAContract()",
+    "TransferFailed()",
+    "UnexpectedToken()",
+    "ReentrancyGuardReentrantCall()",
+    "SafeCastOverflowedUintDowncast(uint8,uint256)",
+)
+ERRORS_BY_SELECTOR: dict[bytes, str] = {_selector(sig): sig for sig in ERROR_SIGNATURES}
+_ERROR_STRING = _selector("Error(string)")
+_PANIC = _selector("Panic(uint256)")
+
+
+@dataclass(frozen=True, slots=True)
+class RevertReason:
+    """A decoded revert: the error name (``InvalidNonce``, ``Error``, ``Panic``, or ``unknown``) and its args."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    data: bytes = b""
+
+
+def decode_revert(data: bytes | str | None) -> RevertReason:
+    """Decode revert data into the error's name and arguments.
+
+    Exchange errors decode by selector; ``Error(string)`` (e.g. a CTF require message) and ``Panic(uint256)``
+    decode with their argument; anything else, including an empty revert, is ``unknown``.
+    """
+    raw = _as_bytes(data)
+    if len(raw) < 4:
+        return RevertReason("unknown", (), raw)
+    selector, body = raw[:4], raw[4:]
+    if selector == _ERROR_STRING:
+        return RevertReason("Error", tuple(abi_decode(["string"], body)), raw)
+    if selector == _PANIC:
+        return RevertReason("Panic", tuple(abi_decode(["uint256"], body)), raw)
+    signature = ERRORS_BY_SELECTOR.get(selector)
+    if signature is None:
+        return RevertReason("unknown", (), raw)
+    name, _, params = signature.partition("(")
+    types = [t for t in params.rstrip(")").split(",") if t]
+    return RevertReason(name, tuple(abi_decode(types, body)) if types else (), raw)
+
+
+def revert_data(exc: BaseException) -> bytes:
+    """The revert data carried by a web3 exception (``ContractCustomError``, ``ContractLogicError``...)."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, (str, bytes)):
+        return _as_bytes(data)
+    for arg in getattr(exc, "args", ()):
+        if isinstance(arg, str) and arg.startswith("0x"):
+            return _as_bytes(arg)
+    return b""
+
+
+def _as_bytes(data: bytes | str | None) -> bytes:
+    if data is None:
+        return b""
+    if isinstance(data, bytes):
+        return data
+    text = data[2:] if data.startswith("0x") else data
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Local-chain helpers (tests, benchmarks, the demo stack): a registered binary market and funded, approved traders.
+
+ZERO32 = b"\x00" * 32
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A prepared binary CTF condition whose two positions are registered on the exchange."""
+
+    condition_id: bytes
+    yes: int
+    no: int
+
+
+def prepare_market(admin: Signer, exchange: Contract, ctf: Contract, collateral: str, question: bytes) -> Market:
+    """Prepare a 2-outcome condition (``admin`` is the oracle) and register YES/NO on the exchange."""
+    oracle = admin.address
+    admin.transact(ctf.functions.prepareCondition(oracle, question, 2))
+    condition_id: bytes = ctf.functions.getConditionId(oracle, question, 2).call()
+    yes, no = (
+        int(
+            ctf.functions.getPositionId(
+                collateral, ctf.functions.getCollectionId(ZERO32, condition_id, i).call()
+            ).call()
+        )
+        for i in (1, 2)
+    )
+    admin.transact(exchange.functions.registerToken(yes, no, condition_id))
+    return Market(bytes(condition_id), yes, no)
+
+
+def fund_trader(
+    admin: Signer,
+    trader: Signer,
+    usdc: Contract,
+    ctf: Contract,
+    exchange: str,
+    collateral: int,
+    sets: int = 0,
+    markets: Sequence[Market] = (),
+) -> None:
+    """Give ``trader`` ``collateral`` USDC plus ``sets`` YES and NO of each market (split from extra USDC minted
+    by ``admin``, the collateral's owner), and approve the exchange for USDC and CTF tokens."""
+    unlimited = 2**256 - 1
+    admin.transact(usdc.functions.mint(trader.address, collateral + sets * len(markets)))
+    trader.transact(usdc.functions.approve(exchange, unlimited))
+    trader.transact(ctf.functions.setApprovalForAll(exchange, True))
+    if sets and markets:
+        trader.transact(usdc.functions.approve(ctf.address, unlimited))
+        for market in markets:
+            trader.transact(ctf.functions.splitPosition(usdc.address, ZERO32, market.condition_id, [1, 2], sets))

@@ -1,0 +1,171 @@
+"""Golden tests: our Python order hash = the contract's hashOrder = Polymarket's clients' digest, and an order
+signed by Polymarket's own py-order-utils is accepted by the contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.exchange import (
+    ZERO_ADDRESS,
+    Match,
+    Order,
+    Side,
+    SignatureType,
+    domain_separator,
+    hash_order,
+    sign_digest,
+)
+from tests.integration.exchange.exchange_model import model_match_orders
+from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
+
+VECTORS = Path("/work/shared/vectors/polymarket-v1-vectors.json")
+MAX = 2**256 - 1
+
+
+def vector_orders() -> list[dict[str, Any]]:
+    if not VECTORS.exists():
+        return []
+    orders: list[dict[str, Any]] = json.loads(VECTORS.read_text())["orders"]
+    return orders
+
+
+def from_vector(v: dict[str, Any]) -> Order:
+    o = v["order"]
+    return Order(
+        salt=int(o["salt"]),
+        maker=o["maker"],
+        signer=o["signer"],
+        taker=o["taker"],
+        token_id=int(o["tokenId"]),
+        maker_amount=int(o["makerAmount"]),
+        taker_amount=int(o["takerAmount"]),
+        expiration=int(o["expiration"]),
+        nonce=int(o["nonce"]),
+        fee_rate_bps=int(o["feeRateBps"]),
+        side=Side(int(o["side"])),
+        signature_type=int(o["signatureType"]),
+        signature=bytes.fromhex(v["signature"][2:]),
+    )
+
+
+def edge_orders(env: ExchangeEnv) -> list[Order]:
+    maker = env.traders[0].address
+    return [
+        env.buy(0, env.market.yes, 100, 0.6),
+        env.sell(1, env.market.no, 3, 0.01, fee=1000, nonce=9, expiration=2**40),
+        Order(MAX, maker, maker, env.operator.address, MAX, MAX, MAX, MAX, MAX, MAX, Side.SELL, 255),
+        Order(0, ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS, 0, 0, 0, 0, 0, 0, Side.BUY, SignatureType.POLY_GNOSIS_SAFE),
+    ]
+
+
+def test_python_hash_equals_contract_hash_order(env: ExchangeEnv) -> None:
+    ex = env.exchange
+    assert ex.functions.domainSeparator().call() == domain_separator(env.chain_id, ex.address)
+    for order in edge_orders(env):
+        assert ex.functions.hashOrder(order.as_tuple()).call() == hash_order(order, env.chain_id, ex.address)
+
+
+def test_python_hash_equals_clob_orders_hash(env: ExchangeEnv) -> None:
+    eip712 = pytest.importorskip("clob.orders.eip712")
+    model = pytest.importorskip("clob.orders.model")
+    for order in edge_orders(env):
+        theirs = model.Order(
+            salt=order.salt,
+            maker=model.Address(order.maker.lower()),
+            signer=model.Address(order.signer.lower()),
+            taker=model.Address(order.taker.lower()),
+            token_id=order.token_id,
+            maker_amount=order.maker_amount,
+            taker_amount=order.taker_amount,
+            expiration=order.expiration,
+            nonce=order.nonce,
+            fee_rate_bps=order.fee_rate_bps,
+            side=model.Side(int(order.side)),
+            signature_type=int(order.signature_type),
+        )
+        separator = eip712.domain_separator(env.chain_id, env.exchange.address)
+        assert eip712.hash_order(theirs, separator) == hash_order(order, env.chain_id, env.exchange.address)
+
+
+@pytest.mark.skipif(not vector_orders(), reason="shared vectors not available")
+def test_vectors_digest_and_signature() -> None:
+    for v in vector_orders():
+        order = from_vector(v)
+        digest = hash_order(order, v["chain_id"], v["exchange"])
+        assert "0x" + digest.hex() == v["digest"]
+        assert sign_digest(digest, v["private_key"]) == order.signature  # RFC 6979: deterministic
+
+
+@pytest.mark.skipif(not vector_orders(), reason="shared vectors not available")
+def test_contract_at_the_vector_address_agrees(env: ExchangeEnv) -> None:
+    """Our runtime code placed at the vectors' exchange address (chain 31337) gives their digests and accepts
+    their signatures (the domain separator follows the contract's own address)."""
+    vectors = [v for v in vector_orders() if v["chain_id"] == env.chain_id]
+    assert vectors
+    address = vectors[0]["exchange"]
+    code = env.w3.eth.get_code(env.exchange.address)
+    env.anvil.rpc("anvil_setCode", address, "0x" + bytes(code).hex())
+    twin = env.w3.eth.contract(address=address, abi=env.exchange.abi)
+    for v in vectors:
+        order = from_vector(v)
+        digest = twin.functions.hashOrder(order.as_tuple()).call()
+        assert "0x" + digest.hex() == v["digest"]
+        twin.functions.validateOrderSignature(digest, order.as_tuple()).call()
+
+
+def py_order_utils_order(
+    env: ExchangeEnv, who: int, token: int, side: int, maker_amount: int, taker_amount: int
+) -> Order:
+    builders = pytest.importorskip("py_order_utils.builders")
+    putils_model = pytest.importorskip("py_order_utils.model")
+    putils_signer = pytest.importorskip("py_order_utils.signer")
+    builder = builders.OrderBuilder(env.exchange.address, env.chain_id, putils_signer.Signer(env.keys[who]))
+    signed = builder.build_signed_order(
+        putils_model.OrderData(
+            maker=env.traders[who].address,
+            tokenId=str(token),
+            makerAmount=str(maker_amount),
+            takerAmount=str(taker_amount),
+            side=side,
+            feeRateBps="0",
+        )
+    )
+    o = signed.order
+    return Order(
+        salt=int(o["salt"]),
+        maker=o["maker"],
+        signer=o["signer"],
+        taker=o["taker"],
+        token_id=int(o["tokenId"]),
+        maker_amount=int(o["makerAmount"]),
+        taker_amount=int(o["takerAmount"]),
+        expiration=int(o["expiration"]),
+        nonce=int(o["nonce"]),
+        fee_rate_bps=int(o["feeRateBps"]),
+        side=Side(int(o["side"])),
+        signature_type=int(o["signatureType"]),
+        signature=bytes.fromhex(signed.signature.removeprefix("0x")),
+    )
+
+
+def test_py_order_utils_orders_are_accepted(env: ExchangeEnv) -> None:
+    yes = env.market.yes
+    taker = py_order_utils_order(env, 0, yes, 0, 60 * USDC, 100 * USDC)  # BUY 100 @ 0.60
+    maker = py_order_utils_order(env, 1, yes, 1, 100 * USDC, 58 * USDC)  # SELL 100 @ 0.58
+    assert env.exchange.functions.hashOrder(taker.as_tuple()).call() == hash_order(
+        taker, env.chain_id, env.exchange.address
+    )
+    before = env.balances()
+    ledger = env.ledger(before)
+    model_match_orders(ledger, taker, [maker], 60 * USDC, [100 * USDC], env.operator.address, env.complements())
+    receipt = env.match(Match(taker, (maker,), 60 * USDC, (100 * USDC,)))
+    after = env.balances()
+    assert_matches_model(env, ledger, after)
+    assert_conserved(env, before, after, receipt)
+    single = py_order_utils_order(env, 2, yes, 1, 10 * USDC, 5 * USDC)
+    env.operator.transact(env.exchange.functions.fillOrder(single.as_tuple(), single.maker_amount))
+    assert env.order_status(single) == (True, 0)
