@@ -33,3 +33,4 @@ class Settings(BaseSettings):
     snapshot_every: int = 100_000
     max_batch: int = 512
     admin_token: str = ""
+    verify_workers: int = Field(default=0, description="processes verifying order signatures (0: in the API process)")

@@ -1,0 +1,31 @@
+"""The JSON response class (orjson) and request-body decoding shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.responses import JSONResponse
+
+from clob.service.errors import ErrorCode, ServiceError
+
+
+class JSON(JSONResponse):
+    """JSON rendered by orjson (several times faster than the standard library on our payloads)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+async def json_body(request: Request, *, required: bool = True) -> Any:
+    """The request body decoded as JSON; ``INVALID_PAYLOAD`` if it is not. An empty body is None."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: a JSON body is required")
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: the body is not valid JSON") from None

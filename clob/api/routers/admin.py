@@ -1,0 +1,71 @@
+"""Operator API (``Authorization: Bearer <Settings.admin_token>``; 401 otherwise, and always when no token is set):
+open a market in the engine and the database, halt and resume it.
+
+The on-chain side of a market (``prepareCondition``, ``registerToken``) is the market-lifecycle module's job.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from clob.api.deps import Admin, Service
+from clob.api.render import market_json
+from clob.api.responses import JSON
+from clob.orders import parse_units
+from clob.service.errors import ErrorCode, ServiceError
+from clob.service.outcomes import MarketSpec
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Admin])
+
+
+class MarketIn(BaseModel):
+    condition_id: str = Field(pattern="^0x[0-9a-fA-F]{64}$")
+    question_id: str = Field(default="", max_length=66)
+    yes_token_id: str = Field(pattern="^[0-9]{1,78}$")
+    no_token_id: str = Field(pattern="^[0-9]{1,78}$")
+    tick_size: str = Field(default="0.01", pattern="^0\\.(1|01|001|0001)$")
+    min_order_size: str = Field(default="5", pattern="^[0-9]{1,9}(\\.[0-9]{1,6})?$", description="shares")
+    fee_rate_bps: int = Field(default=0, ge=0, le=1000)
+    question: str = Field(default="", max_length=10_000)
+    description: str = Field(default="", max_length=100_000)
+    market_slug: str = Field(default="", max_length=200)
+    oracle: str = Field(default="", max_length=42)
+    end_date_iso: str = Field(default="", max_length=40)
+
+
+@router.post("/markets", summary="Open a binary market")
+async def create_market(body: MarketIn, service: Service) -> Response:
+    try:
+        min_size = parse_units(body.min_order_size, 6)
+    except ValueError as exc:
+        raise ServiceError(ErrorCode.INVALID_PAYLOAD, str(exc)) from None
+    spec = MarketSpec(
+        condition_id=body.condition_id,
+        question_id=body.question_id,
+        yes_token_id=int(body.yes_token_id),
+        no_token_id=int(body.no_token_id),
+        tick_size=body.tick_size,
+        min_order_size=min_size,
+        fee_rate_bps=body.fee_rate_bps,
+        question=body.question,
+        description=body.description,
+        market_slug=body.market_slug,
+        oracle=body.oracle,
+        end_date_iso=body.end_date_iso,
+    )
+    market = await service.create_market(spec)
+    return JSON(market_json(market, {}))
+
+
+@router.post("/markets/{condition_id}/halt", summary="Stop accepting orders (cancels still work)")
+async def halt_market(condition_id: str, service: Service) -> Response:
+    market = await service.set_market_open(condition_id, False)
+    return JSON(market_json(market, service.token_prices(market)))
+
+
+@router.post("/markets/{condition_id}/resume", summary="Accept orders again")
+async def resume_market(condition_id: str, service: Service) -> Response:
+    market = await service.set_market_open(condition_id, True)
+    return JSON(market_json(market, service.token_prices(market)))

@@ -1,0 +1,612 @@
+"""`ExchangeService`: the facade the HTTP layer calls. It owns the sequencer and everything around it.
+
+Routes parse, call one method here, and render; they never touch the engine, the database or the chain. Every
+business refusal is a `ServiceError` with a stable code (`clob.service.errors`); the API maps codes to statuses.
+
+Composition (`ExchangeService.from_settings` builds it from `Settings`):
+
+- `Sequencer`: the single writer: journals and applies engine commands, writes projections, then answers;
+- `KeyStore`: API keys (L1 create/derive, L2 lookup);
+- `OrderIntake`: the checks of a signed order (`clob.service.intake`), over `MarketData` and the optional cached
+  chain view (balances, allowances, nonces);
+- `Queries`: a user's orders and trades; `Heartbeats`: the dead man's switch;
+- `clob.service.outcomes`: what the methods answer with (`Placement`, `CancelResult`) and the engine's reject
+  reasons as coded errors; `clob.service.verify_pool`: optional signature verification in worker processes.
+
+Thread model: the HTTP layer is asyncio. CPU-bound or blocking work (signature recovery, database reads, chain
+reads) runs in the default thread pool (``asyncio.to_thread``); sequencing happens on the sequencer's own thread
+and is awaited through its futures. Only the sequencer mutates the engine (balance reservations run inside it as
+a ``precheck``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from clob.auth import ApiCreds, AuthError, L1Identity, L2Credentials, verify_l1_headers, verify_l2
+from clob.engine import (
+    BaseUnits,
+    CancelAll,
+    CancelRejected,
+    CommandRejected,
+    CreateMarket,
+    HaltMarket,
+    MarketId,
+    OrderCancelled,
+    OrderId,
+    OrderRejected,
+    PlaceOrder,
+    RejectReason,
+    ResumeMarket,
+    Seq,
+    Side,
+    TokenId,
+    Trade,
+    UnixSeconds,
+)
+from clob.engine import OrderType as EngineOrderType
+from clob.engine.types import Address as EngineAddress
+from clob.orders import OrderVerifier, TickSize, checksum_address
+from clob.service.chain_view import COLLATERAL, CachedChainView, Holding, Web3ChainState
+from clob.service.errors import ErrorCode, ServiceError
+from clob.service.heartbeats import Heartbeats
+from clob.service.intake import NOT_ENOUGH_BALANCE, CheckedOrder, OrderIntake, balance_precheck
+from clob.service.keys import KeyStore, ReplayGuard, load_master_secret
+from clob.service.markets import LastTrade, MarketData, MarketRecord, TokenRef
+from clob.service.outcomes import (
+    CANCEL_REASONS,
+    MAX_BATCH_ORDERS,
+    MAX_CANCEL_IDS,
+    CancelResult,
+    MarketSpec,
+    Placement,
+    cancel_all_command,
+    cancel_one_command,
+    engine_reject,
+    is_order_id,
+    parse_token_id,
+    taker_amounts,
+)
+from clob.service.projections import trade_key
+from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeFilter, TradeRecord
+from clob.service.sequencer import CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
+from clob.service.verify_pool import VerifyPool
+from clob.settings import Settings
+from clob.store import connect_database
+from clob.store.db import Database
+
+log = logging.getLogger(__name__)
+
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SELF_PROTECTED = frozenset({("POST", "/order"), ("POST", "/orders")})
+"""Order placement needs no replay guard: a replayed order is refused as INVALID_ORDER_DUPLICATED by its hash."""
+
+
+class ExchangeService:
+    """The exchange behind the REST API. Build with `from_settings`, then `start()`; `stop()` at shutdown."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        sequencer: Sequencer,
+        verifier: OrderVerifier,
+        master_secret: bytes,
+        chain: CachedChainView | None = None,
+        chain_id: int = 31337,
+        auth_window_s: int = 300,
+        heartbeat_timeout_s: float = 10.0,
+        admin_token: str = "",
+        verify_workers: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.sequencer = sequencer
+        self.verifier = verifier
+        self.chain = chain
+        self.chain_id = chain_id
+        self.auth_window_s = auth_window_s
+        self.admin_token = admin_token
+        self.clock = clock
+        self.keys = KeyStore(db, master_secret)
+        self.markets = MarketData(db, sequencer)
+        self.intake = OrderIntake(verifier, self.markets, chain)
+        self.queries = Queries(db, self.markets)
+        self.heartbeats = Heartbeats(heartbeat_timeout_s)
+        self._replays = ReplayGuard(auth_window_s)
+        self._verify_workers = verify_workers
+        self._pool: VerifyPool | None = None
+        self._wal_keeper: Any = None
+        self._inflight: set[str] = set()
+        self._inflight_lock = threading.Lock()
+        sequencer.add_listener(self.markets.on_applied)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExchangeService:
+        """Database (migrated), sequencer, verifier for the deployment's exchange, chain view if balances are
+        checked. Addresses come from the settings, else from the deployment manifest."""
+        from contracts.deploy import Manifest
+
+        contracts: dict[str, str] = {}
+        if settings.manifest_path.exists():
+            contracts = dict(Manifest.load(settings.manifest_path).contracts)
+        exchange = settings.exchange_address or contracts.get("exchange", "")
+        if not exchange:
+            raise ValueError("no exchange address: set POLYCLOB_EXCHANGE_ADDRESS or deploy a manifest")
+        db = connect_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        chain = None
+        if settings.check_balances:
+            from contracts.chain import connect
+
+            collateral = settings.collateral_address or contracts.get("collateral", "")
+            ctf = settings.ctf_address or contracts.get("ctf", "")
+            state = Web3ChainState(connect(settings.rpc_url), collateral, ctf, exchange)
+            chain = CachedChainView(state, max_age_s=settings.balance_cache_s)
+        return cls(
+            db=db,
+            sequencer=Sequencer(db, settings.stream, settings.max_batch),
+            verifier=OrderVerifier(settings.chain_id, exchange),
+            master_secret=load_master_secret(settings.master_secret_hex, settings.master_secret_path),
+            chain=chain,
+            chain_id=settings.chain_id,
+            auth_window_s=settings.auth_window_s,
+            heartbeat_timeout_s=settings.heartbeat_timeout_s,
+            admin_token=settings.admin_token,
+            verify_workers=settings.verify_workers,
+        )
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.db.is_sqlite and self._wal_keeper is None:
+            # The store opens a fresh SQLite connection per transaction (NullPool). When the last connection to a
+            # WAL database closes, SQLite checkpoints the WAL into the main file and deletes it, so every commit
+            # would pay a checkpoint and its fsyncs (~20 ms here). One connection held open for the service's
+            # lifetime keeps the WAL in place; SQLite still checkpoints it automatically every 1,000 pages.
+            self._wal_keeper = self.db.engine.raw_connection()
+        self.sequencer.start()
+        if self._verify_workers > 0 and self._pool is None:
+            self._pool = VerifyPool(self._verify_workers, self.verifier.chain_id, self.verifier.exchange)
+            self._pool.warm_up()
+
+    def stop(self) -> None:
+        self.sequencer.stop()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._wal_keeper is not None:
+            self._wal_keeper.close()
+            self._wal_keeper = None
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    # --- auth ------------------------------------------------------------------------------------------------------
+    def authenticate_l1(self, headers: Mapping[str, str]) -> L1Identity:
+        try:
+            return verify_l1_headers(headers, self.chain_id, self.now(), self.auth_window_s)
+        except AuthError as exc:
+            raise ServiceError(ErrorCode.INVALID_L1_HEADERS, exc.public_message) from None
+
+    def authenticate_l2(self, headers: Mapping[str, str], method: str, path: str, body: bytes) -> L2Credentials:
+        """Check the HMAC headers. A mutating request (POST/PUT/PATCH/DELETE) whose signature was seen before is
+        refused as a replay, except order placement, whose replays are duplicates of a signed order hash; GETs may
+        repeat (py-clob-client reuses one signature for every page)."""
+        now = self.clock()
+        try:
+            creds = verify_l2(headers, method, path, body, self.keys.resolve, int(now), self.auth_window_s)
+        except AuthError as exc:
+            raise ServiceError(ErrorCode.UNAUTHORIZED, exc.public_message) from None
+        verb = method.upper()
+        if verb in _MUTATING and (verb, path) not in _SELF_PROTECTED:
+            signature = next((v for k, v in headers.items() if k.upper().replace("-", "_") == "POLY_SIGNATURE"), "")
+            if not self._replays.first_use(creds.api_key, signature, now):
+                raise ServiceError(ErrorCode.UNAUTHORIZED, "Unauthorized/Invalid api key")
+        return creds
+
+    def create_api_key(self, identity: L1Identity) -> ApiCreds:
+        return self.keys.create(identity)
+
+    def derive_api_key(self, identity: L1Identity) -> ApiCreds:
+        return self.keys.derive(identity)
+
+    def list_api_keys(self, creds: L2Credentials) -> list[str]:
+        return self.keys.list_keys(creds.address)
+
+    def delete_api_key(self, creds: L2Credentials) -> None:
+        self.keys.delete(creds.api_key)
+
+    def check_admin(self, token: str | None) -> None:
+        if not self.admin_token or not token or not hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            raise ServiceError(ErrorCode.ADMIN_UNAUTHORIZED, "Unauthorized")
+
+    # --- sequencing ------------------------------------------------------------------------------------------------
+    async def _await(self, futures: Sequence[Future[Outcome]]) -> list[Outcome | ServiceError]:
+        results = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures), return_exceptions=True)
+        out: list[Outcome | ServiceError] = []
+        for result in results:
+            if isinstance(result, Outcome):
+                out.append(result)
+            elif isinstance(result, SequencerStopped | CommitFailed):
+                out.append(ServiceError(ErrorCode.UNAVAILABLE, "the exchange is not accepting commands right now"))
+            elif isinstance(result, BaseException):
+                log.error("command failed", exc_info=result)
+                out.append(ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed"))
+        return out
+
+    async def _run(self, submission: Submission) -> Outcome:
+        (result,) = await self._await([self.sequencer.submit(submission)])
+        if isinstance(result, ServiceError):
+            raise result
+        return result
+
+    # --- orders ----------------------------------------------------------------------------------------------------
+    def _check_all(
+        self,
+        creds: L2Credentials,
+        bodies: Sequence[object],
+        now: int,
+        digests: Sequence[bytes | None] | None = None,
+    ) -> list[CheckedOrder | ServiceError]:
+        """Stateless checks, then duplicates (in flight in this process, or already stored). ``digests``: order
+        hashes already verified by the pool (None where the signature must be checked here)."""
+        out: list[CheckedOrder | ServiceError] = []
+        for i, body in enumerate(bodies):
+            try:
+                out.append(self.intake.check(creds, body, now, digests[i] if digests else None))
+            except ServiceError as exc:
+                out.append(exc)
+        ids = [c.order_id for c in out if isinstance(c, CheckedOrder)]
+        claimed: set[str] = set()
+        with self._inflight_lock:
+            for oid in ids:
+                if oid not in self._inflight:
+                    self._inflight.add(oid)
+                    claimed.add(oid)
+        stored = self.queries.existing_order_ids(sorted(claimed))
+        if stored:
+            self._release(stored)
+        for i, c in enumerate(out):
+            if isinstance(c, CheckedOrder):
+                if c.order_id in claimed and c.order_id not in stored:
+                    claimed.discard(c.order_id)  # the first occurrence in this batch owns the claim
+                    continue
+                out[i] = engine_reject(c.order_id, RejectReason.DUPLICATE_ORDER)
+        return out
+
+    def _release(self, order_ids: set[str]) -> None:
+        with self._inflight_lock:
+            self._inflight -= order_ids
+
+    @staticmethod
+    def _place_submission(c: CheckedOrder, owner: str, now: int) -> Submission:
+        o = c.order
+        maker = EngineAddress(o.maker)
+        oid = OrderId(c.order_id)
+
+        def make(seq: Seq) -> PlaceOrder:
+            return PlaceOrder(
+                seq,
+                UnixSeconds(now),
+                oid,
+                maker,
+                TokenId(o.token_id),
+                Side(int(o.side)),
+                BaseUnits(o.maker_amount),
+                BaseUnits(o.taker_amount),
+                o.fee_rate_bps,
+                UnixSeconds(o.expiration),
+                EngineOrderType(c.request.order_type.value),
+                c.request.post_only,
+            )
+
+        meta = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
+        precheck = None if c.spendable is None else balance_precheck(o.maker, o, c.spendable)
+        return Submission(make, meta, precheck)
+
+    def _placement(self, order_id: str, outcome: Outcome | ServiceError) -> Placement:
+        if isinstance(outcome, ServiceError):
+            return Placement(order_id, error=outcome)
+        if outcome.rejected is not None:
+            code = ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE if outcome.rejected == NOT_ENOUGH_BALANCE else None
+            return Placement(order_id, error=ServiceError(code or ErrorCode.INVALID_ORDER_PAYLOAD, outcome.rejected))
+        for ev in outcome.events:
+            if isinstance(ev, OrderRejected):
+                return Placement(order_id, error=engine_reject(order_id, ev.reason))
+            if isinstance(ev, Trade) and ev.taker_order_id == order_id:
+                making, taking = taker_amounts(ev)
+                return Placement(order_id, "matched", making, taking, (trade_key(self.sequencer.stream, ev),))
+        return Placement(order_id, "live")
+
+    async def place_orders(self, creds: L2Credentials, bodies: Sequence[object]) -> list[Placement]:
+        """Check and sequence up to `MAX_BATCH_ORDERS` orders; one `Placement` each, in order."""
+        if len(bodies) > MAX_BATCH_ORDERS:
+            raise ServiceError(
+                ErrorCode.TOO_MANY_ORDERS, f"Too many orders in payload: {len(bodies)}, max {MAX_BATCH_ORDERS}"
+            )
+        now = self.now()
+        digests = await self._pool.digests(bodies) if self._pool is not None else None
+        checked = await asyncio.to_thread(self._check_all, creds, bodies, now, digests)
+        futures: list[Future[Outcome]] = []
+        placed: list[CheckedOrder] = []
+        for c in checked:
+            if isinstance(c, CheckedOrder):
+                futures.append(self.sequencer.submit(self._place_submission(c, creds.api_key, now)))
+                placed.append(c)
+        try:
+            outcomes = await self._await(futures)
+        finally:
+            self._release({c.order_id for c in placed})
+        by_id = {c.order_id: self._placement(c.order_id, o) for c, o in zip(placed, outcomes, strict=True)}
+        results: list[Placement] = []
+        for c in checked:
+            if isinstance(c, ServiceError):
+                results.append(Placement("", error=c))
+            else:
+                results.append(by_id[c.order_id])
+        return results
+
+    async def place_order(self, creds: L2Credentials, body: object) -> Placement:
+        """One order; a refusal raises `ServiceError`."""
+        (placement,) = await self.place_orders(creds, [body])
+        if placement.error is not None:
+            raise placement.error
+        return placement
+
+    # --- cancels ---------------------------------------------------------------------------------------------------
+    async def cancel_orders(self, creds: L2Credentials, order_ids: Sequence[str]) -> CancelResult:
+        """Cancel the user's own resting orders; anything else lands in ``not_canceled`` with the reason."""
+        if len(order_ids) > MAX_CANCEL_IDS:
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, f"Too many order ids: max {MAX_CANCEL_IDS}")
+        ids = list(dict.fromkeys(i.lower() for i in order_ids))
+        not_canceled: dict[str, str] = {}
+        valid = [i for i in ids if is_order_id(i)]
+        for i in ids:
+            if not is_order_id(i):
+                not_canceled[i] = "invalid order id"
+        rows = await asyncio.to_thread(self._order_rows, valid)
+        owner = creds.address
+        todo: list[str] = []
+        for i in valid:
+            row = rows.get(i)
+            if row is None:
+                not_canceled[i] = CANCEL_REASONS[RejectReason.ORDER_NOT_FOUND]
+            elif row.maker != owner:
+                not_canceled[i] = CANCEL_REASONS[RejectReason.NOT_OWNER]
+            elif row.status != "LIVE":
+                not_canceled[i] = f"order is already {row.status.lower()}"
+            else:
+                todo.append(i)
+        now = UnixSeconds(self.now())
+        address = EngineAddress(owner)
+        futures = [
+            self.sequencer.submit(Submission(cancel_one_command(now, OrderId(i), address), {"owner": creds.api_key}))
+            for i in todo
+        ]
+        canceled: list[str] = []
+        for i, outcome in zip(todo, await self._await(futures), strict=True):
+            if isinstance(outcome, ServiceError):
+                not_canceled[i] = outcome.message
+                continue
+            for ev in outcome.events:
+                if isinstance(ev, OrderCancelled):
+                    canceled.append(ev.order_id)
+                elif isinstance(ev, CancelRejected):
+                    not_canceled[i] = CANCEL_REASONS.get(ev.reason, ev.reason.value)
+        return CancelResult(canceled, not_canceled)
+
+    def _order_rows(self, ids: list[str]) -> dict[str, OrderRecord]:
+        return {i: r for i in ids if (r := self.queries.order(i)) is not None}
+
+    async def cancel_all(
+        self, creds: L2Credentials, market: str | None = None, token_id: int | None = None
+    ) -> CancelResult:
+        """Cancel every resting order of the user (optionally of one market and/or one token)."""
+        now = UnixSeconds(self.now())
+        address = EngineAddress(creds.address)
+        mid = MarketId(market.lower()) if market else None
+        tid = TokenId(token_id) if token_id is not None else None
+        outcome = await self._run(
+            Submission(lambda seq: CancelAll(seq, now, address, mid, tid), {"owner": creds.api_key})
+        )
+        return CancelResult([ev.order_id for ev in outcome.events if isinstance(ev, OrderCancelled)], {})
+
+    # --- reads -----------------------------------------------------------------------------------------------------
+    def order(self, creds: L2Credentials, order_id: str) -> OrderRecord:
+        record = self.queries.order(order_id.lower()) if is_order_id(order_id.lower()) else None
+        if record is None or record.maker != creds.address:
+            raise ServiceError(ErrorCode.NOT_FOUND, "order not found")
+        return record
+
+    def open_orders(self, creds: L2Credentials, flt: OrderFilter, offset: int, limit: int) -> Page[OrderRecord]:
+        return self.queries.open_orders(creds.address, flt, offset, limit)
+
+    def trades(self, creds: L2Credentials, flt: TradeFilter, offset: int, limit: int) -> Page[TradeRecord]:
+        return self.queries.trades(creds.address, flt, offset, limit)
+
+    def token(self, token_id: str | None) -> TokenRef:
+        ref = self.markets.token(parse_token_id(token_id))
+        if ref is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "No orderbook exists for the requested token id")
+        return ref
+
+    def book(self, token_id: str | None) -> dict[str, Any]:
+        """The token's OrderBookSummary, in Polymarket's JSON shape."""
+        return self.markets.summary(self.token(token_id), int(self.clock() * 1000))
+
+    def _best(self, token_id: str | None) -> tuple[int | None, int | None]:
+        return self.markets.best(self.token(token_id).token_id)
+
+    def price(self, token_id: str | None, side: str | None) -> int:
+        """BUY: the best bid; SELL: the best ask (pips)."""
+        if side is None or side.upper() not in ("BUY", "SELL"):
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid side")
+        bid, ask = self._best(token_id)
+        value = bid if side.upper() == "BUY" else ask
+        if value is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"No {'bids' if side.upper() == 'BUY' else 'asks'} on the book")
+        return value
+
+    def midpoint(self, token_id: str | None) -> tuple[int, int]:
+        """(bid + ask) as a pair (numerator in pips, denominator 2) to stay exact."""
+        bid, ask = self._best(token_id)
+        if bid is None or ask is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "No midpoint: one side of the book is empty")
+        return bid + ask, 2
+
+    def spread(self, token_id: str | None) -> int:
+        bid, ask = self._best(token_id)
+        if bid is None or ask is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "No spread: one side of the book is empty")
+        return ask - bid
+
+    def last_trade(self, token_id: str | None) -> LastTrade | None:
+        return self.markets.last_trade(self.token(token_id).token_id)
+
+    def tick_size(self, token_id: str | None) -> int:
+        """Tick decimals of the token's market."""
+        info = self.markets.info(self.token(token_id).market)
+        assert info is not None
+        return info.tick_decimals
+
+    def fee_rate(self, token_id: str | None) -> int:
+        info = self.markets.info(self.token(token_id).market)
+        assert info is not None
+        return info.fee_rate_bps
+
+    @property
+    def exchange_address(self) -> str:
+        return checksum_address(self.verifier.exchange)
+
+    def token_prices(self, market: MarketRecord) -> dict[str, str]:
+        """Last trade price per token id of a market (tokens never traded are absent)."""
+        out: dict[str, str] = {}
+        for token in (market.yes_token, market.no_token):
+            last = self.markets.last_trade(int(token))
+            if last is not None:
+                out[token] = last.price
+        return out
+
+    def markets_page(self, offset: int, limit: int) -> Page[MarketRecord]:
+        records = self.markets.records(offset, limit + 1)
+        return Page(records[:limit], offset, limit, len(records) > limit)
+
+    def market(self, condition_id: str) -> MarketRecord:
+        record = self.markets.record(condition_id)
+        if record is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
+        return record
+
+    async def balance_allowance(
+        self, creds: L2Credentials, asset_type: str | None, token_id: str | None, refresh: bool
+    ) -> Holding:
+        """The user's on-chain balance and allowance to the exchange (cached; ``refresh`` re-reads the chain)."""
+        chain = self.chain
+        if chain is None:
+            raise ServiceError(ErrorCode.CHAIN_VIEW_DISABLED, "balance-allowance is not available on this server")
+        kind = (asset_type or "").upper()
+        if kind == "COLLATERAL":
+            asset = COLLATERAL
+        elif kind == "CONDITIONAL":
+            asset = parse_token_id(token_id)
+        else:
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, "asset_type must be COLLATERAL or CONDITIONAL")
+        if refresh:
+            await asyncio.to_thread(chain.nonce, creds.address, True)
+        return await asyncio.to_thread(chain.holding, creds.address, asset, refresh)
+
+    def invalidate_chain_state(self, address: str, asset_id: int | None = None) -> None:
+        """Forget cached balances (e.g. when the indexer sees a transfer or approval of ``address``)."""
+        if self.chain is not None:
+            self.chain.invalidate(address, asset_id)
+
+    # --- heartbeats ------------------------------------------------------------------------------------------------
+    def heartbeat(self, creds: L2Credentials, heartbeat_id: str | None) -> str:
+        return self.heartbeats.beat(creds.address, heartbeat_id)
+
+    async def expire_heartbeats(self) -> list[str]:
+        """Cancel all orders of every user whose heartbeat lapsed; return those users."""
+        gone = self.heartbeats.lapsed()
+        now = UnixSeconds(self.now())
+        futures = [
+            self.sequencer.submit(Submission(cancel_all_command(now, EngineAddress(address)), {"reason": "heartbeat"}))
+            for address in gone
+        ]
+        await self._await(futures)
+        return gone
+
+    async def run_heartbeat_monitor(self, interval_s: float | None = None) -> None:
+        """Forever: expire lapsed heartbeats every ``interval_s`` (default: a quarter of the timeout, ≤ 1 s)."""
+        interval = interval_s if interval_s is not None else min(1.0, self.heartbeats.timeout_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.expire_heartbeats()
+            except Exception:
+                log.exception("heartbeat monitor failed")
+
+    # --- admin -----------------------------------------------------------------------------------------------------
+    async def create_market(self, spec: MarketSpec) -> MarketRecord:
+        condition = spec.condition_id.lower()
+        if not is_order_id(condition):
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, "condition_id must be 0x followed by 64 hex digits")
+        try:
+            tick = TickSize.parse(spec.tick_size)
+        except ValueError as exc:
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, str(exc)) from None
+        for name, token in (("yes_token_id", spec.yes_token_id), ("no_token_id", spec.no_token_id)):
+            if not 0 < token < 1 << 256:
+                raise ServiceError(ErrorCode.INVALID_PAYLOAD, f"{name} must be a uint256 above 0")
+        if spec.yes_token_id == spec.no_token_id:
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, "yes_token_id and no_token_id must differ")
+        now = UnixSeconds(self.now())
+        meta: dict[str, Any] = {
+            "question_id": spec.question_id,
+            "question": spec.question,
+            "description": spec.description,
+            "market_slug": spec.market_slug,
+            "oracle": spec.oracle,
+            "end_date_iso": spec.end_date_iso,
+        }
+        outcome = await self._run(
+            Submission(
+                lambda seq: CreateMarket(
+                    seq,
+                    now,
+                    MarketId(condition),
+                    TokenId(spec.yes_token_id),
+                    TokenId(spec.no_token_id),
+                    tick.decimals,
+                    BaseUnits(spec.min_order_size),
+                    spec.fee_rate_bps,
+                ),
+                meta,
+            )
+        )
+        for ev in outcome.events:
+            if isinstance(ev, CommandRejected):
+                raise ServiceError(ErrorCode.MARKET_REJECTED, f"market not created: {ev.reason.value}")
+        return self.market(condition)
+
+    async def set_market_open(self, condition_id: str, open_: bool) -> MarketRecord:
+        """Halt (``open_`` false) or resume a market."""
+        market = MarketId(condition_id.lower())
+        if self.markets.info(market) is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
+        now = UnixSeconds(self.now())
+        command: Callable[[Seq], HaltMarket | ResumeMarket] = (
+            (lambda seq: ResumeMarket(seq, now, market)) if open_ else (lambda seq: HaltMarket(seq, now, market))
+        )
+        outcome = await self._run(Submission(command, {}))
+        for ev in outcome.events:
+            if isinstance(ev, CommandRejected):
+                if ev.reason == RejectReason.UNKNOWN_MARKET:
+                    raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
+                raise ServiceError(ErrorCode.MARKET_REJECTED, f"market unchanged: {ev.reason.value}")
+        return self.market(market)

@@ -1,0 +1,109 @@
+"""API keys (L1) and request authentication (L2): every failure is a 401 in Polymarket's words."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.unit.api.conftest import KEYS, World
+from tests.unit.api.support import CHAIN_ID, Trader, l1_headers
+
+L2_ERROR = {"error": "Unauthorized/Invalid api key"}
+
+
+def test_create_is_idempotent_and_derive_returns_the_same_creds(world: World) -> None:
+    key = "0x" + "44" * 32
+    client = world.client
+    assert client.get("/auth/derive-api-key", headers=l1_headers(key)).status_code == 400  # not created yet
+    first = client.post("/auth/api-key", headers=l1_headers(key)).json()
+    again = client.post("/auth/api-key", headers=l1_headers(key)).json()
+    derived = client.get("/auth/derive-api-key", headers=l1_headers(key)).json()
+    assert first == again == derived
+    assert set(first) == {"apiKey", "secret", "passphrase"}
+    other_nonce = client.post("/auth/api-key", headers=l1_headers(key, nonce=7)).json()
+    assert other_nonce["apiKey"] != first["apiKey"]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda h: h.pop("POLY_SIGNATURE"), id="missing-signature"),
+        pytest.param(lambda h: h.update(POLY_TIMESTAMP=str(int(time.time()) - 3600)), id="stale-timestamp"),
+        pytest.param(lambda h: h.update(POLY_NONCE="1"), id="nonce-not-signed"),
+        pytest.param(lambda h: h.update(POLY_ADDRESS="0x" + "12" * 20), id="other-address"),
+        pytest.param(lambda h: h.update(POLY_SIGNATURE="0x1234"), id="garbage-signature"),
+    ],
+)
+def test_l1_failures_are_401(world: World, mutate: object) -> None:
+    headers = l1_headers(KEYS[0])
+    mutate(headers)  # type: ignore[operator]
+    response = world.client.post("/auth/api-key", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Invalid L1 Request headers"}
+
+
+def test_l1_signed_for_another_chain_is_401(world: World) -> None:
+    response = world.client.post("/auth/api-key", headers=l1_headers(KEYS[0], chain_id=CHAIN_ID + 1))
+    assert response.status_code == 401
+
+
+def test_l2_list_and_delete_keys(world: World) -> None:
+    alice = world.alice
+    keys = alice.request("GET", "/auth/api-keys").json()["apiKeys"]
+    assert keys == [alice.creds["apiKey"]]
+    assert alice.request("DELETE", "/auth/api-key").status_code == 200
+    response = alice.request("GET", "/auth/api-keys")
+    assert (response.status_code, response.json()) == (401, L2_ERROR)
+    # the same wallet and nonce can create the key again: the same credentials come back
+    again = Trader(world.client, alice.key).login()
+    assert again.creds == alice.creds
+    assert again.request("GET", "/auth/api-keys").status_code == 200
+
+
+def test_l2_stale_timestamp_is_401(world: World) -> None:
+    response = world.alice.request("GET", "/data/orders", timestamp=int(time.time()) - 3600)
+    assert (response.status_code, response.json()) == (401, L2_ERROR)
+    response = world.alice.request("GET", "/data/orders", timestamp=int(time.time()) + 3600)
+    assert response.status_code == 401
+
+
+def test_l2_replayed_mutating_request_is_401(world: World) -> None:
+    alice = world.alice
+    headers = alice.headers("DELETE", "/cancel-all")
+    assert world.client.delete("/cancel-all", headers=headers).status_code == 200
+    replay = world.client.delete("/cancel-all", headers=headers)
+    assert (replay.status_code, replay.json()) == (401, L2_ERROR)
+
+
+def test_l2_get_may_reuse_its_signature(world: World) -> None:
+    """py-clob-client signs once and reuses the headers for every page of /data/orders."""
+    headers = world.alice.headers("GET", "/data/orders")
+    for _ in range(2):
+        assert world.client.get("/data/orders?next_cursor=MA==", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("POLY_PASSPHRASE", "0" * 64),
+        ("POLY_API_KEY", "00000000-0000-4000-8000-000000000000"),
+        ("POLY_SIGNATURE", "AAAA"),
+        ("POLY_ADDRESS", "0x" + "12" * 20),
+    ],
+)
+def test_l2_bad_header_is_401(world: World, field: str, value: str) -> None:
+    response = world.alice.request("GET", "/auth/api-keys", headers={field: value})
+    assert (response.status_code, response.json()) == (401, L2_ERROR)
+
+
+def test_l2_signature_covers_the_body(world: World) -> None:
+    alice = world.alice
+    headers = alice.headers("DELETE", "/orders", '["0x01"]')
+    response = world.client.request("DELETE", "/orders", content='["0x02"]', headers=headers)
+    assert response.status_code == 401
+
+
+def test_l2_without_headers_is_401(world: World) -> None:
+    response = world.client.get("/data/orders")
+    assert (response.status_code, response.json()) == (401, L2_ERROR)
