@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -22,6 +23,9 @@ from clob.api.responses import JSON
 from clob.api.routers import admin, auth, balance, book, data, health, heartbeats, markets, orders
 from clob.service.exchange import ExchangeService
 from clob.settings import Settings
+from clob.ws.hub import WsHub
+from clob.ws.router import check_creds_with
+from clob.ws.router import router as ws_router
 
 ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin)
 
@@ -30,8 +34,11 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     """The API app. ``services``: a ready `ExchangeService` (tests); otherwise built from ``settings``."""
     service = services if services is not None else ExchangeService.from_settings(settings or Settings())
 
+    hub = build_ws_hub(service)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())
         await asyncio.to_thread(service.start)
         monitor = asyncio.create_task(service.run_heartbeat_monitor(), name="heartbeat-monitor")
         try:
@@ -50,7 +57,47 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.ws_hub = hub
+    app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(ws_router)
     return app
+
+
+def build_ws_hub(service: ExchangeService) -> WsHub:
+    """The WebSocket hub over the service: REST's book summaries, the order store for orders placed earlier."""
+
+    def summary_of(asset_id: str) -> dict[str, Any] | None:
+        try:
+            ref = service.markets.token(int(asset_id))
+        except ValueError:
+            return None
+        return None if ref is None else service.markets.summary(ref, int(service.clock() * 1000))
+
+    def assets_of_market(market_id: str) -> list[str]:
+        info = service.markets.info(market_id)
+        return [] if info is None else [str(info.yes_token), str(info.no_token)]
+
+    def order_lookup(order_id: str) -> dict[str, Any] | None:
+        rec = service.queries.order(order_id)
+        if rec is None:
+            return None
+        return {
+            "owner": rec.owner,
+            "maker": rec.maker,
+            "market": rec.market,
+            "asset_id": rec.asset_id,
+            "side": rec.side,
+            "price": rec.price,
+            "original_size": rec.original_size,
+            "size_matched": rec.size_matched,
+            "created_at": rec.created_at,
+            "expiration": rec.expiration,
+            "order_type": rec.order_type,
+        }
+
+    hub = WsHub(summary_of, assets_of_market, order_lookup, stream=service.sequencer.stream)
+    service.sequencer.add_listener(hub.on_applied)
+    return hub

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clob.engine import (
-    PRICE_SCALE,
     BookDelta,
     CancelReason,
     OrderAccepted,
@@ -33,7 +32,7 @@ from clob.engine import (
     TickSizeChanged,
     Trade,
 )
-from clob.service.marketdata import book_summary, format_units
+from clob.service.marketdata import format_units
 from clob.service.projections import Applied, fill_shares, format_pips, trade_key, trade_price_pips
 
 log = logging.getLogger(__name__)
@@ -59,22 +58,13 @@ class Subscriber:
     dropped: int = 0
 
 
-@dataclass
-class MarketMeta:
-    condition_id: str
-    yes: str
-    no: str
-    tick_size: str
-    min_order_size: str
-
-
 class WsHub:
     """Routes messages to subscribers; the only state shared with the sequencer thread is the loop handle."""
 
     def __init__(
         self,
-        book_of: Callable[[int], Any],
-        market_of_token: Callable[[str], MarketMeta | None],
+        summary_of: Callable[[str], dict[str, Any] | None],
+        assets_of_market: Callable[[str], list[str]],
         order_lookup: OrderLookup,
         stream: str = "main",
         max_queue: int = 1000,
@@ -82,8 +72,8 @@ class WsHub:
     ) -> None:
         import time
 
-        self._book_of = book_of
-        self._market_of_token = market_of_token
+        self._summary_of = summary_of
+        self._assets_of_market = assets_of_market
         self._order_lookup = order_lookup
         self.stream = stream
         self.max_queue = max_queue
@@ -91,7 +81,6 @@ class WsHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subs: set[Subscriber] = set()
         self._orders: dict[str, dict[str, Any]] = {}
-        self._last_trade: dict[str, str] = {}
 
     # --- wiring ------------------------------------------------------------------------------------------------
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -106,27 +95,16 @@ class WsHub:
     def new_subscriber(self, channel: str) -> Subscriber:
         return Subscriber(channel, asyncio.Queue(maxsize=self.max_queue))
 
-    def last_trade_price(self, asset_id: str) -> str:
-        return self._last_trade.get(asset_id, "")
-
     # --- snapshots ---------------------------------------------------------------------------------------------
     def book_message(self, asset_id: str) -> dict[str, Any] | None:
-        meta = self._market_of_token(asset_id)
-        if meta is None:
+        """The ``book`` event of one asset: the same OrderBookSummary (and hash) as REST ``/book``."""
+        summary = self._summary_of(asset_id)
+        if summary is None:
             return None
-        summary = book_summary(
-            self._book_of(int(asset_id)),
-            market=meta.condition_id,
-            asset_id=asset_id,
-            tick_size=meta.tick_size,
-            min_order_size=meta.min_order_size,
-            last_trade_price=self.last_trade_price(asset_id),
-            timestamp_ms=self._clock_ms(),
-        )
         return {
             "event_type": "book",
             "asset_id": asset_id,
-            "market": meta.condition_id,
+            "market": summary["market"],
             "bids": summary["bids"],
             "asks": summary["asks"],
             "timestamp": summary["timestamp"],
@@ -195,8 +173,7 @@ class WsHub:
             elif isinstance(ev, TickSizeChanged):
                 old = format_pips(10 ** (4 - ev.old_tick_decimals))
                 new = format_pips(10 ** (4 - ev.new_tick_decimals))
-                meta = self._market_of_token_by_market(ev.market)
-                for asset in meta:
+                for asset in self._assets_of_market(ev.market):
                     market_msgs.append(
                         (
                             asset,
@@ -213,15 +190,6 @@ class WsHub:
         for market_id, evs in deltas.items():
             market_msgs += self._price_changes(market_id, evs, now)
         return market_msgs, user_msgs
-
-    def _market_of_token_by_market(self, market_id: str) -> list[str]:
-        assets = []
-        for sub in list(self._subs):
-            for asset in sub.assets:
-                meta = self._market_of_token(asset)
-                if meta is not None and meta.condition_id == market_id:
-                    assets.append(asset)
-        return sorted(set(assets))
 
     def _price_changes(self, market_id: str, evs: list[BookDelta], now: str) -> list[tuple[str, dict[str, Any]]]:
         changes = []
@@ -270,11 +238,6 @@ class WsHub:
                 info["size_matched"] += fill_shares(m.side, m.making, m.taking)
         price = format_pips(trade_price_pips(ev))
         asset = str(ev.token_id)
-        self._last_trade[asset] = price
-        first = ev.makers[0]
-        complement = str(first.token_id) if first.token_id != ev.token_id else ""
-        if complement:
-            self._last_trade[complement] = format_pips(PRICE_SCALE - trade_price_pips(ev))
         fee_rate = int(getattr(item.command, "fee_rate_bps", 0))
         market_msgs.append(
             (

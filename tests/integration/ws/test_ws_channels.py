@@ -13,10 +13,11 @@ import pytest
 import websockets
 from fastapi import FastAPI
 
-from clob.engine import Side
+from clob.engine import Side, TokenId
+from clob.service.marketdata import book_summary
 from clob.service.sequencer import Sequencer
 from clob.store import connect_database
-from clob.ws.hub import MarketMeta, WsHub
+from clob.ws.hub import WsHub
 from clob.ws.router import router
 from tests.integration.store.test_sequencer import MARKET, NO, YES, create_market, place, run
 from tests.support.server import serve
@@ -25,12 +26,20 @@ KEYS = {"key-0xaaa": ("s-a", "p-a", "0xaaa"), "key-0xbbb": ("s-b", "p-b", "0xbbb
 
 
 def build_app(seqr: Sequencer, max_queue: int = 1000) -> FastAPI:
-    def market_of(asset: str) -> MarketMeta | None:
-        if asset in (str(YES), str(NO)):
-            return MarketMeta(MARKET, str(YES), str(NO), "0.01", "5")
-        return None
+    def summary_of(asset: str) -> dict[str, Any] | None:
+        if asset not in (str(YES), str(NO)):
+            return None
+        return book_summary(
+            seqr.book(TokenId(int(asset))),
+            market=MARKET,
+            asset_id=asset,
+            tick_size="0.01",
+            min_order_size="5",
+            last_trade_price="",
+            timestamp_ms=int(time.time() * 1000),
+        )
 
-    hub = WsHub(seqr.book, market_of, lambda _oid: None, max_queue=max_queue)
+    hub = WsHub(summary_of, lambda _m: [str(YES), str(NO)], lambda _oid: None, max_queue=max_queue)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -167,7 +176,7 @@ def test_stalled_client_does_not_slow_intake(tmp_path: Any) -> None:
 def test_overflowing_subscriber_is_resynced_not_waited_for() -> None:
     from clob.ws.hub import RESYNC
 
-    hub = WsHub(lambda _t: None, lambda _a: None, lambda _o: None, max_queue=4)
+    hub = WsHub(lambda _a: None, lambda _m: [], lambda _o: None, max_queue=4)
 
     async def scenario() -> None:
         sub = hub.new_subscriber("market")
