@@ -83,6 +83,9 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
         contracts["exchange"] = str(exchange.address)
         if op != signer.address:
             signer.transact(exchange.functions.addOperator(op))
+    # The market oracle: optimistic proposals with a bond, disputes settled by the arbitrator (the deployer here).
+    oracle = signer.deploy("OptimisticOracle", contracts["collateral"], contracts["ctf"], signer.address)
+    contracts["oracle"] = str(oracle.address)
     return Manifest(
         chain_id=int(w3.eth.chain_id),
         rpc_url=rpc_url,

@@ -35,6 +35,8 @@ from clob.engine import (
     BaseUnits,
     CancelAll,
     CancelRejected,
+    ChangeTickSize,
+    Command,
     CommandRejected,
     CreateMarket,
     HaltMarket,
@@ -44,6 +46,7 @@ from clob.engine import (
     OrderRejected,
     PlaceOrder,
     RejectReason,
+    ResolveMarket,
     ResumeMarket,
     Seq,
     Side,
@@ -610,3 +613,26 @@ class ExchangeService:
                     raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
                 raise ServiceError(ErrorCode.MARKET_REJECTED, f"market unchanged: {ev.reason.value}")
         return self.market(market)
+
+    async def _market_command(
+        self, condition_id: str, make: Callable[[Seq, UnixSeconds, MarketId], Command]
+    ) -> MarketRecord:
+        market = MarketId(condition_id.lower())
+        if self.markets.info(market) is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
+        now = UnixSeconds(self.now())
+        outcome = await self._run(Submission(lambda seq: make(seq, now, market), {}))
+        for ev in outcome.events:
+            if isinstance(ev, CommandRejected):
+                raise ServiceError(ErrorCode.MARKET_REJECTED, f"market unchanged: {ev.reason.value}")
+        return self.market(market)
+
+    async def resolve_market(self, condition_id: str) -> MarketRecord:
+        """Close a market for good (its condition resolved on chain): every resting order is cancelled with
+        CANCELED_MARKET_RESOLVED and no order is accepted again."""
+        return await self._market_command(condition_id, lambda seq, now, m: ResolveMarket(seq, now, m))
+
+    async def change_tick_size(self, condition_id: str, tick_size: str) -> MarketRecord:
+        """Make the market's tick finer ("0.01" → "0.001"); publishes ``tick_size_change``."""
+        decimals = TickSize.parse(tick_size).decimals
+        return await self._market_command(condition_id, lambda seq, now, m: ChangeTickSize(seq, now, m, decimals))

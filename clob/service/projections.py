@@ -162,6 +162,12 @@ class Projector:
         if new_markets:
             conn.execute(insert(markets), new_markets)
         if new_orders:
+            # Orders born in this batch get their final state before the insert: no read-back, no update.
+            for row in new_orders:
+                oid = row["order_id"]
+                row["size_matched"] = matched.pop(oid, 0)
+                row["status"] = status.pop(oid, row["status"])
+                row["associate_trades"] = json.dumps(order_trades.pop(oid, []))
             conn.execute(insert(orders), new_orders)
         if new_trades:
             conn.execute(insert(trades), new_trades)

@@ -69,3 +69,19 @@ async def halt_market(condition_id: str, service: Service) -> Response:
 async def resume_market(condition_id: str, service: Service) -> Response:
     market = await service.set_market_open(condition_id, True)
     return JSON(market_json(market, service.token_prices(market)))
+
+
+@router.post("/markets/{condition_id}/resolve", summary="Close a resolved market: cancel every resting order")
+async def resolve_market(condition_id: str, service: Service) -> Response:
+    market = await service.resolve_market(condition_id)
+    return JSON(market_json(market, service.token_prices(market)))
+
+
+class TickIn(BaseModel):
+    tick_size: str = Field(pattern="^0\\.(1|01|001|0001)$")
+
+
+@router.post("/markets/{condition_id}/tick-size", summary="Make the tick size finer (publishes tick_size_change)")
+async def change_tick_size(condition_id: str, body: TickIn, service: Service) -> Response:
+    market = await service.change_tick_size(condition_id, body.tick_size)
+    return JSON(market_json(market, service.token_prices(market)))

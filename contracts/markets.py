@@ -1,0 +1,115 @@
+"""The on-chain half of a market's life: create (oracle question → condition → positions → registered tokens),
+resolve (propose → dispute window → settle, or arbitrate) and redeem.
+
+A binary market is a ConditionalTokens condition with two outcome slots whose oracle is our ``OptimisticOracle``:
+
+1. ``oracle.initialize(questionId, bond, liveness)`` prepares the condition (oracle = the OptimisticOracle);
+2. the position ids of index sets 1 (YES) and 2 (NO) over the collateral are the outcome token ids;
+3. ``exchange.registerToken(yes, no, conditionId)`` lets the exchange settle them.
+
+The off-chain half (the market row, the book) is the admin API's ``POST /admin/markets``; ``create_market_cli``
+does both. Resolution is reported by the oracle to ConditionalTokens; the indexer sees ``ConditionResolution`` and
+the exchange halts the book (see docs/runbook.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+
+from contracts.chain import Signer, contract_at
+from contracts.deploy import Manifest
+
+ZERO32 = b"\x00" * 32
+
+
+@dataclass(frozen=True, slots=True)
+class OnchainMarket:
+    """A prepared, registered binary market."""
+
+    question_id: str
+    condition_id: str
+    yes_token: int
+    no_token: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question_id": self.question_id,
+            "condition_id": self.condition_id,
+            "token_ids": [str(self.yes_token), str(self.no_token)],
+        }
+
+
+def position_ids(ctf: Any, collateral: str, condition_id: bytes) -> tuple[int, int]:
+    """The YES (index set 1) and NO (index set 2) position ids of a condition."""
+    yes, no = (
+        int(
+            ctf.functions.getPositionId(
+                collateral, ctf.functions.getCollectionId(ZERO32, condition_id, i).call()
+            ).call()
+        )
+        for i in (1, 2)
+    )
+    return yes, no
+
+
+def create_market(
+    admin: Signer, manifest: Manifest, question: str, bond: int = 10_000_000, liveness: int = 7200
+) -> OnchainMarket:
+    """Initialize the oracle question, derive the tokens and register them on the exchange (admin-only calls)."""
+    w3 = admin.w3
+    oracle: Any = contract_at(w3, "OptimisticOracle", manifest.contracts["oracle"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
+    qid = Web3.keccak(text=question)
+    admin.transact(oracle.functions.initialize(qid, bond, liveness))
+    condition = bytes(ctf.functions.getConditionId(oracle.address, qid, 2).call())
+    yes, no = position_ids(ctf, manifest.contracts["collateral"], condition)
+    admin.transact(exchange.functions.registerToken(yes, no, condition))
+    return OnchainMarket("0x" + bytes(qid).hex(), "0x" + condition.hex(), yes, no)
+
+
+def propose(proposer: Signer, manifest: Manifest, question_id: str, outcome: int) -> None:
+    """Post the bond and propose ``outcome`` (0 YES, 1 NO, 2 invalid); approves the bond first."""
+    w3 = proposer.w3
+    oracle: Any = contract_at(w3, "OptimisticOracle", manifest.contracts["oracle"])
+    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    proposer.transact(usdc.functions.approve(oracle.address, 2**256 - 1))
+    proposer.transact(oracle.functions.propose(bytes.fromhex(question_id[2:]), outcome))
+
+
+def settle(caller: Signer, manifest: Manifest, question_id: str) -> None:
+    """After the dispute window: report the undisputed proposal to ConditionalTokens."""
+    oracle: Any = contract_at(caller.w3, "OptimisticOracle", manifest.contracts["oracle"])
+    caller.transact(oracle.functions.settle(bytes.fromhex(question_id[2:])))
+
+
+def redeem(holder: Signer, manifest: Manifest, condition_id: str) -> int:
+    """Redeem both positions of a resolved condition; return the collateral received."""
+    w3 = holder.w3
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    before = int(usdc.functions.balanceOf(holder.address).call())
+    holder.transact(ctf.functions.redeemPositions(usdc.address, ZERO32, bytes.fromhex(condition_id[2:]), [1, 2]))
+    return int(usdc.functions.balanceOf(holder.address).call()) - before
+
+
+def fund_trader(admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: int, split: dict[str, int]) -> None:
+    """Mint collateral to ``trader``, approve the exchange (USDC and CTF), and split ``split[condition_id]`` of it
+    into YES+NO for each listed market."""
+    w3 = admin.w3
+    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    exchange = manifest.contracts["exchange"]
+    unlimited = 2**256 - 1
+    admin.transact(usdc.functions.mint(trader.address, usdc_amount + sum(split.values())))
+    trader.transact(usdc.functions.approve(exchange, unlimited))
+    trader.transact(ctf.functions.setApprovalForAll(exchange, True))
+    if split:
+        trader.transact(usdc.functions.approve(ctf.address, unlimited))
+        for condition_id, amount in split.items():
+            trader.transact(
+                ctf.functions.splitPosition(usdc.address, ZERO32, bytes.fromhex(condition_id[2:]), [1, 2], amount)
+            )
