@@ -61,6 +61,24 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True)
+class Inspection:
+    """A read of the engine on the sequencer thread, after every command submitted before it is durable."""
+
+    read: Callable[[Engine], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStatus:
+    """Where a stream stands: its journal head and the engine state that the journal produces."""
+
+    stream: str
+    head_seq: int
+    head_hash: str
+    state_hash: str
+    resting_orders: int
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of a submission: its journal seq and engine events, or the precheck's rejection."""
 
@@ -82,7 +100,7 @@ class Sequencer:
         self.engine = Engine()
         self.journal = Journal(db, stream)
         self.projector = Projector(stream)
-        self._queue: queue.Queue[tuple[Submission, Future[Outcome]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Submission | Inspection, Future[Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._running = False
         self._listeners: list[Listener] = []
@@ -135,6 +153,30 @@ class Sequencer:
     async def submit_async(self, submission: Submission) -> Outcome:
         return await asyncio.wrap_future(self.submit(submission))
 
+    def inspect(self, read: Callable[[Engine], Any]) -> Future[Any]:
+        """Run ``read(engine)`` on the sequencer thread once everything submitted before is durable."""
+        fut: Future[Any] = Future()
+        if not self._running:
+            fut.set_exception(SequencerStopped("the sequencer is not running"))
+            return fut
+        self._queue.put((Inspection(read), fut))
+        return fut
+
+    def status(self, timeout: float = 30.0) -> StreamStatus:
+        """The journal head and the engine's state hash, read consistently on the sequencer thread."""
+
+        def read(engine: Engine) -> StreamStatus:
+            return StreamStatus(
+                self.stream,
+                self.journal.head_seq,
+                self.journal.head_hash.hex(),
+                engine.state_hash(),
+                engine.resting_count(),
+            )
+
+        result: StreamStatus = self.inspect(read).result(timeout)
+        return result
+
     def add_listener(self, listener: Listener) -> None:
         """``listener(applied)`` is called on the sequencer thread after each durable command; keep it fast."""
         self._listeners.append(listener)
@@ -159,17 +201,31 @@ class Sequencer:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < self.max_batch:
+            batch: list[tuple[Submission, Future[Outcome]]] = []
+            inspection: tuple[Inspection, Future[Any]] | None = None
+            item: tuple[Submission | Inspection, Future[Any]] | None = first
+            while item is not None:
+                work, fut = item
+                if isinstance(work, Inspection):
+                    inspection = (work, fut)
+                    break
+                batch.append((work, fut))
+                if len(batch) >= self.max_batch:
+                    break
                 try:
-                    nxt = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is None:
+                if item is None:
                     self._running = False
                     break
-                batch.append(nxt)
-            self._process(batch)
+            if batch:
+                self._process(batch)
+            if inspection is not None:
+                try:
+                    inspection[1].set_result(inspection[0].read(self.engine))
+                except Exception as exc:
+                    inspection[1].set_exception(exc)
             if not self._running:
                 self._fail_pending()
                 return

@@ -6,6 +6,8 @@ The on-chain side of a market (``prepareCondition``, ``registerToken``) is the m
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -85,3 +87,17 @@ class TickIn(BaseModel):
 async def change_tick_size(condition_id: str, body: TickIn, service: Service) -> Response:
     market = await service.change_tick_size(condition_id, body.tick_size)
     return JSON(market_json(market, service.token_prices(market)))
+
+
+@router.get("/stream", summary="Journal head and engine state hash (for audits and crash checks)")
+async def stream_status(service: Service) -> Response:
+    status = await asyncio.to_thread(service.sequencer.status)
+    return JSON(
+        {
+            "stream": status.stream,
+            "head_seq": status.head_seq,
+            "head_hash": status.head_hash,
+            "state_hash": status.state_hash,
+            "resting_orders": status.resting_orders,
+        }
+    )
