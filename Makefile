@@ -7,8 +7,8 @@ PYTEST_ARGS ?=
 SRC := clob contracts settlement indexer
 LINT_PATHS := clob contracts settlement indexer tests bench scripts
 
-.PHONY: bootstrap build run test test-pg check fmt lint types lock bench bench-engine bench-api bench-gas \
-        bench-gas-check hardhat-compile clean
+.PHONY: bootstrap build run test check fmt lint types lock bench bench-engine bench-api bench-gas \
+        bench-gas-check bench-journal bench-settlement bench-indexer replay hardhat-compile clean
 
 bootstrap:  ## create .venv and node_modules from the lock files (idempotent, seconds when done)
 	@scripts/bootstrap.sh
@@ -44,8 +44,22 @@ hardhat-compile: bootstrap
 bench-engine: bootstrap
 	@$(PY) bench/bench_engine.py
 
-bench-api: bootstrap
-	@$(PY) bench/bench_verify.py
+bench-api: bootstrap  ## signature verification vs raw coincurve, POST /orders batches, single POST /order
+	@$(PY) bench/bench_api.py
+
+bench-journal: bootstrap  ## journal append throughput (fsync policies) and restart time for 1M commands
+	@$(PY) bench/bench_journal.py
+
+bench-settlement: bootstrap build  ## fills settled per second, gas per fill, match-to-confirmed blocks
+	@$(PY) bench/bench_settlement.py
+
+bench-indexer: bootstrap build  ## logs decoded and stored per second, catch-up time
+	@$(PY) bench/bench_indexer.py
+
+bench: bench-engine bench-api bench-gas bench-journal bench-settlement bench-indexer
+
+replay: bootstrap  ## re-run the engine over the journal, verify the hash chain and every stored fill
+	@$(PY) -m clob.service.replay
 
 bench-gas: bootstrap build
 	@$(PY) -m bench.bench_gas --write

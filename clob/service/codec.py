@@ -1,9 +1,12 @@
 """Engine commands ⇄ canonical JSON, the journal's payload format.
 
-A journal entry's payload is ``{"command": {...}, "meta": {...}}`` encoded as compact JSON with sorted keys (the
-standard library's encoder: token ids are uint256 and must not be squeezed into 64 bits). ``command`` holds the
-engine command's fields except ``seq`` (the journal's own sequence number is the command's seq); ``meta`` holds what
-the engine does not need but an auditor or the projections do: the full signed order, the API key that placed it.
+A journal entry's payload is ``{"command": {...}, "meta": {...}}`` encoded as compact JSON with sorted keys. Token
+ids are uint256, so they are written as decimal strings: every JSON number in a payload then fits in 64 bits and the
+fast orjson codec reads it exactly (the standard library's codec is the fallback for anything larger).
+
+``command`` holds the engine command's fields except ``seq`` (the journal's own sequence number is the command's
+seq); ``meta`` holds what the engine does not need but an auditor or the projections do: the full signed order, the
+API key that placed it.
 Replaying a journal is ``decode(entry.kind, entry.payload, entry.seq)`` for every entry, in order.
 """
 
@@ -12,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from typing import Any
+
+import orjson
 
 from clob.engine import (
     CancelAll,
@@ -44,6 +49,7 @@ KINDS: dict[str, type] = {
 KIND_OF: dict[type, str] = {cls: kind for kind, cls in KINDS.items()}
 
 _COERCE: dict[str, Any] = {"side": Side, "order_type": OrderType}
+_TOKEN_FIELDS = ("token_id", "yes_token", "no_token")
 
 
 class CodecError(Exception):
@@ -60,9 +66,31 @@ def encode(command: Command, meta: dict[str, Any] | None = None) -> bytes:
     for name, value in fields.items():
         if isinstance(value, Side):
             fields[name] = int(value)
-        elif isinstance(value, OrderType):
+        elif isinstance(value, OrderType) or (name in _TOKEN_FIELDS and value is not None):
             fields[name] = str(value)
-    return json.dumps({"command": fields, "meta": meta or {}}, sort_keys=True, separators=(",", ":")).encode()
+    doc = {"command": fields, "meta": meta or {}}
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits somewhere in meta
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _load(payload: bytes) -> Any:
+    """orjson when every number is a 64-bit integer (it would turn larger ones into floats), else the stdlib."""
+    data = orjson.loads(payload)
+    if _has_float(data):
+        return json.loads(payload)
+    return data
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 def decode(kind: str, payload: bytes, seq: int) -> tuple[Command, dict[str, Any]]:
@@ -71,11 +99,14 @@ def decode(kind: str, payload: bytes, seq: int) -> tuple[Command, dict[str, Any]
     if cls is None:
         raise CodecError(f"unknown journal kind {kind!r}")
     try:
-        data = json.loads(payload)
+        data = _load(payload)
         fields = dict(data["command"])
         for name, conv in _COERCE.items():
             if name in fields:
                 fields[name] = conv(fields[name])
+        for name in _TOKEN_FIELDS:
+            if fields.get(name) is not None:
+                fields[name] = int(fields[name])
         command: Command = cls(seq=seq, **fields)
         meta: dict[str, Any] = dict(data.get("meta") or {})
     except (ValueError, KeyError, TypeError) as exc:
