@@ -1,0 +1,3 @@
+from settlement.cli import main
+
+raise SystemExit(main())

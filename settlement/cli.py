@@ -1,0 +1,116 @@
+"""``python -m settlement``: run the batcher against a deployment manifest and the exchange's database.
+
+    .venv/bin/python -m settlement --manifest var/deployment.json --db sqlite:///var/polyclob.db
+
+Defaults come from the environment like every service (``POLYCLOB_DATABASE_URL``, ``POLYCLOB_MANIFEST_PATH``,
+``POLYCLOB_RPC_URL`` overrides the manifest's RPC URL when set explicitly with ``--rpc-url``), the operator key from
+``--key`` or ``POLYCLOB_OPERATOR_KEY`` (default: anvil's dev account 0, the local deployer and operator).
+``--until-idle`` exits once nothing is pending or in flight (scripts, tests); ``--crash-at POINT`` is the
+crash-test hook (the process ``os._exit``s with code 77 the first time it reaches POINT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from clob.settings import Settings
+from clob.store.db import connect_database
+from contracts.deploy import Manifest
+from settlement.batcher import Batcher
+from settlement.chain import RpcChain
+from settlement.config import CRASH_POINTS, SettlementConfig
+from settlement.service import SettlementService
+from settlement.signer import OperatorSigner
+
+log = logging.getLogger("settlement")
+
+
+def create_batcher(
+    manifest: Manifest,
+    database_url: str,
+    operator_key: str,
+    config: SettlementConfig | None = None,
+    rpc_url: str | None = None,
+) -> Batcher:
+    """A batcher for ``manifest``'s exchange, signing with ``operator_key``, on the (migrated) database."""
+    config = config or SettlementConfig()
+    db = connect_database(database_url)
+    chain = RpcChain(rpc_url or manifest.rpc_url, timeout=config.rpc_timeout)
+    signer = OperatorSigner(operator_key, manifest.chain_id)
+    contracts = manifest.contracts
+    return Batcher(
+        db,
+        chain,
+        signer,
+        contracts["exchange"],
+        config,
+        collateral=contracts.get("collateral", ""),
+        ctf=contracts.get("ctf", ""),
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings = Settings()
+    defaults = SettlementConfig()
+    p = argparse.ArgumentParser(prog="python -m settlement", description="Settle matched trades on chain.")
+    p.add_argument("--manifest", type=Path, default=settings.manifest_path)
+    p.add_argument("--db", default=settings.database_url, help="SQLAlchemy URL of the exchange database")
+    p.add_argument("--rpc-url", default=None, help="override the manifest's RPC URL")
+    p.add_argument("--key", default=os.environ.get("POLYCLOB_OPERATOR_KEY"), help="operator private key (0x hex)")
+    p.add_argument("--confirmations", type=int, default=defaults.confirmations)
+    p.add_argument("--flush-interval", type=float, default=defaults.flush_interval)
+    p.add_argument("--flush-size", type=int, default=defaults.flush_size)
+    p.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
+    p.add_argument("--max-in-flight", type=int, default=defaults.max_in_flight)
+    p.add_argument("--max-gas-per-tx", type=int, default=defaults.max_gas_per_tx)
+    p.add_argument("--max-trades-per-tx", type=int, default=defaults.max_trades_per_tx)
+    p.add_argument("--no-batch", action="store_true", help="one matchOrders transaction per trade")
+    p.add_argument("--replace-after", type=float, default=defaults.replace_after)
+    p.add_argument("--priority-fee-gwei", type=float, default=None)
+    p.add_argument("--crash-at", choices=CRASH_POINTS, default=None)
+    p.add_argument("--until-idle", action="store_true", help="exit once nothing is pending or in flight")
+    p.add_argument("--log-level", default="INFO")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    key = args.key
+    if not key:
+        from contracts.anvil import dev_key
+
+        key = dev_key(0)
+    config = SettlementConfig(
+        confirmations=args.confirmations,
+        flush_interval=args.flush_interval,
+        flush_size=args.flush_size,
+        poll_interval=args.poll_interval,
+        use_batch=not args.no_batch,
+        max_gas_per_tx=args.max_gas_per_tx,
+        max_trades_per_tx=args.max_trades_per_tx,
+        max_in_flight=args.max_in_flight,
+        replace_after=args.replace_after,
+        priority_fee_wei=None if args.priority_fee_gwei is None else int(args.priority_fee_gwei * 10**9),
+        crash_at=args.crash_at,
+    )
+    batcher = create_batcher(Manifest.load(args.manifest), args.db, key, config, args.rpc_url)
+    log.info("settling for operator %s on %s", batcher.operator, args.rpc_url or "the manifest's RPC URL")
+    service = SettlementService(batcher)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    service.start()
+    try:
+        while not stop.wait(0.2):
+            if args.until_idle and batcher.stats.steps > 0 and batcher.idle():
+                break
+    finally:
+        service.stop()
+    log.info("stopped: %s", batcher.stats)
+    return 0

@@ -1,0 +1,188 @@
+"""Values the batcher passes around: statuses, pending trades, stored transactions, receipts, status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from contracts.exchange import Match
+
+
+def parties_of(payload: Mapping[str, Any]) -> frozenset[str]:
+    """Lower-case addresses whose chain state (balances, allowances, orders, nonces) a trade reads or writes."""
+    return frozenset([str(payload["taker"]).lower(), *(str(m["maker"]).lower() for m in payload["makers"])])
+
+
+class TradeStatus(StrEnum):
+    """Polymarket's trade statuses (protocol doc §7), as stored in ``trades.status`` and sent on the user channel."""
+
+    MATCHED = "MATCHED"
+    MINED = "MINED"
+    CONFIRMED = "CONFIRMED"
+    RETRYING = "RETRYING"
+    FAILED = "FAILED"
+
+
+class TxStatus(StrEnum):
+    """The status of one operator nonce (``settlement_txs.status``); see ``settlement.schema``."""
+
+    PENDING = "PENDING"
+    MINED = "MINED"
+    REVERTED = "REVERTED"
+    CONFIRMED = "CONFIRMED"
+    ABANDONED = "ABANDONED"
+
+
+OPEN_TX_STATUSES = (TxStatus.PENDING, TxStatus.MINED, TxStatus.REVERTED)
+
+
+class AttemptKind(StrEnum):
+    SETTLE = "settle"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTrade:
+    """A trade waiting for settlement: its row id, the engine's payload, and what the grouping needs."""
+
+    trade_id: str
+    payload: Mapping[str, Any]
+    status: TradeStatus
+    journal_seq: int
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        """The taker order first, then the maker orders, as in the ``matchOrders`` call."""
+        return (str(self.payload["taker_order_id"]), *(str(m["order_id"]) for m in self.payload["makers"]))
+
+    @property
+    def parties(self) -> frozenset[str]:
+        return parties_of(self.payload)
+
+    @property
+    def match_types(self) -> tuple[str, ...]:
+        return tuple(str(m["match_type"]) for m in self.payload["makers"])
+
+    @property
+    def fill_count(self) -> int:
+        return len(self.payload["makers"])
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTrade:
+    """A pending trade with its ``matchOrders`` arguments built from the stored signed orders."""
+
+    trade: PendingTrade
+    match: Match
+    gas: int
+    """the gas model's upper bound for this match inside a batch (grouping, and the gas limit once verified)"""
+    encoded: bytes = b""
+    """the match ABI-encoded as an element of ``matchOrdersBatch``'s array (see ``matches.batch_calldata``)"""
+
+    @property
+    def trade_id(self) -> str:
+        return self.trade.trade_id
+
+    @property
+    def parties(self) -> frozenset[str]:
+        return self.trade.parties
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One signed raw transaction for a nonce."""
+
+    attempt: int
+    kind: AttemptKind
+    tx_hash: str
+    raw_tx: str
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    created_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTx:
+    """A ``settlement_txs`` row with its attempts and trade ids (batch order)."""
+
+    id: int
+    nonce: int
+    kind: str
+    status: TxStatus
+    to_address: str
+    data: str
+    gas_limit: int
+    tx_hash: str
+    raw_tx: str
+    block_number: int | None
+    block_hash: str | None
+    created_at_ms: int
+    sent_at_ms: int
+    replaced_at_ms: int
+    error: str
+    fill_count: int = 0
+    attempts: tuple[Attempt, ...] = ()
+    trade_ids: tuple[str, ...] = ()
+
+    @property
+    def latest(self) -> Attempt:
+        return self.attempts[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The part of a transaction receipt the batcher needs."""
+
+    tx_hash: str
+    status: int
+    block_number: int
+    block_hash: str
+    gas_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One trade moved to ``status``; ``row`` is the ``trades`` row merged with its payload (the WebSocket shape)."""
+
+    trade_id: str
+    status: TradeStatus
+    tx_hash: str
+    row: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedTrade:
+    """What ``on_trade_failed`` receives: a trade that will never settle, and the policy's inputs.
+
+    ``offending_order_ids`` are the orders found to be at fault (on-chain cancelled or filled, nonce bumped,
+    expired, bad signature, maker short of balance or allowance); empty if no single order could be blamed.
+    ``restore`` maps each *other* order of the trade to the amount (maker units) the engine consumed for this
+    trade and which the chain never settled: liquidity the book may give back to its owner.
+    """
+
+    trade_id: str
+    payload: Mapping[str, Any]
+    error: str
+    offending_order_ids: tuple[str, ...]
+    restore: Mapping[str, int]
+
+
+Listener = Callable[[str, str, str], None]
+"""``fn(trade_id, status, tx_hash)``: called after each durable trade status change."""
+
+RowListener = Callable[[Mapping[str, Any], str, str], None]
+"""``fn(trade_row, status, tx_hash)``: the same, with the trade row merged with its payload (what
+``clob.ws.hub.WsHub.on_trade_status`` takes)."""
+
+FailedHook = Callable[[FailedTrade, tuple[str, ...]], None]
+"""``fn(trade, offending_order_ids)``: a trade became FAILED (see docs/settlement.md, "Failed trades")."""
+
+
+def restore_amounts(payload: Mapping[str, Any], offending: Sequence[str]) -> dict[str, int]:
+    """Per order of the trade that is not offending: the maker-unit amount this trade consumed of it."""
+    amounts: dict[str, int] = {str(payload["taker_order_id"]): int(payload["taker_fill"])}
+    for m in payload["makers"]:
+        amounts[str(m["order_id"])] = amounts.get(str(m["order_id"]), 0) + int(m["making"])
+    return {oid: amount for oid, amount in amounts.items() if oid not in set(offending)}
