@@ -113,3 +113,57 @@ def fund_trader(admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: 
             trader.transact(
                 ctf.functions.splitPosition(usdc.address, ZERO32, bytes.fromhex(condition_id[2:]), [1, 2], amount)
             )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m contracts.markets create --question "..."``: create a market on chain and open its book."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    import httpx
+
+    from contracts.anvil import dev_key
+    from contracts.chain import connect
+
+    parser = argparse.ArgumentParser(description="Create a binary market: oracle question, tokens, book.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    create = sub.add_parser("create")
+    create.add_argument("--question", required=True)
+    create.add_argument("--state-dir", type=Path, default=Path("var"))
+    create.add_argument("--api-url", default="http://127.0.0.1:8080")
+    create.add_argument("--admin-key", default=dev_key(0), help="exchange admin (and collateral owner) key")
+    create.add_argument("--tick-size", default="0.01")
+    create.add_argument("--min-order-size", default="5")
+    create.add_argument("--fee-rate-bps", type=int, default=0)
+    create.add_argument("--bond", type=int, default=10_000_000, help="oracle bond, collateral base units")
+    create.add_argument("--liveness", type=int, default=7200, help="dispute window, seconds")
+    args = parser.parse_args(argv)
+
+    manifest = Manifest.load(args.state_dir / "deployment.json")
+    admin = Signer.from_key(connect(manifest.rpc_url), args.admin_key)
+    market = create_market(admin, manifest, args.question, args.bond, args.liveness)
+    token = (args.state_dir / "admin.token").read_text().strip()
+    body = {
+        "condition_id": market.condition_id,
+        "question_id": market.question_id,
+        "yes_token_id": str(market.yes_token),
+        "no_token_id": str(market.no_token),
+        "tick_size": args.tick_size,
+        "min_order_size": args.min_order_size,
+        "fee_rate_bps": args.fee_rate_bps,
+        "question": args.question,
+        "oracle": manifest.contracts["oracle"],
+    }
+    resp = httpx.post(
+        f"{args.api_url}/admin/markets", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    if resp.status_code != 200:
+        print(resp.text)
+        return 1
+    print(json.dumps(market.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,12 +2,14 @@
 
 What it starts, in order:
 
-1. anvil on 127.0.0.1:CHAIN_PORT, its state kept in ``var/anvil-state.json`` (dumped every few seconds and on exit);
+1. anvil on 127.0.0.1:CHAIN_PORT mining a block every second (``--block-time``), its state kept in
+   ``var/anvil-state.json`` (dumped every few seconds and on exit);
 2. the contracts, deployed idempotently (manifest ``var/deployment.json``; if the chain state was lost, the old
    database no longer matches it and the embedded SQLite file is started afresh);
 3. the API with its WebSockets and heartbeat monitor on 127.0.0.1:API_PORT (SQLite ``var/polyclob.db``;
    ``POLYCLOB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/polyclob`` for PostgreSQL);
-4. the settlement batcher and the chain indexer (when their packages are present), on threads of this process;
+4. the settlement batcher, the chain indexer and the resolution watcher, on threads of this process
+   (``scripts/wiring.py`` says how they are connected);
 5. a demo market (on chain: oracle question, condition, registered tokens; off chain: the book) with two funded,
    approved demo traders and a seeded book.
 
@@ -64,7 +66,7 @@ def _settings(args: argparse.Namespace, manifest: Manifest, rpc_url: str) -> Any
     )
 
 
-def _serve_api(settings: Any, port: int) -> tuple[Any, threading.Thread]:
+def _serve_api(settings: Any, port: int) -> tuple[Any, threading.Thread, Any]:
     import uvicorn
 
     from clob.api import create_app
@@ -79,7 +81,7 @@ def _serve_api(settings: Any, port: int) -> tuple[Any, threading.Thread]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"the API did not start on port {port}")
         time.sleep(0.05)
-    return server, thread
+    return server, thread, app
 
 
 def _demo_market(args: argparse.Namespace, api_url: str, settings: Any, manifest: Manifest, w3: Any) -> dict[str, Any]:
@@ -140,32 +142,13 @@ def _demo_market(args: argparse.Namespace, api_url: str, settings: Any, manifest
     return market
 
 
-def _start_background_services(settings: Any, manifest: Manifest, stop: threading.Event) -> list[threading.Thread]:
-    """The settlement batcher and the indexer, if present, on their own threads (each owns its loop)."""
-    import importlib
-
-    threads: list[threading.Thread] = []
-    runners: dict[str, Any] = {}
-    for name, module in (("batcher", "settlement.service"), ("indexer", "indexer.service")):
-        try:
-            runners[name] = getattr(importlib.import_module(module), "run_in_thread", None)
-        except ImportError:
-            runners[name] = None
-    for name, runner in runners.items():
-        if runner is None:
-            print(f"{name:<10} not available in this build", file=sys.stderr)
-            continue
-        threads.append(runner(settings, manifest, stop))
-        print(f"{name:<10} running", file=sys.stderr)
-    return threads
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local exchange stack (chain, contracts, API, services).")
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8080)))
     parser.add_argument("--chain-port", type=int, default=int(os.environ.get("CHAIN_PORT", 8545)))
     parser.add_argument("--state-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--no-demo", action="store_true", help="do not create or seed the demo market")
+    parser.add_argument("--block-time", type=float, default=1.0, help="anvil block interval in seconds")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -181,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     chain_state = state / "anvil-state.json"
     node = Anvil(
         port=args.chain_port,
+        block_time=args.block_time,
         log_path=state / "anvil.log",
         extra_args=("--state", str(chain_state), "--state-interval", "5"),
     )
@@ -191,11 +175,15 @@ def main(argv: list[str] | None = None) -> int:
             for stale in ("polyclob.db", "polyclob.db-wal", "polyclob.db-shm", "demo-market.json"):
                 (state / stale).unlink(missing_ok=True)
         settings = _settings(args, manifest, node.url)
-        server, api_thread = _serve_api(settings, args.api_port)
+        server, api_thread, app = _serve_api(settings, args.api_port)
         api_url = f"http://127.0.0.1:{args.api_port}"
         w3 = connect(node.url)
         markets = [] if args.no_demo else [_demo_market(args, api_url, settings, manifest, w3)]
-        services = _start_background_services(settings, manifest, stop)
+        from scripts.wiring import start_services
+
+        services = start_services(app, settings, manifest, dev_key(0))
+        print("batcher    running (operator = deployer)", file=sys.stderr)
+        print("indexer    running (confirmations 1), resolution watcher running", file=sys.stderr)
 
         print(f"chain      {node.url} (chain id {manifest.chain_id}, state {chain_state})", file=sys.stderr)
         for role, address in sorted(manifest.contracts.items()):
@@ -221,10 +209,9 @@ def main(argv: list[str] | None = None) -> int:
             stop.wait(0.5)
         print("stopping", file=sys.stderr)
         stop.set()
+        services.stop()
         server.should_exit = True
         api_thread.join(15)
-        for thread in services:
-            thread.join(15)
     finally:
         node.stop()
     return 0

@@ -1,0 +1,135 @@
+"""How the embedded stack's services are connected to each other (one process, one database).
+
+- Sequencer → batcher: every command that produced a trade wakes the batcher (``SettlementService.notify``).
+- Batcher → WebSocket: every trade status change (MINED, CONFIRMED, RETRYING, FAILED) is a user ``trade`` event.
+- Batcher → book, the failed-trade policy: the orders blamed for a trade that can never settle (maker spent the
+  balance, revoked the allowance, cancelled on chain, bumped the nonce) are cancelled in the book, so they cannot
+  fail again; the counterparties' orders stay as they are.
+- Indexer → book: a market whose condition the indexer saw resolved (``ConditionResolution``) is resolved in the
+  book: every resting order is cancelled with CANCELED_MARKET_RESOLVED and no order is accepted any more.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clob.engine import CancelOrder, Command, MarketId, OrderId, ResolveMarket, Seq, Trade, UnixSeconds
+from clob.service.projections import Applied
+from clob.service.sequencer import Submission
+from contracts.deploy import Manifest
+
+log = logging.getLogger("stack")
+
+
+@dataclass
+class Services:
+    """The background services of an embedded stack; ``stop`` stops them all."""
+
+    stop_event: threading.Event
+    settlement: Any = None
+    indexer_thread: threading.Thread | None = None
+    watcher_thread: threading.Thread | None = None
+    extra: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.settlement is not None:
+            self.settlement.stop()
+        for thread in (self.indexer_thread, self.watcher_thread):
+            if thread is not None:
+                thread.join(15)
+
+
+def _cancel(order_id: OrderId, now: UnixSeconds) -> Callable[[Seq], Command]:
+    return lambda seq: CancelOrder(seq, now, order_id)
+
+
+def _resolve(market: MarketId, now: UnixSeconds) -> Callable[[Seq], Command]:
+    return lambda seq: ResolveMarket(seq, now, market)
+
+
+def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Any:
+    """The settlement batcher on a scheduler, wired to the sequencer, the WebSocket hub and the book."""
+    from settlement.cli import create_batcher
+    from settlement.config import SettlementConfig
+    from settlement.service import SettlementService
+
+    service = app.state.service
+    hub = app.state.ws_hub
+    config = SettlementConfig(confirmations=confirmations)
+    batcher = create_batcher(manifest, settings.database_url, operator_key, config, rpc_url=settings.rpc_url)
+    batcher.add_row_listener(hub.on_trade_status)
+
+    def cancel_offenders(trade: Any, offending: Any = None) -> None:
+        ids = offending if offending is not None else getattr(trade, "offending_order_ids", ())
+        now = UnixSeconds(int(time.time()))
+        for order_id in ids:
+            service.sequencer.submit(Submission(_cancel(OrderId(str(order_id)), now)))
+        log.warning(
+            "trade %s failed (%s); cancelled %s", getattr(trade, "trade_id", "?"), getattr(trade, "error", ""), ids
+        )
+
+    batcher.add_failure_hook(cancel_offenders)
+    settlement = SettlementService(batcher)
+
+    def wake(applied: Applied) -> None:
+        if any(isinstance(ev, Trade) for ev in applied.events):
+            settlement.notify()
+
+    service.sequencer.add_listener(wake)
+    settlement.start()
+    return settlement
+
+
+def start_indexer(settings: Any, manifest: Manifest, stop: threading.Event, confirmations: int = 1) -> threading.Thread:
+    """The chain indexer following the deployment, on its own thread."""
+    from clob.store import connect_database
+    from indexer.follower import Indexer, IndexerConfig
+    from indexer.source import RpcSource
+
+    db = connect_database(settings.database_url)
+    indexer = Indexer(
+        db, RpcSource(settings.rpc_url), IndexerConfig.from_manifest(manifest, confirmations=confirmations)
+    )
+    thread = threading.Thread(target=indexer.run_forever, args=(stop, 0.5), name="indexer", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 1.0) -> threading.Thread:
+    """Resolve in the book every open market whose condition the indexer has seen resolved on chain."""
+    from indexer.queries import resolution_status
+
+    service = app.state.service
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                for info in service.sequencer.markets():
+                    if info.status.value == "RESOLVED":
+                        continue
+                    if resolution_status(service.db, str(info.market)).resolved:
+                        now = UnixSeconds(int(time.time()))
+                        service.sequencer.submit(Submission(_resolve(info.market, now))).result(30)
+                        log.info("market %s resolved on chain: book closed", info.market)
+            except Exception:  # keep watching; the next pass retries
+                log.exception("resolution watcher pass failed")
+
+    thread = threading.Thread(target=loop, name="resolution-watcher", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_services(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Services:
+    """Batcher, indexer and resolution watcher for an embedded stack."""
+    stop = threading.Event()
+    services = Services(stop)
+    services.settlement = start_batcher(app, settings, manifest, operator_key, confirmations)
+    services.indexer_thread = start_indexer(settings, manifest, stop, confirmations)
+    services.watcher_thread = start_resolution_watcher(app, stop)
+    return services
