@@ -24,8 +24,8 @@ from clob.orders import (
     SignatureType,
     TickSize,
     build_limit_amounts,
-    checksum_address,
     normalize_address,
+    order_to_json,
 )
 from clob.orders.signing import ExchangeDomain, sign_digest, sign_order
 
@@ -51,21 +51,7 @@ class Creds:
 def order_body(order: Order, owner: str, order_type: str = "GTC", post_only: bool = False) -> dict[str, Any]:
     """The POST /order body exactly as Polymarket's clients send it."""
     return {
-        "order": {
-            "salt": order.salt,
-            "maker": checksum_address(order.maker),
-            "signer": checksum_address(order.signer),
-            "taker": checksum_address(order.taker),
-            "tokenId": str(order.token_id),
-            "makerAmount": str(order.maker_amount),
-            "takerAmount": str(order.taker_amount),
-            "expiration": str(order.expiration),
-            "nonce": str(order.nonce),
-            "feeRateBps": str(order.fee_rate_bps),
-            "side": "BUY" if order.side == Side.BUY else "SELL",
-            "signatureType": int(order.signature_type),
-            "signature": "0x" + order.signature.hex(),
-        },
+        "order": order_to_json(order),
         "owner": owner,
         "orderType": order_type,
         "postOnly": post_only,

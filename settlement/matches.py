@@ -19,6 +19,7 @@ from typing import Any
 
 from clob.orders import Order as BookOrder
 from clob.orders import OrderError, domain_separator, hash_order, parse_order
+from clob.orders import order_to_json as v1_order_json
 from contracts.exchange import (
     MATCH_ORDERS_BATCH_SELECTOR,
     Match,
@@ -203,20 +204,4 @@ def taker_spend(payload: Mapping[str, Any]) -> int:
 def order_to_json(order: Order) -> dict[str, Any]:
     """The signed order as the POST /order ``order`` object (what ``orders.signed_order`` holds); the inverse of
     ``clob.orders.parse_order`` for the contract helpers' ``Order``. Used by tests, the benchmark and demos."""
-    from eth_utils.address import to_checksum_address
-
-    return {
-        "salt": order.salt,
-        "maker": to_checksum_address(order.maker),
-        "signer": to_checksum_address(order.signer),
-        "taker": to_checksum_address(order.taker),
-        "tokenId": str(order.token_id),
-        "makerAmount": str(order.maker_amount),
-        "takerAmount": str(order.taker_amount),
-        "expiration": str(order.expiration),
-        "nonce": str(order.nonce),
-        "feeRateBps": str(order.fee_rate_bps),
-        "side": "BUY" if order.side == Side.BUY else "SELL",
-        "signatureType": int(order.signature_type),
-        "signature": "0x" + bytes(order.signature).hex(),
-    }
+    return v1_order_json(order)

@@ -40,7 +40,7 @@ from clob.orders.model import (
     normalize_address,
     order_id,
 )
-from clob.orders.parse import parse_order, parse_order_request, parse_order_request_json
+from clob.orders.parse import order_to_json, parse_order, parse_order_request, parse_order_request_json
 from clob.orders.signing import ExchangeDomain, address_of, sign_digest, sign_order
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "hash_order",
     "normalize_address",
     "order_id",
+    "order_to_json",
     "parse_order",
     "parse_order_request",
     "parse_order_request_json",

@@ -35,6 +35,7 @@ from clob.orders.model import (
     Side,
     SignatureType,
     SignedOrderRequest,
+    checksum_address,
     normalize_address,
 )
 
@@ -165,3 +166,23 @@ def parse_order_request_json(raw: bytes | str) -> SignedOrderRequest:
     except orjson.JSONDecodeError:
         raise OrderParseError(OrderErrorCode.INVALID_BODY, "invalid order: the body is not valid JSON") from None
     return parse_order_request(body)
+
+
+def order_to_json(order: Any) -> dict[str, Any]:
+    """The inverse of ``parse_order``: an order as the ``order`` object of Polymarket's POST /order body (decimal
+    strings, checksummed addresses, ``side`` "BUY"/"SELL"). Works for any object with the V1 order's fields."""
+    return {
+        "salt": int(order.salt),
+        "maker": checksum_address(str(order.maker)),
+        "signer": checksum_address(str(order.signer)),
+        "taker": checksum_address(str(order.taker)),
+        "tokenId": str(order.token_id),
+        "makerAmount": str(order.maker_amount),
+        "takerAmount": str(order.taker_amount),
+        "expiration": str(order.expiration),
+        "nonce": str(order.nonce),
+        "feeRateBps": str(order.fee_rate_bps),
+        "side": "BUY" if int(order.side) == int(Side.BUY) else "SELL",
+        "signatureType": int(order.signature_type),
+        "signature": "0x" + bytes(order.signature).hex(),
+    }

@@ -21,6 +21,7 @@ from clob.orders import (
     address_of,
     build_limit_amounts,
     checksum_address,
+    order_to_json,
     sign_digest,
     sign_order,
 )
@@ -147,21 +148,7 @@ class Trader:
 def order_body(order: Order, owner: str, order_type: str = "GTC", post_only: bool = False) -> dict[str, Any]:
     """The JSON body py-clob-client 0.34.6 sends for POST /order."""
     return {
-        "order": {
-            "salt": order.salt,
-            "maker": checksum_address(order.maker),
-            "signer": checksum_address(order.signer),
-            "taker": checksum_address(order.taker),
-            "tokenId": str(order.token_id),
-            "makerAmount": str(order.maker_amount),
-            "takerAmount": str(order.taker_amount),
-            "expiration": str(order.expiration),
-            "nonce": str(order.nonce),
-            "feeRateBps": str(order.fee_rate_bps),
-            "side": order.side.name,
-            "signatureType": int(order.signature_type),
-            "signature": "0x" + order.signature.hex(),
-        },
+        "order": order_to_json(order),
         "owner": owner,
         "orderType": order_type,
         "postOnly": post_only,

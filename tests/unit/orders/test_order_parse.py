@@ -177,7 +177,9 @@ FIELD_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), FIELD_ERRORS, ids=lambda x: repr(x)[:40])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), FIELD_ERRORS, ids=lambda x: "<delete>" if x is _DELETE else repr(x)[:40]
+)
 def test_each_bad_field_has_a_precise_message(path: tuple[str, ...], value: Any, message: str) -> None:
     with pytest.raises(OrderParseError) as info:
         parse_order_request(_mutated(path, value))
