@@ -19,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from clob.api.errors import install_error_handlers
+from clob.api.metrics import ExchangeMetrics
+from clob.api.metrics import router as metrics_router
 from clob.api.responses import JSON
 from clob.api.routers import admin, auth, balance, book, data, health, heartbeats, markets, orders
 from clob.service.exchange import ExchangeService
@@ -35,6 +37,9 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     service = services if services is not None else ExchangeService.from_settings(settings or Settings())
 
     hub = build_ws_hub(service)
+    metrics = ExchangeMetrics(service.db, service.sequencer.stream)
+    service.sequencer.add_listener(metrics.on_applied)
+    service.sequencer.add_batch_hook(metrics.on_batch)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,11 +63,13 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     )
     app.state.service = service
     app.state.ws_hub = hub
+    app.state.metrics = metrics
     app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(ws_router)
+    app.include_router(metrics_router)
     return app
 
 

@@ -24,6 +24,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -104,6 +105,7 @@ class Sequencer:
         self._thread: threading.Thread | None = None
         self._running = False
         self._listeners: list[Listener] = []
+        self._batch_hooks: list[Callable[[float, int], None]] = []
         self._books: dict[TokenId, TokenBook] = {}
         self._markets: dict[MarketId, MarketInfo] = {}
         self._view_lock = threading.Lock()
@@ -239,7 +241,13 @@ class Sequencer:
             if item is not None:
                 item[1].set_exception(SequencerStopped("the sequencer stopped"))
 
+    def add_batch_hook(self, hook: Callable[[float, int], None]) -> None:
+        """``hook(seconds, commands)`` after each durable batch: how long it took from the first submission's
+        dequeue to the commit, and how many commands it held."""
+        self._batch_hooks.append(hook)
+
     def _process(self, batch: list[tuple[Submission, Future[Outcome]]]) -> None:
+        started = time.perf_counter()
         engine = self.engine
         items: list[tuple[str, bytes, int]] = []
         applied: list[tuple[Command, dict[str, Any], list[Event]]] = []
@@ -285,6 +293,9 @@ class Sequencer:
             self._abort(answers, exc)
             return
         self.journal.advance(entries)
+        elapsed = time.perf_counter() - started
+        for hook in self._batch_hooks:
+            hook(elapsed, len(entries))
         self._update_views(applied)
         for fut, done_seq, reason, idx in answers:
             if done_seq is None:

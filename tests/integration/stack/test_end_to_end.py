@@ -130,6 +130,11 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
     assert usdc0[alice_addr] - usdc.functions.balanceOf(alice_addr).call() == 60 * USDC
     assert usdc0[bob_addr] - usdc.functions.balanceOf(bob_addr).call() == 40 * USDC
 
+    # Operators see it too: settlement caught up, the indexer following the chain.
+    metrics = httpx.get(f"{api}/metrics").text
+    assert 'polyclob_trades{status="CONFIRMED"}' in metrics
+    assert "polyclob_indexer_last_block" in metrics
+
     # 4. The oracle resolves YES after the dispute window.
     proposer = Signer.from_key(w3, dev_key(5))
     admin = Signer.from_key(w3, dev_key(0))
