@@ -22,14 +22,14 @@ from clob.api.errors import install_error_handlers
 from clob.api.metrics import ExchangeMetrics
 from clob.api.metrics import router as metrics_router
 from clob.api.responses import JSON
-from clob.api.routers import admin, auth, balance, book, data, health, heartbeats, markets, orders
+from clob.api.routers import admin, audit, auth, balance, book, data, health, heartbeats, markets, orders
 from clob.service.exchange import ExchangeService
 from clob.settings import Settings
 from clob.ws.hub import WsHub
 from clob.ws.router import check_creds_with
 from clob.ws.router import router as ws_router
 
-ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin)
+ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin, audit)
 
 
 def create_app(settings: Settings | None = None, *, services: ExchangeService | None = None) -> FastAPI:

@@ -130,6 +130,13 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
     assert usdc0[alice_addr] - usdc.functions.balanceOf(alice_addr).call() == 60 * USDC
     assert usdc0[bob_addr] - usdc.functions.balanceOf(bob_addr).call() == 40 * USDC
 
+    # The settlement batch is published with the journal head hash of the trade it settled (for auditors).
+    batches = httpx.get(f"{api}/audit/settlements").json()["data"]
+    ours = next(b for b in batches if trades[0]["id"] in b["trade_ids"])
+    assert ours["transaction_hash"] == trades[0]["transaction_hash"]
+    assert len(ours["journal_hash"]) == 64
+    assert ours["journal_seq"] > 0
+
     # Operators see it too: settlement caught up, the indexer following the chain.
     metrics = httpx.get(f"{api}/metrics").text
     assert 'polyclob_trades{status="CONFIRMED"}' in metrics
