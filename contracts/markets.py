@@ -116,7 +116,7 @@ def fund_trader(admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m contracts.markets create --question "..."``: create a market on chain and open its book."""
+    """``python -m contracts.markets create|propose|settle|redeem ...``: a market's life from the command line."""
     import argparse
     import json
     from pathlib import Path
@@ -138,9 +138,29 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--fee-rate-bps", type=int, default=0)
     create.add_argument("--bond", type=int, default=10_000_000, help="oracle bond, collateral base units")
     create.add_argument("--liveness", type=int, default=7200, help="dispute window, seconds")
+    for name, helptext in (("propose", "post the bond and propose an outcome"), ("settle", "settle after the window")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--question-id", required=True)
+        p.add_argument("--key", required=True, help="the caller's private key")
+        p.add_argument("--state-dir", type=Path, default=Path("var"))
+        if name == "propose":
+            p.add_argument("--outcome", type=int, choices=(0, 1, 2), required=True, help="0 YES, 1 NO, 2 invalid")
+    redeem_p = sub.add_parser("redeem", help="redeem a holder's positions of a resolved market")
+    redeem_p.add_argument("--condition-id", required=True)
+    redeem_p.add_argument("--key", required=True, help="the holder's private key")
+    redeem_p.add_argument("--state-dir", type=Path, default=Path("var"))
     args = parser.parse_args(argv)
 
     manifest = Manifest.load(args.state_dir / "deployment.json")
+    if args.cmd != "create":
+        signer = Signer.from_key(connect(manifest.rpc_url), args.key)
+        if args.cmd == "propose":
+            propose(signer, manifest, args.question_id, args.outcome)
+        elif args.cmd == "settle":
+            settle(signer, manifest, args.question_id)
+        else:
+            print(json.dumps({"redeemed": redeem(signer, manifest, args.condition_id)}))
+        return 0
     admin = Signer.from_key(connect(manifest.rpc_url), args.admin_key)
     market = create_market(admin, manifest, args.question, args.bond, args.liveness)
     token = (args.state_dir / "admin.token").read_text().strip()

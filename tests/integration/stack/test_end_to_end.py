@@ -162,7 +162,12 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
 
     # 6. The winner redeems: 100 YES pay exactly 100 USDC; Bob's 100 NO pay nothing.
     before = usdc.functions.balanceOf(alice_addr).call()
-    assert redeem(Signer.from_key(w3, alice_key), manifest, market["condition_id"]) == 100 * USDC
+    redeemed = subprocess.run(
+        [sys.executable, "-m", "contracts.markets", "redeem", "--condition-id", market["condition_id"],
+         "--key", alice_key, "--state-dir", str(state)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert json.loads(redeemed.stdout.strip().splitlines()[-1]) == {"redeemed": 100 * USDC}, redeemed.stderr
     assert usdc.functions.balanceOf(alice_addr).call() == before + 100 * USDC
     assert ctf.functions.balanceOf(alice_addr, yes).call() == 0
     assert redeem(Signer.from_key(w3, bob_key), manifest, market["condition_id"]) == 0

@@ -111,6 +111,13 @@ def test_market_channel_snapshot_then_ordered_deltas(stack: tuple[Sequencer, str
             assert last_yes["best_bid"] == "0.4"
             assert last_yes["best_ask"] == "0.5"
 
+            from clob.engine import ChangeTickSize
+
+            await asyncio.to_thread(run, seqr, Submission(lambda s: ChangeTickSize(s, 1_700_000_000, MARKET, 3)))
+            tick = await recv_json(ws)
+            assert tick["event_type"] == "tick_size_change"
+            assert (tick["asset_id"], tick["old_tick_size"], tick["new_tick_size"]) == (str(YES), "0.01", "0.001")
+
     asyncio.run(scenario())
 
 
