@@ -1,20 +1,24 @@
 """Matching-engine benchmark: throughput, latency and memory of `clob.engine` against a naive reference book.
 
-Usage: ``.venv/bin/python bench/bench_engine.py [--commands N] [--book B] [--seed S]`` (defaults 1,000,000
-commands around a book of 20,000 resting orders).
+Usage: ``.venv/bin/python bench/bench_engine.py [--commands N] [--seed S] [--book B]`` (defaults: 1,000,000
+commands from an empty book), ``--table`` for the depth table, ``--snapshot-orders N`` for the snapshot timing.
 
 The standard mix, generated deterministically from the seed, one market at tick 0.01 around a mid of 0.50:
 
-- 70 % passive limit adds (GTC) 1 to 10 ticks from the mid, split evenly between the four order kinds
-  (BUY/SELL of YES/NO), so both representations share every level;
+- 70 % passive limit adds (GTC) of 5 to 200 shares, 1 to 10 ticks from the mid, split evenly between the four
+  order kinds (BUY/SELL of YES/NO), so both representations share every level;
 - 20 % cancels of a uniformly chosen live order;
-- 10 % marketable orders sweeping up to 15 ticks through the mid: limit FAK, FOK, and market BUYs whose
-  amounts are USDC with an off-tick ratio; takers of both tokens, so COMPLEMENTARY, MINT and MERGE all occur.
+- 10 % marketable orders of 300 to 700 shares sweeping up to 15 ticks through the mid: limit FAK, FOK, and market
+  BUYs whose amounts are USDC with an off-tick ratio; takers of both tokens, so COMPLEMENTARY, MINT and MERGE all
+  occur.
 
-Before the timed commands, B passive adds build the book (not timed); marketable orders are then sized to take
-about five resting orders each, scaled by the book's distance from B, which holds the book near B orders
-(70 adds = 20 cancels + 10 x 5 fills per 100 commands). B sets the depth per level (B / 20 orders), and the
-naive book's cost grows with it (its cancel scans a deque); see bench/engine-results.md for a sweep.
+**Book depth: the natural outcome of the mix.** By default the run starts from an empty book and nothing steers
+its size. Takers are five average adds (500 vs 102.5 shares), the one size at which the stated mix balances: per
+100 commands, 70 adds = 20 cancels + 10 takers x about 5 fills. The book then drifts where the mix takes it (up,
+slowly: partial fills leave makers behind and thin books reject FOKs); the run reports the depth it went through.
+``--book B`` instead pre-fills B orders (untimed) and scales taker sizes by the book's distance from B, which holds
+it near B orders (B / 20 per price level): the depth table (``--table``) runs that for several B, because the
+naive book's cost grows with depth (its cancel scans a deque) while ours does not.
 
 Makers and takers are disjoint owners (no self-trades). The stream is built with a shadow naive book to know
 which orders are live, then replayed into:
@@ -27,7 +31,8 @@ which orders are live, then replayed into:
 Throughput is ops per CPU second (process time), the two replays interleaved chunk by chunk so that load from
 other jobs on the machine hits both alike; `ratio` is engine / naive. Latency (p50/p99, wall clock) comes from a
 second engine replay timing each `apply`; bytes per resting order from tracemalloc while resting 200,000 fresh
-orders (order-id strings included). The last line is one JSON object.
+orders (order-id strings included); snapshot and restore times (CPU, best of three) for a book of a million
+resting orders with random 32-byte ids like real order hashes. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ import sys
 import time
 import tracemalloc
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sortedcontainers import SortedDict
@@ -160,6 +165,12 @@ class Stream:
     marketable: int = 0
     warmup: int = 0
     """the first `warmup` commands build the initial book and are not timed"""
+    depth_start: int = 0
+    depth_mean: float = 0.0
+    depth_max: int = 0
+    depth_end: int = 0
+    levels_end: int = 0
+    """resting orders (and, at the end, price levels) of the book during the timed commands"""
 
 
 def _address(i: int) -> str:
@@ -185,8 +196,9 @@ def limit_order(
 def generate(n: int, seed: int, book: int) -> Stream:
     """`book` passive adds (the warm-up, not timed), then `n` commands of the standard mix.
 
-    Marketable orders are sized to take about five resting orders each, scaled by how far the (shadow) book is
-    from `book` orders, so the book stays near that size: 70 adds = 20 cancels + 10 x 5 fills per 100 commands.
+    Marketable orders are 300 to 700 shares, about five average adds. With `book` set they are scaled by how far
+    the (shadow) book is from `book` orders, which holds it near that size; with `book` 0 (the default) nothing
+    steers the book: it starts empty and goes where the mix takes it.
     """
     rng = random.Random(seed)
     makers = [_address(i) for i in range(1, 201)]
@@ -197,6 +209,7 @@ def generate(n: int, seed: int, book: int) -> Stream:
     shadow = NaiveBook()
     live: list[str] = []
     where: dict[str, int] = {}
+    depth_total = 0
 
     def forget(oid: str) -> None:
         i = where.pop(oid)
@@ -208,6 +221,8 @@ def generate(n: int, seed: int, book: int) -> Stream:
     for seq in range(1, book + n + 1):
         oid = _order_id(seq)
         roll = rng.random() if seq > book else 0.0
+        if seq == book + 1:
+            stream.depth_start = len(shadow.orders)
         if roll < 0.7 or (roll < 0.9 and not live):
             kind = rng.randrange(4)
             is_bid = kind in (0, 3)
@@ -223,7 +238,7 @@ def generate(n: int, seed: int, book: int) -> Stream:
             op = ("cancel", victim, False, 0, 0, "")
             stream.cancels += 1
         else:
-            scale = min(4.0, max(0.25, len(shadow.orders) / max(book, 1)))
+            scale = min(4.0, max(0.25, len(shadow.orders) / book)) if book else 1.0
             shares = max(1, round(rng.randint(300, 700) * scale)) * SHARE
             command, op = _marketable(rng, seq, oid, rng.choice(takers), shares)
             commands.append(command)
@@ -232,14 +247,21 @@ def generate(n: int, seed: int, book: int) -> Stream:
         if op[0] == "cancel":
             shadow.cancel(op[1])
             forget(op[1])
-            continue
-        for maker_oid, _, _ in shadow.add(op[1], op[2], op[3], op[4], op[5]):
-            if maker_oid not in shadow.orders:
-                forget(maker_oid)
-        if op[1] in shadow.orders:
-            where[op[1]] = len(live)
-            live.append(op[1])
+        else:
+            for maker_oid, _, _ in shadow.add(op[1], op[2], op[3], op[4], op[5]):
+                if maker_oid not in shadow.orders:
+                    forget(maker_oid)
+            if op[1] in shadow.orders:
+                where[op[1]] = len(live)
+                live.append(op[1])
+        if seq > book:
+            resting = len(shadow.orders)
+            depth_total += resting
+            stream.depth_max = max(stream.depth_max, resting)
     stream.warmup = book + 1
+    stream.depth_mean = depth_total / max(n, 1)
+    stream.depth_end = len(shadow.orders)
+    stream.levels_end = len(shadow.bids) + len(shadow.asks)
     return stream
 
 
@@ -352,20 +374,89 @@ def bytes_per_resting_order(count: int, seed: int) -> float:
     return used / count
 
 
+def snapshot_times(count: int, seed: int) -> tuple[float, float, int]:
+    """CPU seconds (best of three) of `Engine.snapshot()` and `Engine.restore` for `count` resting orders, and the
+    snapshot's size. Ids are random 32-byte hex strings, like the EIP-712 hashes of real orders; owners are 200
+    addresses; one order in ten is a GTD."""
+    rng = random.Random(seed)
+    engine = Engine()
+    engine.apply(CreateMarket(0, NOW, MARKET, YES, NO, 2, 5 * SHARE, 0))
+    owners = [_address(i) for i in range(1, 201)]
+    for seq in range(1, count + 1):
+        kind = rng.randrange(4)
+        offset = rng.randint(1, 10) * TICK
+        yes_price = MID - offset if kind in (0, 3) else MID + offset
+        order_type = OrderType.GTD if seq % 10 == 0 else OrderType.GTC
+        command = limit_order(
+            seq, "0x" + rng.randbytes(32).hex(), rng.choice(owners), kind, yes_price, rng.randint(5, 200) * SHARE,
+            order_type,
+        )  # fmt: skip
+        if order_type == OrderType.GTD:
+            command = replace(command, expiration=NOW + 86_400 + seq)
+        engine.apply(command)
+    assert engine.resting_count() == count
+    gc.collect()
+    clock = time.process_time
+    dump_s = load_s = float("inf")
+    data = b""
+    for _ in range(3):
+        start = clock()
+        data = engine.snapshot()
+        dump_s = min(dump_s, clock() - start)
+        start = clock()
+        restored = Engine.restore(data)
+        load_s = min(load_s, clock() - start)
+        assert restored.state_hash() == engine.state_hash()
+        del restored
+        gc.collect()
+    return dump_s, load_s, len(data)
+
+
+def depth_table(commands: int, seed: int, depths: list[int]) -> None:
+    """Throughput of both books for each depth (0: the natural, unsteered book), as a markdown table."""
+    print("| book | resting orders (mean; at the end) | engine ops/s | naive ops/s | ratio |")
+    print("|---|---|---|---|---|")
+    for book in depths:
+        stream = generate(commands, seed, book)
+        ops, naive_ops, _, _ = throughput(stream)
+        label = "natural (from empty)" if not book else f"held near {book:,}"
+        print(
+            f"| {label} | {stream.depth_mean:,.0f}; {stream.depth_end:,} | {ops:,.0f} | {naive_ops:,.0f} "
+            f"| {ops / naive_ops:.2f} |",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--commands", type=int, default=1_000_000)
+    parser.add_argument(
+        "--commands", type=int, default=None, help="timed commands (1,000,000; 200,000 per --table row)"
+    )
     parser.add_argument("--seed", type=int, default=20_240_601)
-    parser.add_argument("--book", type=int, default=20_000, help="resting orders the mix is held around")
+    parser.add_argument(
+        "--book", type=int, default=0, help="pre-fill and hold the book near this many orders (0: natural depth)"
+    )
     parser.add_argument("--memory-orders", type=int, default=200_000)
+    parser.add_argument("--snapshot-orders", type=int, default=1_000_000, help="0 skips the snapshot timing")
+    parser.add_argument("--table", action="store_true", help="print the depth table and stop")
+    parser.add_argument("--depths", default="0,2000,10000,20000,50000", help="books of the depth table")
     args = parser.parse_args(argv)
 
+    if args.table:
+        depth_table(args.commands or 200_000, args.seed, [int(d) for d in args.depths.split(",")])
+        return 0
+    args.commands = args.commands or 1_000_000
     t0 = time.perf_counter()
     stream = generate(args.commands, args.seed, args.book)
     print(
         f"stream: {args.commands:,} timed commands ({stream.adds:,} adds, {stream.cancels:,} cancels, "
         f"{stream.marketable:,} marketable) after {stream.warmup - 1:,} warm-up adds, "
         f"built in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    print(
+        f"book: {stream.depth_start:,} resting orders at the start, {stream.depth_end:,} at the end "
+        f"({stream.levels_end} price levels), mean {stream.depth_mean:,.0f}, max {stream.depth_max:,}",
         flush=True,
     )
     ops, naive_ops, engine, naive = throughput(stream)
@@ -376,6 +467,13 @@ def main(argv: list[str] | None = None) -> int:
     memory_orders = min(args.memory_orders, max(args.commands, 1_000))
     per_order = bytes_per_resting_order(memory_orders, args.seed)
     print(f"memory: {per_order:.0f} bytes per resting order ({memory_orders:,} orders)", flush=True)
+    if args.snapshot_orders:
+        dump_s, load_s, size = snapshot_times(args.snapshot_orders, args.seed)
+        print(
+            f"snapshot: {args.snapshot_orders:,} resting orders, {size:,} bytes ({size / args.snapshot_orders:.1f} per "
+            f"order), snapshot {dump_s:.2f} s, restore {load_s:.2f} s (CPU, best of 3)",
+            flush=True,
+        )
     result = {
         "ops_per_s": round(ops),
         "naive_ops_per_s": round(naive_ops),

@@ -12,6 +12,7 @@ no I/O, standard library only, integers only (`types`: base units, pips).
 - Order types GTC, GTD, FOK, FAK, post-only; tick, precision, minimum size and expiry rules (`placement`);
   self-trade prevention cancels the resting order; halt, resume, resolve, tick refinement, cancels (`admin`).
 - Queries return frozen snapshots (`views`); `state_hash` fingerprints the state; `check_invariants` verifies it.
+- `Engine.snapshot()` / `Engine.restore(data)` save and rebuild the whole state as versioned bytes (`snapshot`).
 """
 
 from clob.engine.commands import (
@@ -44,6 +45,7 @@ from clob.engine.events import (
     Trade,
 )
 from clob.engine.invariants import check_invariants
+from clob.engine.snapshot import SnapshotError
 from clob.engine.types import (
     GTD_SAFETY_MARGIN_S,
     MAX_FEE_RATE_BPS,
@@ -116,6 +118,7 @@ __all__ = [
     "ResumeMarket",
     "Seq",
     "Side",
+    "SnapshotError",
     "TickSizeChanged",
     "TokenBook",
     "TokenId",

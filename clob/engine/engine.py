@@ -28,6 +28,7 @@ from clob.engine.commands import (
 from clob.engine.events import CommandRejected, Event
 from clob.engine.hashing import state_hash
 from clob.engine.placement import place
+from clob.engine.snapshot import MAX_BYTES, dump, load
 from clob.engine.state import EngineState
 from clob.engine.types import Address, EngineError, MarketId, OrderId, Pips, RejectReason, TokenId
 from clob.engine.views import (
@@ -90,6 +91,19 @@ class Engine:
         state.last_seq = seq
         handler(state, command, out)
         return out
+
+    def snapshot(self, *, compress: bool = True) -> bytes:
+        """The whole state as compact, versioned, deterministic bytes (no pickle); see `clob.engine.snapshot`."""
+        return dump(self.state, compress=compress)
+
+    @classmethod
+    def restore(cls, data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_BYTES) -> Engine:
+        """An engine in the state `snapshot` saved: same `state_hash`, same events for any further commands.
+        Raises `SnapshotError` (an `EngineError`) for anything that is not a valid snapshot, or one that would
+        inflate to more than `max_bytes`."""
+        engine = cls.__new__(cls)
+        engine.state = load(data, max_bytes=max_bytes)
+        return engine
 
     @property
     def last_seq(self) -> int:

@@ -36,7 +36,7 @@ up not trading changes nothing, cancellations included.
 from __future__ import annotations
 
 from clob.engine.book import Level, Market, Order
-from clob.engine.events import Event, MakerFill, maker_fill, order_updated
+from clob.engine.events import Event, FillDraft, MakerFill, OrderUpdated, UpdatedDraft
 from clob.engine.pricing import GRAIN, IS_BID, UNIT, maker_fee
 from clob.engine.state import EngineState
 from clob.engine.types import (
@@ -171,53 +171,106 @@ def buy_taker_fill(plan: Plan, maker_amount: int, taker_amount: int) -> int:
 
 
 def execute_fills(
-    state: EngineState, market: Market, plan: Plan, taker_buy: bool, seq: int, touched: list[Level], out: list[Event]
+    state: EngineState,
+    market: Market,
+    fills: list[tuple[Order, int]],
+    taker_buy: bool,
+    seq: int,
+    touched: list[Level],
+    out: list[Event],
 ) -> tuple[MakerFill, ...]:
-    """Apply the plan's fills to the makers; append their `OrderUpdated`s to `out`; return the maker fills."""
+    """Apply a plan's fills to the makers; append their `OrderUpdated`s to `out`; return the maker fills.
+
+    A maker filled down to dust leaves the book. It is then the head of its level: the walk took the level's
+    orders in FIFO order and only the last fill of a plan can be partial, and the plan's cancellations are carried
+    out before its fills. The unlink below relies on that (with the general `EngineState.remove` as a fallback).
+    """
     fee_rate = market.fee_rate_bps
     market_id = market.market_id
     yes_token, no_token = market.yes_token, market.no_token
+    buy_match, sell_match = (_MINT, _COMPLEMENTARY) if taker_buy else (_COMPLEMENTARY, _MERGE)
+    orders = state.orders
     maker_fills: list[MakerFill] = []
-    for order, take in plan.fills:
-        level = order.level
-        price = level.price
+    level: Level | None = None
+    grain = yes_unit = no_unit = 0
+    for order, take in fills:
+        if order.level is not level:  # the first fill at a level: its constants, and the level is touched
+            level = order.level
+            price = level.price
+            grain = GRAIN[price]
+            yes_unit = UNIT[price]
+            no_unit = UNIT[PRICE_SCALE - price]
+            if level.stamp != seq:
+                level.stamp = seq
+                touched.append(level)
         pos = order.pos
         kind = pos.kind
         owner = pos.owner
-        own = price if kind < 2 else PRICE_SCALE - price
-        grain = GRAIN[price]
-        value = take // grain * UNIT[own]
-        if kind & 1:
-            making, taking = take, value
-            match_type = _COMPLEMENTARY if taker_buy else _MERGE
+        order_id = order.order_id
+        fill = FillDraft()
+        fill.order_id = order_id
+        fill.maker = owner
+        if kind < 2:
+            fill.token_id = yes_token
+            fill.price = own = price
+            unit = yes_unit
         else:
-            making, taking = value, take
-            match_type = _MINT if taker_buy else _COMPLEMENTARY
-        fee = maker_fee(fee_rate, kind, own, making, taking) if fee_rate else 0
+            fill.token_id = no_token
+            fill.price = own = PRICE_SCALE - price
+            unit = no_unit
+        value = take // grain * unit
+        if kind & 1:
+            making = fill.making = take
+            taking = fill.taking = value
+            fill.side = _SELL
+            fill.match_type = sell_match
+            least = grain  # what the order must still hold to trade a granule (`book.available`, inlined)
+        else:
+            making = fill.making = value
+            taking = fill.taking = take
+            fill.side = _BUY
+            fill.match_type = buy_match
+            least = unit
+        fill.fee = maker_fee(fee_rate, kind, own, making, taking) if fee_rate else 0
+        fill.__class__ = MakerFill
+        maker_fills.append(fill)
         remaining = order.remaining - making
         order.remaining = remaining
-        pos.reserved -= making
         level.size -= take
-        if level.stamp != seq:
-            level.stamp = seq
-            touched.append(level)
-        maker_fills.append(
-            maker_fill(
-                order.order_id,
-                owner,
-                yes_token if kind < 2 else no_token,
-                _SELL if kind & 1 else _BUY,
-                match_type,
-                own,
-                making,
-                taking,
-                fee,
-            )
-        )
-        # still able to trade a granule at its price? (`book.available`, inlined)
-        if remaining >= (grain if kind & 1 else UNIT[own]):
-            out.append(order_updated(order.order_id, market_id, owner, remaining, _LIVE))
+        updated = UpdatedDraft()
+        updated.order_id = order_id
+        updated.market = market_id
+        updated.owner = owner
+        updated.remaining = remaining
+        if remaining >= least:
+            updated.status = _LIVE
+            pos.reserved -= making
         else:  # filled, up to dust: off the book
-            state.remove(order, 0)
-            out.append(order_updated(order.order_id, market_id, owner, remaining, _MATCHED))
+            updated.status = _MATCHED
+            pos.reserved -= making + remaining
+            if order.prev is None:  # the head of its level, as it should be: `EngineState.remove`, specialised
+                nxt = order.next
+                level.head = nxt
+                if nxt is None:
+                    level.tail = None
+                    market.drop_level(level)
+                else:
+                    nxt.prev = None
+                prev, nxt = order.prev_own, order.next_own
+                if prev is None:
+                    pos.head = nxt
+                else:
+                    prev.next_own = nxt
+                if nxt is None:
+                    pos.tail = prev
+                    if prev is None:
+                        state.drop_position(pos)
+                else:
+                    nxt.prev_own = prev
+                del orders[order_id]
+            else:
+                pos.reserved += remaining  # (`remove` takes it off again)
+                state.remove(order, 0)
+        updated.__class__ = OrderUpdated
+        out.append(updated)
     return tuple(maker_fills)

@@ -21,20 +21,26 @@ happens at all. A post-only order that would cross is rejected.
 
 from __future__ import annotations
 
-from clob.engine.book import Level, Market, available
+from heapq import heappush
+
+from clob.engine.book import Level, Market, Order, available
 from clob.engine.commands import PlaceOrder
 from clob.engine.events import (
+    AcceptedDraft,
+    BookDelta,
+    DeltaDraft,
     Event,
+    OrderAccepted,
     OrderRejected,
-    book_delta_pair,
+    Trade,
+    TradeDraft,
     order_accepted,
     order_cancelled,
     order_updated,
-    trade,
 )
 from clob.engine.matching import Plan, buy_taker_fill, execute_fills, plan_match
 from clob.engine.pricing import IS_BID, taker_fee, yes_bound
-from clob.engine.state import EngineState, level_deltas, touch
+from clob.engine.state import EngineState, touch
 from clob.engine.types import (
     GTD_SAFETY_MARGIN_S,
     MARKET_MAKER_STEP,
@@ -129,23 +135,79 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     kind = index * 2 + sell
     # On tick: exactly the order's YES price; off tick (a market order): the YES-price bound of its ratio.
     bound = (price if index == 0 else PRICE_SCALE - price) if on_tick else yes_bound(kind, maker_amount, taker_amount)
-    if not (market.best_ask <= bound if IS_BID[kind] else market.best_bid >= bound):
-        if not resting:
+    is_bid = IS_BID[kind]
+    if market.best_ask <= bound if is_bid else market.best_bid >= bound:
+        if cmd.post_only:
+            out.append(OrderRejected(order_id, RejectReason.POST_ONLY_WOULD_CROSS))
+            return
+        plan = plan_match(market, kind, bound, owner, cmd.now, maker_amount, taker_amount)
+        if not resting and (not plan.fills or (tif == _FOK and not plan.done)):
             out.append(OrderRejected(order_id, _NOT_FILLED[tif - 2]))
             return
-        market_id = market.market_id
-        out.append(order_accepted(order_id, market_id, owner))
-        level = state.rest(market, owner, order_id, kind, bound, maker_amount, expiration, shares)
-        book_delta_pair(out, market_id, market.yes_token, market.no_token, level.is_bid, bound, level.size)
+        _match(state, market, cmd, kind, bound, plan, resting, out)
         return
-    if cmd.post_only:
-        out.append(OrderRejected(order_id, RejectReason.POST_ONLY_WOULD_CROSS))
-        return
-    plan = plan_match(market, kind, bound, owner, cmd.now, maker_amount, taker_amount)
-    if not resting and (not plan.fills or (tif == _FOK and not plan.done)):
+    if not resting:
         out.append(OrderRejected(order_id, _NOT_FILLED[tif - 2]))
         return
-    _match(state, market, cmd, kind, bound, plan, resting, out)
+    # A plain add, the commonest command: `EngineState.rest` and the three events, inlined.
+    market_id = market.market_id
+    accepted = AcceptedDraft()
+    accepted.order_id = order_id
+    accepted.market = market_id
+    accepted.owner = owner
+    accepted.__class__ = OrderAccepted
+    account = market.accounts.get(owner)
+    pos = None if account is None else account[kind]
+    if pos is None:
+        pos = state.position(owner, market, kind)
+    level = (market.bids if is_bid else market.asks).get(bound)
+    if level is None:
+        level = market.level_for(bound, is_bid)
+    order = Order()
+    order.order_id = order_id
+    order.pos = pos
+    order.remaining = maker_amount
+    order.expiration = expiration
+    order.level = level
+    order.next = order.next_own = None
+    tail = level.tail
+    order.prev = tail
+    if tail is None:
+        level.head = order
+    else:
+        tail.next = order
+    level.tail = order
+    size = level.size + shares
+    level.size = size
+    tail = pos.tail
+    order.prev_own = tail
+    if tail is None:
+        pos.head = order
+    else:
+        tail.next_own = order
+    pos.tail = order
+    pos.reserved += maker_amount
+    state.orders[order_id] = order
+    if expiration:
+        heappush(state.expiries, (expiration - GTD_SAFETY_MARGIN_S, order_id))
+    yes = DeltaDraft()
+    yes.market = market_id
+    yes.token_id = market.yes_token
+    yes.price = bound
+    yes.size = size
+    no = DeltaDraft()
+    no.market = market_id
+    no.token_id = market.no_token
+    no.price = PRICE_SCALE - bound
+    no.size = size
+    if is_bid:
+        yes.side = _BUY
+        no.side = _SELL
+    else:
+        yes.side = _SELL
+        no.side = _BUY
+    yes.__class__ = no.__class__ = BookDelta
+    out += accepted, yes, no
 
 
 def _match(
@@ -169,22 +231,31 @@ def _match(
     for order, cancel_reason in plan.cancels:
         state.cancel(order, cancel_reason, seq, touched, out)
     remaining: int = maker_amount
-    if plan.fills:
+    fills = plan.fills
+    if fills:
         taker_buy = not kind & 1
-        maker_events: list[Event] = []
-        makers = execute_fills(state, market, plan, taker_buy, seq, touched, maker_events)
+        trade_event = TradeDraft()
+        out.append(trade_event)  # completed below, once the makers' fills are known
+        trade_event.makers = execute_fills(state, market, fills, taker_buy, seq, touched, out)
         if taker_buy:
             fill = buy_taker_fill(plan, maker_amount, cmd.taker_amount)
             taking = plan.shares
+            trade_event.side = _BUY
         else:
             fill = plan.shares
             taking = plan.value
-        fee = taker_fee(market.fee_rate_bps, taker_buy, fill, taking)
-        side = _BUY if taker_buy else _SELL
-        out.append(
-            trade(f"trade-{seq}", seq, market_id, order_id, owner, cmd.token_id, side, fill, taking, fee, makers)
-        )
-        out.extend(maker_events)
+            trade_event.side = _SELL
+        trade_event.trade_id = f"trade-{seq}"
+        trade_event.seq = seq
+        trade_event.market = market_id
+        trade_event.taker_order_id = order_id
+        trade_event.taker = owner
+        trade_event.token_id = cmd.token_id
+        trade_event.taker_fill = fill
+        trade_event.taker_taking = taking
+        fee_rate = market.fee_rate_bps
+        trade_event.taker_fee = taker_fee(fee_rate, taker_buy, fill, taking) if fee_rate else 0
+        trade_event.__class__ = Trade
         remaining = maker_amount - fill
     if plan.done:
         out.append(order_updated(order_id, market_id, owner, remaining, _MATCHED))
@@ -195,9 +266,29 @@ def _match(
         if not shares:
             out.append(order_updated(order_id, market_id, owner, remaining, _MATCHED))
         else:
-            if plan.fills:
+            if fills:
                 out.append(order_updated(order_id, market_id, owner, remaining, _LIVE))
             level = state.rest(market, owner, order_id, kind, bound, remaining, cmd.expiration, shares)
             touch(level, seq, touched)
-    for level in touched:
-        level_deltas(level, out)
+    yes_token, no_token = market.yes_token, market.no_token
+    for level in touched:  # two `BookDelta`s per level touched: its YES view and its mirrored NO view
+        price = level.price
+        size = level.size
+        yes = DeltaDraft()
+        yes.market = market_id
+        yes.token_id = yes_token
+        yes.price = price
+        yes.size = size
+        no = DeltaDraft()
+        no.market = market_id
+        no.token_id = no_token
+        no.price = PRICE_SCALE - price
+        no.size = size
+        if level.is_bid:
+            yes.side = _BUY
+            no.side = _SELL
+        else:
+            yes.side = _SELL
+            no.side = _BUY
+        yes.__class__ = no.__class__ = BookDelta
+        out += yes, no

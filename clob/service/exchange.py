@@ -154,7 +154,7 @@ class ExchangeService:
             chain = CachedChainView(state, max_age_s=settings.balance_cache_s)
         return cls(
             db=db,
-            sequencer=Sequencer(db, settings.stream, settings.max_batch),
+            sequencer=Sequencer(db, settings.stream, settings.max_batch, settings.snapshot_every),
             verifier=OrderVerifier(settings.chain_id, exchange),
             master_secret=load_master_secret(settings.master_secret_hex, settings.master_secret_path),
             chain=chain,

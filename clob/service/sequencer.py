@@ -13,9 +13,9 @@ published. Nobody can observe an effect whose command is not durable. If the com
 ahead of the journal: the sequencer rebuilds it from the journal (``recover``) and fails the batch's futures —
 their commands were not accepted.
 
-``recover`` on start-up: load the journal from the beginning (snapshots: see ``clob.service.snapshots`` — not yet),
-re-apply every entry to a fresh engine and check each recomputed chain hash; the engine then has exactly the state
-it had before the restart (the same ``state_hash``).
+``recover`` on start-up: restore the newest verified snapshot (``clob.service.snapshots``; one is taken every
+``snapshot_every`` commands), re-apply every later journal entry and check each recomputed chain hash; the engine
+then has exactly the state it had before the restart (the same ``state_hash``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from typing import Any
 from clob.engine import BookDelta, Command, Engine, Event, MarketId, MarketInfo, Seq, TokenBook, TokenId
 from clob.service.codec import decode, encode, kind_of
 from clob.service.projections import Applied, Projector
+from clob.service.snapshots import load_verified, save_snapshot
 from clob.store.db import Database
-from clob.store.journal import Journal, verify_chain
+from clob.store.journal import GENESIS, Journal, verify_chain
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ Listener = Callable[[Applied], None]
 class Sequencer:
     """Owns one stream's engine and journal. Thread-safe ``submit``; everything else runs on its own thread."""
 
-    def __init__(self, db: Database, stream: str = "main", max_batch: int = 512) -> None:
+    def __init__(self, db: Database, stream: str = "main", max_batch: int = 512, snapshot_every: int = 100_000) -> None:
         self.db = db
         self.stream = stream
         self.max_batch = max_batch
@@ -106,17 +107,25 @@ class Sequencer:
         self._running = False
         self._listeners: list[Listener] = []
         self._batch_hooks: list[Callable[[float, int], None]] = []
+        self.snapshot_every = snapshot_every
+        self._last_snapshot_seq = 0
         self._books: dict[TokenId, TokenBook] = {}
         self._markets: dict[MarketId, MarketInfo] = {}
         self._view_lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------------------------
-    def recover(self) -> int:
-        """Rebuild the engine from the journal, verifying the hash chain; return the number of entries applied."""
-        engine = Engine()
+    def recover(self, use_snapshot: bool = True) -> int:
+        """Rebuild the engine: the newest verified snapshot (if any) plus the journal after it, every chain hash
+        checked; return the number of journal entries re-applied."""
+        engine, start_seq, start_hash = Engine(), 1, GENESIS
+        restored = load_verified(self.db, self.stream) if use_snapshot else None
+        if restored is not None:
+            engine, snap = restored
+            start_seq, start_hash = snap.seq + 1, snap.journal_hash
+            self._last_snapshot_seq = snap.seq
         count = 0
-        entries = list(self.journal.read())
-        verify_chain(iter(entries))
+        entries = list(self.journal.read(from_seq=start_seq))
+        verify_chain(iter(entries), start_seq, start_hash)
         for entry in entries:
             command, _meta = decode(entry.kind, entry.payload, entry.seq)
             engine.apply(command)
@@ -125,6 +134,15 @@ class Sequencer:
         self.journal = Journal(self.db, self.stream)
         self._refresh_all_views()
         return count
+
+    def _maybe_snapshot(self) -> None:
+        if self.snapshot_every <= 0 or self.journal.head_seq - self._last_snapshot_seq < self.snapshot_every:
+            return
+        try:
+            save_snapshot(self.db, self.stream, self.journal.head_seq, self.journal.head_hash, self.engine)
+            self._last_snapshot_seq = self.journal.head_seq
+        except Exception:  # a failed snapshot only costs restart time
+            log.exception("stream %s: snapshot at seq %d failed", self.stream, self.journal.head_seq)
 
     def start(self) -> None:
         if self._running:
@@ -297,11 +315,8 @@ class Sequencer:
         for hook in self._batch_hooks:
             hook(elapsed, len(entries))
         self._update_views(applied)
-        for fut, done_seq, reason, idx in answers:
-            if done_seq is None:
-                fut.set_result(Outcome(None, (), reason))
-            else:
-                fut.set_result(Outcome(done_seq, tuple(applied[idx][2])))
+        # Listeners (market data, WebSockets, metrics, the batcher's wake-up) see a command before its caller
+        # gets the answer, so whatever the caller reads next already reflects it.
         if self._listeners:
             for entry, (cmd, meta, events) in zip(entries, applied, strict=True):
                 item = Applied(entry.seq, cmd, meta, events, entry.hash.hex())
@@ -310,6 +325,12 @@ class Sequencer:
                         listener(item)
                     except Exception:
                         log.exception("listener failed on seq %d", entry.seq)
+        for fut, done_seq, reason, idx in answers:
+            if done_seq is None:
+                fut.set_result(Outcome(None, (), reason))
+            else:
+                fut.set_result(Outcome(done_seq, tuple(applied[idx][2])))
+        self._maybe_snapshot()
 
     def _abort(self, answers: list[tuple[Future[Outcome], int | None, str | None, int]], exc: Exception) -> None:
         """Nothing of this batch became durable: answer prechecked rejections, fail the rest, rebuild."""

@@ -157,3 +157,42 @@ def test_replay_verifies_fills_and_names_tampering(db_url: str) -> None:
     report = replay(db)
     assert report.chain_error_seq == 3
     db.dispose()
+
+
+def test_restart_from_a_verified_snapshot_and_fall_back_when_it_is_bad(db_url: str) -> None:
+    from sqlalchemy import update
+
+    from clob.store.schema import snapshots
+
+    db = connect_database(db_url)
+    seqr = Sequencer(db, "main", snapshot_every=3)
+    seqr.start()
+    try:
+        run(seqr, create_market())
+        for i in range(1, 8):
+            run(seqr, place(i, f"0x{i % 3:03x}", YES if i % 2 else NO, Side.BUY, 30 + i, 10))
+        expected = seqr.engine.state_hash()
+        head = seqr.journal.head_seq
+    finally:
+        seqr.stop()
+    with db.engine.connect() as conn:
+        kept = [r.seq for r in conn.execute(select(snapshots.c.seq).order_by(snapshots.c.seq))]
+    assert kept == [3, 6]  # every 3 commands, the newest two kept
+
+    again = Sequencer(db, "main")
+    assert again.recover() == head - 6  # only the tail after the newest snapshot
+    assert again.engine.state_hash() == expected
+
+    # A snapshot that does not restore to its recorded state is not trusted: the previous one is used.
+    with db.engine.begin() as conn:
+        conn.execute(update(snapshots).where(snapshots.c.seq == 6).values(state_hash="0" * 64))
+    third = Sequencer(db, "main")
+    assert third.recover() == head - 3
+    assert third.engine.state_hash() == expected
+    # And without any usable snapshot, the whole journal.
+    with db.engine.begin() as conn:
+        conn.execute(update(snapshots).values(blob=b"garbage"))
+    fourth = Sequencer(db, "main")
+    assert fourth.recover() == head
+    assert fourth.engine.state_hash() == expected
+    db.dispose()

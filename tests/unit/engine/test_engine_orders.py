@@ -6,6 +6,7 @@ import pytest
 from engine_harness import NO, NOW, SHARE, YES, Harness, events_of, limit, market_command, raw, snapshot
 
 from clob.engine import (
+    CancelOrder,
     CancelReason,
     ExpireOrders,
     OrderAccepted,
@@ -167,6 +168,20 @@ def test_gtd_order_rests_then_expires_in_the_sweep() -> None:
         CancelReason.EXPIRED,
         5 * SHARE,
     )
+    assert h.engine.resting_count() == 0
+
+
+def test_order_id_placed_again_after_a_cancel_expires_once() -> None:
+    """Its first expiry entry is still in the heap, equal to the second: the sweep cancels the order once (it used
+    to cancel it twice and fail)."""
+    h = Harness()
+    h.apply(market_command())
+    gtd = limit("g", "carol", YES, BUY, 5000, TEN, OrderType.GTD, expiration=NOW + 1000)
+    h.apply(gtd)
+    h.apply(CancelOrder(Seq(0), NOW, gtd.order_id))
+    h.apply(gtd)
+    events = h.apply(ExpireOrders(Seq(0), UnixSeconds(NOW + 2000)))
+    assert [(e.order_id, e.reason) for e in events_of(events, OrderCancelled)] == [("0xg", CancelReason.EXPIRED)]
     assert h.engine.resting_count() == 0
 
 
