@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from clob.settings import Settings
 from clob.store import connect_database
 from contracts.deploy import Manifest
 from indexer.follower import Indexer, IndexerConfig
@@ -70,9 +71,10 @@ def _status(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indexer", description="Follow the exchange's chain logs.")
     sub = parser.add_subparsers(dest="command")
+    sub.add_parser("reconcile", help="compare chain and book; see python -m indexer reconcile --help")
     run = sub.add_parser("run", help="follow the chain (default)")
-    run.add_argument("--manifest", type=Path, default=Path("build/deployment.json"))
-    run.add_argument("--db", default="sqlite:///var/clob.db")
+    run.add_argument("--manifest", type=Path, default=Settings().manifest_path)
+    run.add_argument("--db", default=Settings().database_url)
     run.add_argument("--rpc-url", default=None, help="default: the manifest's rpc_url")
     run.add_argument("--confirmations", type=int, default=10)
     run.add_argument("--confirmed-only", action="store_true", help="never index past head - confirmations")
@@ -82,10 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--poll", type=float, default=1.0, help="seconds between head polls")
     run.add_argument("--once", action="store_true", help="catch up to the head, then exit")
     status = sub.add_parser("status", help="print the cursor and lag as JSON")
-    status.add_argument("--db", default="sqlite:///var/clob.db")
+    status.add_argument("--db", default=Settings().database_url)
     status.add_argument("--rpc-url", default=None, help="to compute the lag against the live head")
     status.add_argument("--name", default="main")
     argv_list = list(sys.argv[1:] if argv is None else argv)
+    if argv_list and argv_list[0] == "reconcile":
+        from indexer.reconcile import main as reconcile_main
+
+        return reconcile_main(argv_list[1:])
     if not argv_list or argv_list[0] not in ("run", "status", "-h", "--help"):
         argv_list = ["run", *argv_list]
     args = parser.parse_args(argv_list)

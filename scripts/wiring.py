@@ -5,6 +5,8 @@
 - Batcher → book, the failed-trade policy: the orders blamed for a trade that can never settle (maker spent the
   balance, revoked the allowance, cancelled on chain, bumped the nonce) are cancelled in the book, so they cannot
   fail again; the counterparties' orders stay as they are.
+- Reconciler → book: every 10 s the chain (as indexed) is compared with the book; orders the chain contradicts
+  (cancelled on chain, nonce bumped, overfilled, maker short of balance) are cancelled in the book.
 - Indexer → book: a market whose condition the indexer saw resolved (``ConditionResolution``) is resolved in the
   book: every resting order is cancelled with CANCELED_MARKET_RESOLVED and no order is accepted any more.
 """
@@ -40,6 +42,8 @@ class Services:
         self.stop_event.set()
         if self.settlement is not None:
             self.settlement.stop()
+        for scheduler in self.extra:
+            scheduler.shutdown(wait=False)
         for thread in (self.indexer_thread, self.watcher_thread):
             if thread is not None:
                 thread.join(15)
@@ -125,6 +129,22 @@ def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 
     return thread
 
 
+def start_reconciler(app: Any, interval: float = 10.0) -> Any:
+    """Reconciliation every ``interval`` seconds; its feedback cancels book orders the chain contradicts."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from indexer.reconcile import Reconciler, ViewHoldings, book_feedback_hook
+
+    service = app.state.service
+    holdings: Any = ViewHoldings(service.chain) if service.chain is not None else "index"
+    reconciler = Reconciler(service.db, holdings=holdings)
+    reconciler.add_hook(book_feedback_hook(service.sequencer, chain_view=service.chain), repeat=True)
+    scheduler = BackgroundScheduler()
+    reconciler.schedule(scheduler, seconds=interval)
+    scheduler.start()
+    return scheduler
+
+
 def start_services(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Services:
     """Batcher, indexer and resolution watcher for an embedded stack."""
     stop = threading.Event()
@@ -132,4 +152,5 @@ def start_services(app: Any, settings: Any, manifest: Manifest, operator_key: st
     services.settlement = start_batcher(app, settings, manifest, operator_key, confirmations)
     services.indexer_thread = start_indexer(settings, manifest, stop, confirmations)
     services.watcher_thread = start_resolution_watcher(app, stop)
+    services.extra.append(start_reconciler(app))
     return services

@@ -28,6 +28,7 @@ from clob.settings import Settings
 from clob.ws.hub import WsHub
 from clob.ws.router import check_creds_with
 from clob.ws.router import router as ws_router
+from indexer.api import router as chain_router
 
 ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin, audit)
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
         app.include_router(module.router)
     app.include_router(ws_router)
     app.include_router(metrics_router)
+    app.include_router(chain_router)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import indexer.reconcile_schema
 import indexer.schema  # noqa: F401  (the indexer's tables live on the shared metadata)
 import settlement.schema  # noqa: F401
 from clob.store.schema import metadata

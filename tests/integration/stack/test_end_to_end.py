@@ -137,6 +137,20 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
     assert len(ours["journal_hash"]) == 64
     assert ours["journal_seq"] > 0
 
+    # Reconciliation: the indexed chain agrees with the book (once the indexer has the settlement block).
+    def reconciled() -> Any:
+        out = subprocess.run(
+            [sys.executable, "-m", "indexer", "reconcile", "--db", f"sqlite:///{state / 'polyclob.db'}", "--json"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if out.returncode not in (0, 2) or not out.stdout.strip():
+            return None
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+        return report if report.get("stats", {}).get("trades", 0) >= 1 else None
+
+    report = wait_for(reconciled, 60, "a reconciliation that checked the trade")
+    assert report["found"] == 0, report["discrepancies"]
+
     # Operators see it too: settlement caught up, the indexer following the chain.
     metrics = httpx.get(f"{api}/metrics").text
     assert 'polyclob_trades{status="CONFIRMED"}' in metrics
