@@ -14,15 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
-from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
+from clob.orders import Order as BookOrder
+from clob.orders import Side as BookSide
+from clob.orders import SignatureType as BookSignatureType
+from clob.orders import eip712, normalize_address
+from clob.orders.signing import sign_digest as book_sign_digest
 from contracts.chain import Signer
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -32,8 +36,6 @@ ORDER_TYPE = (
     "Order(uint256 salt,address maker,address signer,address taker,uint256 tokenId,uint256 makerAmount,"
     "uint256 takerAmount,uint256 expiration,uint256 nonce,uint256 feeRateBps,uint8 side,uint8 signatureType)"
 )
-ORDER_TYPEHASH = keccak(text=ORDER_TYPE)
-DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
 ORDER_ABI = "(uint256,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256,uint8,uint8,bytes)"
 MATCH_ABI = f"({ORDER_ABI},{ORDER_ABI}[],uint256,uint256[])"
@@ -112,60 +114,45 @@ class Order:
         return self.taker_amount, self.maker_amount
 
 
-def _word(value: int) -> bytes:
-    return value.to_bytes(32, "big")
-
-
-def _address_word(address: str) -> bytes:
-    raw = bytes.fromhex(address[2:])
-    if len(raw) != 20:
-        raise ValueError(f"not a 20-byte address: {address!r}")
-    return bytes(12) + raw
+def to_book_order(order: Order) -> BookOrder:
+    """The same order as the off-chain book's ``clob.orders.Order`` (lower-case addresses)."""
+    return BookOrder(
+        salt=order.salt,
+        maker=normalize_address(order.maker),
+        signer=normalize_address(order.signer),
+        taker=normalize_address(order.taker),
+        token_id=order.token_id,
+        maker_amount=order.maker_amount,
+        taker_amount=order.taker_amount,
+        expiration=order.expiration,
+        nonce=order.nonce,
+        fee_rate_bps=order.fee_rate_bps,
+        # Any uint8 is hashed as given (the contract hashes invalid enum values too; it rejects them later).
+        side=cast(BookSide, int(order.side)),
+        signature_type=cast(BookSignatureType, int(order.signature_type)),
+        signature=bytes(order.signature),
+    )
 
 
 def domain_separator(chain_id: int, exchange: str) -> bytes:
-    """hashStruct(EIP712Domain) of the exchange at ``exchange`` on ``chain_id``."""
-    return keccak(
-        DOMAIN_TYPEHASH
-        + keccak(text=DOMAIN_NAME)
-        + keccak(text=DOMAIN_VERSION)
-        + _word(chain_id)
-        + _address_word(exchange)
-    )
+    """hashStruct(EIP712Domain) of the exchange at ``exchange`` on ``chain_id`` (the one definition lives in
+    ``clob.orders.eip712``; the contract tests prove it equals ``Exchange.domainSeparator``)."""
+    return eip712.domain_separator(chain_id, exchange)
 
 
 def struct_hash(order: Order) -> bytes:
     """hashStruct(Order): the type hash and the twelve fields as 32-byte words (the signature is not hashed)."""
-    return keccak(
-        ORDER_TYPEHASH
-        + _word(order.salt)
-        + _address_word(order.maker)
-        + _address_word(order.signer)
-        + _address_word(order.taker)
-        + _word(order.token_id)
-        + _word(order.maker_amount)
-        + _word(order.taker_amount)
-        + _word(order.expiration)
-        + _word(order.nonce)
-        + _word(order.fee_rate_bps)
-        + _word(int(order.side))
-        + _word(int(order.signature_type))
-    )
+    return eip712.struct_hash(to_book_order(order))
 
 
 def hash_order(order: Order, chain_id: int, exchange: str) -> bytes:
     """The EIP-712 digest of ``order`` (= ``Exchange.hashOrder`` = the API's order id), 32 bytes."""
-    return keccak(b"\x19\x01" + domain_separator(chain_id, exchange) + struct_hash(order))
+    return eip712.hash_order(to_book_order(order), domain_separator(chain_id, exchange))
 
 
 def sign_digest(digest: bytes, key: str | bytes) -> bytes:
     """A 65-byte r‖s‖v signature (v = 27/28, low s) of a 32-byte digest."""
-    raw = bytes.fromhex(key[2:] if key.startswith("0x") else key) if isinstance(key, str) else key
-    signature = PrivateKey(raw).sign_msg_hash(digest)
-    r: int = signature.r
-    s: int = signature.s
-    v: int = signature.v
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v + 27])
+    return book_sign_digest(digest, key)
 
 
 @dataclass(frozen=True, slots=True)
