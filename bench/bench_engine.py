@@ -18,7 +18,8 @@ its size. Takers are five average adds (500 vs 102.5 shares), the one size at wh
 slowly: partial fills leave makers behind and thin books reject FOKs); the run reports the depth it went through.
 ``--book B`` instead pre-fills B orders (untimed) and scales taker sizes by the book's distance from B, which holds
 it near B orders (B / 20 per price level): the depth table (``--table``) runs that for several B, because the
-naive book's cost grows with depth (its cancel scans a deque) while ours does not.
+naive book's cost grows with depth (its cancel scans a deque) while ours does not. ``--taker-size 5,200`` (takers
+the size of adds) is the other reading of the mix: then nothing balances the adds and the book grows without bound.
 
 Makers and takers are disjoint owners (no self-trades). The stream is built with a shadow naive book to know
 which orders are live, then replayed into:
@@ -193,12 +194,12 @@ def limit_order(
     return PlaceOrder(seq, NOW, oid, owner, token, Side.BUY, usdc, shares, 0, 0, order_type)
 
 
-def generate(n: int, seed: int, book: int) -> Stream:
+def generate(n: int, seed: int, book: int, taker_size: tuple[int, int] = (300, 700)) -> Stream:
     """`book` passive adds (the warm-up, not timed), then `n` commands of the standard mix.
 
-    Marketable orders are 300 to 700 shares, about five average adds. With `book` set they are scaled by how far
-    the (shadow) book is from `book` orders, which holds it near that size; with `book` 0 (the default) nothing
-    steers the book: it starts empty and goes where the mix takes it.
+    Marketable orders are `taker_size` shares (300 to 700: about five average adds). With `book` set they are
+    scaled by how far the (shadow) book is from `book` orders, which holds it near that size; with `book` 0 (the
+    default) nothing steers the book: it starts empty and goes where the mix takes it.
     """
     rng = random.Random(seed)
     makers = [_address(i) for i in range(1, 201)]
@@ -239,7 +240,7 @@ def generate(n: int, seed: int, book: int) -> Stream:
             stream.cancels += 1
         else:
             scale = min(4.0, max(0.25, len(shadow.orders) / book)) if book else 1.0
-            shares = max(1, round(rng.randint(300, 700) * scale)) * SHARE
+            shares = max(1, round(rng.randint(*taker_size) * scale)) * SHARE
             command, op = _marketable(rng, seq, oid, rng.choice(takers), shares)
             commands.append(command)
             stream.marketable += 1
@@ -436,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--book", type=int, default=0, help="pre-fill and hold the book near this many orders (0: natural depth)"
     )
+    parser.add_argument(
+        "--taker-size", default="300,700", help="marketable orders' size range in shares (adds are 5 to 200)"
+    )
     parser.add_argument("--memory-orders", type=int, default=200_000)
     parser.add_argument("--snapshot-orders", type=int, default=1_000_000, help="0 skips the snapshot timing")
     parser.add_argument("--table", action="store_true", help="print the depth table and stop")
@@ -446,8 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         depth_table(args.commands or 200_000, args.seed, [int(d) for d in args.depths.split(",")])
         return 0
     args.commands = args.commands or 1_000_000
+    low, high = (int(x) for x in args.taker_size.split(","))
+    taker_size = (low, high)
     t0 = time.perf_counter()
-    stream = generate(args.commands, args.seed, args.book)
+    stream = generate(args.commands, args.seed, args.book, taker_size)
     print(
         f"stream: {args.commands:,} timed commands ({stream.adds:,} adds, {stream.cancels:,} cancels, "
         f"{stream.marketable:,} marketable) after {stream.warmup - 1:,} warm-up adds, "
