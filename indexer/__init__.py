@@ -18,6 +18,7 @@ from indexer.errors import (
     RangeTooLargeError,
     ReorgTooDeepError,
     RpcError,
+    UnsupportedDatabaseError,
 )
 from indexer.events import DecodedLog, EventRegistry, EventSpec, RawLog, default_registry
 from indexer.follower import Indexer, IndexerConfig, StepResult
@@ -45,5 +46,6 @@ __all__ = [
     "RpcError",
     "RpcSource",
     "StepResult",
+    "UnsupportedDatabaseError",
     "default_registry",
 ]

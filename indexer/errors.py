@@ -30,3 +30,15 @@ class ReorgTooDeepError(IndexerError):
 
 class ChainMismatchError(IndexerError):
     """The database was indexed from another chain (chain id differs)."""
+
+
+class UnsupportedDatabaseError(IndexerError):
+    """The database is neither SQLite nor PostgreSQL, the two the indexer's SQL (``ON CONFLICT``, ``COPY``, the
+    driver's paramstyle) is written for."""
+
+    def __init__(self, dialect: str) -> None:
+        super().__init__(
+            f"the indexer stores to SQLite or PostgreSQL; this database is {dialect!r}"
+            " (use a sqlite:// or postgresql+psycopg:// URL)"
+        )
+        self.dialect = dialect

@@ -16,9 +16,8 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from indexer.errors import ChainMismatchError
+from indexer.errors import ChainMismatchError, UnsupportedDatabaseError
 from indexer.events import ZERO_ADDRESS, DecodedLog
 from indexer.projections import PositionKey, Projector
 from indexer.schema import (
@@ -68,13 +67,14 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    name = conn.dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"indexer store supports sqlite and postgresql, not {name}")
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+def _dialect(name: str) -> str:
+    """``name`` if the store supports that database; ``UnsupportedDatabaseError`` otherwise."""
+    if name not in SUPPORTED_DIALECTS:
+        raise UnsupportedDatabaseError(name)
+    return name
 
 
 _SQL_CACHE: dict[tuple[str, str, str], str] = {}
@@ -111,10 +111,11 @@ def _bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
     getter = _GETTERS.get(table.name)
     if getter is None:
         getter = _GETTERS[table.name] = itemgetter(*(c.name for c in table.columns))
-    if conn.dialect.name == "postgresql":
+    dialect = _dialect(conn.dialect.name)
+    if dialect == "postgresql":
         _pg_copy_insert(conn, table, [getter(r) for r in rows], upsert)
     else:
-        conn.exec_driver_sql(_bulk_sql(conn.dialect.name, table, upsert), [getter(r) for r in rows])
+        conn.exec_driver_sql(_bulk_sql(dialect, table, upsert), [getter(r) for r in rows])
 
 
 def _pg_copy_insert(conn: Connection, table: Table, tuples: list[tuple[Any, ...]], upsert: Sequence[str]) -> None:
@@ -144,9 +145,11 @@ def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
 
 
 class IndexerStore:
-    """Reads and writes the ``chain_*`` tables of one database."""
+    """Reads and writes the ``chain_*`` tables of one database (SQLite or PostgreSQL; any other raises
+    ``UnsupportedDatabaseError`` here, before anything is read or written)."""
 
     def __init__(self, engine: Engine) -> None:
+        _dialect(engine.dialect.name)
         self.engine = engine
 
     # --- cursor ----------------------------------------------------------------------------------------------
