@@ -7,13 +7,15 @@ fast orjson codec reads it exactly (the standard library's codec is the fallback
 ``command`` holds the engine command's fields except ``seq`` (the journal's own sequence number is the command's
 seq); ``meta`` holds what the engine does not need but an auditor or the projections do: the full signed order, the
 API key that placed it.
-Replaying a journal is ``decode(entry.kind, entry.payload, entry.seq)`` for every entry, in order.
+Replaying a journal is ``decode(entry.kind, entry.payload, entry.seq)`` for every entry, in order;
+``decode_command`` is the same without the meta and several times faster (recovery and ``replay`` use it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -91,6 +93,53 @@ def _has_float(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_float(v) for v in value)
     return False
+
+
+def _builder(cls: type) -> Callable[[int, dict[str, Any]], Command]:
+    """A function ``(seq, fields) -> cls(seq, ...)`` that reads each field by name and converts it as ``decode``
+    does, without its generic copying, coercion loops and keyword arguments (generated once per command class
+    from its dataclass fields, like the dataclass's own ``__init__``)."""
+    args = []
+    for f in dataclasses.fields(cls):
+        if f.name == "seq":
+            args.append("seq")
+        elif f.name == "side":
+            args.append(f"SIDES[c[{f.name!r}]]")
+        elif f.name == "order_type":
+            args.append(f"ORDER_TYPES[c[{f.name!r}]]")
+        elif f.name in _TOKEN_FIELDS:
+            args.append(f"(None if (v_{f.name} := c[{f.name!r}]) is None else int(v_{f.name}))")
+        else:
+            args.append(f"c[{f.name!r}]")
+    source = f"def build(seq, c):\n    return cls({', '.join(args)})\n"
+    scope: dict[str, Any] = {"cls": cls, "SIDES": _SIDES, "ORDER_TYPES": _ORDER_TYPES}
+    exec(source, scope)  # (the source is built above from the dataclass's field names only)
+    build: Callable[[int, dict[str, Any]], Command] = scope["build"]
+    return build
+
+
+_SIDES: dict[Any, Side] = {int(s): s for s in Side}
+_ORDER_TYPES: dict[Any, OrderType] = {str(t): t for t in OrderType}
+_FAST: dict[str, tuple[frozenset[str], Callable[[int, dict[str, Any]], Command]]] = {
+    kind: (frozenset(f.name for f in dataclasses.fields(cls) if f.name != "seq"), _builder(cls))
+    for kind, cls in KINDS.items()
+}
+
+
+def decode_command(kind: str, payload: bytes, seq: int) -> Command:
+    """``decode(kind, payload, seq)[0]``, fast: one orjson parse, the meta left unread, the command built
+    directly. Anything unusual (a missing or extra field, a number beyond 64 bits, a bad value) takes the
+    generic path, so the result — or the ``CodecError`` — is exactly ``decode``'s."""
+    fast = _FAST.get(kind)
+    if fast is not None:
+        try:
+            c = orjson.loads(payload)["command"]
+            # (orjson reads integers beyond 64 bits as floats: those take the generic path)
+            if type(c) is dict and c.keys() == fast[0] and float not in map(type, c.values()):
+                return fast[1](seq, c)
+        except Exception:  # whatever it is, the generic path decides (and names it)
+            pass
+    return decode(kind, payload, seq)[0]
 
 
 def decode(kind: str, payload: bytes, seq: int) -> tuple[Command, dict[str, Any]]:

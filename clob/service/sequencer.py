@@ -21,6 +21,7 @@ then has exactly the state it had before the restart (the same ``state_hash``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import queue
 import threading
@@ -31,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clob.engine import BookDelta, Command, Engine, Event, MarketId, MarketInfo, Seq, TokenBook, TokenId
-from clob.service.codec import decode, encode, kind_of
+from clob.service.codec import decode_command, encode, kind_of
 from clob.service.projections import Applied, Projector
 from clob.service.snapshots import load_verified, save_snapshot
 from clob.store.db import Database
-from clob.store.journal import GENESIS, Journal, verify_chain
+from clob.store.journal import GENESIS, Journal, verified
 
 log = logging.getLogger(__name__)
 
@@ -116,21 +117,32 @@ class Sequencer:
     # --- lifecycle -------------------------------------------------------------------------------------------
     def recover(self, use_snapshot: bool = True) -> int:
         """Rebuild the engine: the newest verified snapshot (if any) plus the journal after it, every chain hash
-        checked; return the number of journal entries re-applied."""
+        checked; return the number of journal entries re-applied.
+
+        The journal is streamed in pages (constant memory), each entry's chain link checked before its command is
+        decoded (``decode_command``: the command only, the meta unread) and applied; the engine's events are
+        dropped. The cyclic garbage collector is paused meanwhile (it would rescan the growing book again and
+        again). A broken chain or an undecodable entry raises before the new engine replaces the current one."""
         engine, start_seq, start_hash = Engine(), 1, GENESIS
         restored = load_verified(self.db, self.stream) if use_snapshot else None
+        last_snapshot = self._last_snapshot_seq
         if restored is not None:
             engine, snap = restored
             start_seq, start_hash = snap.seq + 1, snap.journal_hash
-            self._last_snapshot_seq = snap.seq
+            last_snapshot = snap.seq
         count = 0
-        entries = list(self.journal.read(from_seq=start_seq))
-        verify_chain(iter(entries), start_seq, start_hash)
-        for entry in entries:
-            command, _meta = decode(entry.kind, entry.payload, entry.seq)
-            engine.apply(command)
-            count += 1
+        apply = engine.apply
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for seq, kind, payload, _ts, _prev, _hash in verified(self.journal.scan(start_seq), start_seq, start_hash):
+                apply(decode_command(kind, payload, seq))
+                count += 1
+        finally:
+            if paused:
+                gc.enable()
         self.engine = engine
+        self._last_snapshot_seq = last_snapshot
         self.journal = Journal(self.db, self.stream)
         self._refresh_all_views()
         return count
