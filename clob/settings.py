@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,3 +35,21 @@ class Settings(BaseSettings):
     max_batch: int = 512
     admin_token: str = ""
     verify_workers: int = Field(default=0, description="processes verifying order signatures (0: in the API process)")
+    # --- deployment mode (docs/distributed.md) ---
+    mode: Literal["embedded", "distributed"] = Field(
+        default="embedded",
+        description="embedded: this process sequences its stream; distributed: an API gateway over NATS JetStream",
+    )
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="comma-separated NATS servers")
+    shards: str = Field(default="s0", description="comma-separated shard (stream) names, distributed mode")
+    stream_replicas: int = Field(default=1, description="JetStream replicas of each stream (3 in a cluster)")
+    answer_timeout_s: float = Field(default=15.0, description="gateway: how long to wait for a command's outcome")
+    gateway_id: str = Field(default="", description="gateway: name on the bus (default: host-pid)")
+
+    @property
+    def shard_list(self) -> list[str]:
+        return [s.strip() for s in self.shards.split(",") if s.strip()]
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return [s.strip() for s in self.nats_url.split(",") if s.strip()]

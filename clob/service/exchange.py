@@ -80,6 +80,7 @@ from clob.service.outcomes import (
 from clob.service.projections import trade_key
 from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeFilter, TradeRecord
 from clob.service.sequencer import CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
+from clob.service.stream import CommandStream
 from clob.service.verify_pool import VerifyPool
 from clob.settings import Settings
 from clob.store import connect_database
@@ -92,6 +93,22 @@ _SELF_PROTECTED = frozenset({("POST", "/order"), ("POST", "/orders")})
 """Order placement needs no replay guard: a replayed order is refused as INVALID_ORDER_DUPLICATED by its hash."""
 
 
+def command_stream(settings: Settings, db: Database) -> CommandStream:
+    """The embedded sequencer of ``settings.stream``, or (distributed mode) a gateway over the shards' streams."""
+    if settings.mode == "distributed":
+        from clob.distributed.router import ShardRouter
+
+        return ShardRouter(
+            db,
+            settings.nats_servers,
+            settings.shard_list,
+            gateway_id=settings.gateway_id,
+            replicas=settings.stream_replicas,
+            answer_timeout_s=settings.answer_timeout_s,
+        )
+    return Sequencer(db, settings.stream, settings.max_batch, settings.snapshot_every)
+
+
 class ExchangeService:
     """The exchange behind the REST API. Build with `from_settings`, then `start()`; `stop()` at shutdown."""
 
@@ -99,7 +116,7 @@ class ExchangeService:
         self,
         *,
         db: Database,
-        sequencer: Sequencer,
+        sequencer: CommandStream,
         verifier: OrderVerifier,
         master_secret: bytes,
         chain: CachedChainView | None = None,
@@ -154,7 +171,7 @@ class ExchangeService:
             chain = CachedChainView(state, max_age_s=settings.balance_cache_s)
         return cls(
             db=db,
-            sequencer=Sequencer(db, settings.stream, settings.max_batch, settings.snapshot_every),
+            sequencer=command_stream(settings, db),
             verifier=OrderVerifier(settings.chain_id, exchange),
             master_secret=load_master_secret(settings.master_secret_hex, settings.master_secret_path),
             chain=chain,
@@ -238,6 +255,8 @@ class ExchangeService:
                 out.append(result)
             elif isinstance(result, SequencerStopped | CommitFailed):
                 out.append(ServiceError(ErrorCode.UNAVAILABLE, "the exchange is not accepting commands right now"))
+            elif type(result).__name__ == "BusError":  # distributed mode: published, but no outcome came back
+                out.append(ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it"))
             elif isinstance(result, BaseException):
                 log.error("command failed", exc_info=result)
                 out.append(ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed"))
@@ -309,8 +328,11 @@ class ExchangeService:
                 c.request.post_only,
             )
 
-        meta = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
-        precheck = None if c.spendable is None else balance_precheck(o.maker, o, c.spendable)
+        meta: dict[str, Any] = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
+        precheck = None
+        if c.spendable is not None:
+            precheck = balance_precheck(o.maker, o, c.spendable)
+            meta["spendable"] = str(c.spendable)  # what the reservation was checked against, for a remote sequencer
         return Submission(make, meta, precheck)
 
     def _placement(self, order_id: str, outcome: Outcome | ServiceError) -> Placement:
@@ -324,7 +346,8 @@ class ExchangeService:
                 return Placement(order_id, error=engine_reject(order_id, ev.reason))
             if isinstance(ev, Trade) and ev.taker_order_id == order_id:
                 making, taking = taker_amounts(ev)
-                return Placement(order_id, "matched", making, taking, (trade_key(self.sequencer.stream, ev),))
+                stream = getattr(outcome, "stream", "") or self.sequencer.stream
+                return Placement(order_id, "matched", making, taking, (trade_key(stream, ev),))
         return Placement(order_id, "live")
 
     async def place_orders(self, creds: L2Credentials, bodies: Sequence[object]) -> list[Placement]:
@@ -577,6 +600,8 @@ class ExchangeService:
             "oracle": spec.oracle,
             "end_date_iso": spec.end_date_iso,
         }
+        if spec.shard:
+            meta["shard"] = spec.shard
         outcome = await self._run(
             Submission(
                 lambda seq: CreateMarket(

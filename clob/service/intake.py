@@ -113,20 +113,26 @@ def limit_price(order: Order, tick_decimals: int) -> str:
 
 def balance_precheck(maker: str, order: Order, spendable: int) -> Callable[[Engine], str | None]:
     """The sequencer precheck: the maker's resting orders plus this one must fit in what the maker can spend."""
-    amount = order.maker_amount
-    owner = EngineAddress(maker)
-    if order.side == Side.BUY:
+    buy = order.side == Side.BUY
+    return reservation_precheck(EngineAddress(maker), buy, TokenId(order.token_id), order.maker_amount, spendable)
 
-        def buy(engine: Engine) -> str | None:
+
+def reservation_precheck(
+    owner: EngineAddress, buy: bool, token: TokenId, amount: int, spendable: int
+) -> Callable[[Engine], str | None]:
+    """``amount`` more of what an order on ``token`` gives (collateral if ``buy``, else the token) must fit beside
+    ``owner``'s reservations."""
+    if buy:
+
+        def collateral_fits(engine: Engine) -> str | None:
             return None if engine.reserved(owner).collateral + amount <= spendable else NOT_ENOUGH_BALANCE
 
-        return buy
-    token = TokenId(order.token_id)
+        return collateral_fits
 
-    def sell(engine: Engine) -> str | None:
+    def tokens_fit(engine: Engine) -> str | None:
         return None if engine.reserved(owner).tokens.get(token, 0) + amount <= spendable else NOT_ENOUGH_BALANCE
 
-    return sell
+    return tokens_fit
 
 
 _AMOUNT_CODES = {OrderErrorCode.INVALID_TICK: ErrorCode.INVALID_ORDER_MIN_TICK_SIZE}

@@ -31,7 +31,7 @@ from clob.engine import (
 )
 from clob.service.marketdata import book_summary, format_units
 from clob.service.projections import Applied, format_pips, trade_price_pips
-from clob.service.sequencer import Sequencer
+from clob.service.stream import CommandStream
 from clob.store.db import Database
 from clob.store.schema import markets, trades
 
@@ -85,7 +85,7 @@ class MarketRecord:
 class MarketData:
     """Token lookup, market records, book summaries and last trades over the sequencer's views."""
 
-    def __init__(self, db: Database, sequencer: Sequencer) -> None:
+    def __init__(self, db: Database, sequencer: CommandStream) -> None:
         self._db = db
         self._sequencer = sequencer
         self._lock = threading.Lock()

@@ -64,6 +64,8 @@ class MarketSpec:
     market_slug: str = ""
     oracle: str = ""
     end_date_iso: str = ""
+    shard: str = ""
+    """Distributed mode: the shard to open it on (default: chosen by a hash of the condition id)."""
 
 
 _REJECTS: dict[RejectReason, tuple[ErrorCode, str]] = {

@@ -108,6 +108,8 @@ class Applied:
     meta: dict[str, Any]
     events: Sequence[Event]
     journal_hash: str
+    stream: str = ""
+    """The stream (shard) it was journaled in; empty from a single-stream sequencer."""
 
 
 def _status_of_cancel(reason: CancelReason) -> str:

@@ -256,7 +256,7 @@ class WsHub:
             )
         )
         row = {
-            "trade_id": trade_key(self.stream, ev),
+            "trade_id": trade_key(item.stream or self.stream, ev),
             "market": ev.market,
             "asset_id": asset,
             "taker_order_id": ev.taker_order_id,

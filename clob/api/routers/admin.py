@@ -35,6 +35,7 @@ class MarketIn(BaseModel):
     market_slug: str = Field(default="", max_length=200)
     oracle: str = Field(default="", max_length=42)
     end_date_iso: str = Field(default="", max_length=40)
+    shard: str = Field(default="", pattern="^[A-Za-z0-9_-]{0,32}$", description="distributed mode: the shard")
 
 
 @router.post("/markets", summary="Open a binary market")
@@ -56,6 +57,7 @@ async def create_market(body: MarketIn, service: Service) -> Response:
         market_slug=body.market_slug,
         oracle=body.oracle,
         end_date_iso=body.end_date_iso,
+        shard=body.shard,
     )
     market = await service.create_market(spec)
     return JSON(market_json(market, {}))
@@ -92,6 +94,8 @@ async def change_tick_size(condition_id: str, body: TickIn, service: Service) ->
 @router.get("/stream", summary="Journal head and engine state hash (for audits and crash checks)")
 async def stream_status(service: Service) -> Response:
     status = await asyncio.to_thread(service.sequencer.status)
+    many = getattr(service.sequencer, "statuses", None)  # a gateway follows several shards
+    statuses = await asyncio.to_thread(many) if many is not None else [status]
     return JSON(
         {
             "stream": status.stream,
@@ -99,5 +103,15 @@ async def stream_status(service: Service) -> Response:
             "head_hash": status.head_hash,
             "state_hash": status.state_hash,
             "resting_orders": status.resting_orders,
+            "streams": [
+                {
+                    "stream": s.stream,
+                    "head_seq": s.head_seq,
+                    "head_hash": s.head_hash,
+                    "state_hash": s.state_hash,
+                    "resting_orders": s.resting_orders,
+                }
+                for s in statuses
+            ],
         }
     )

@@ -1,0 +1,38 @@
+"""What the service needs from "the sequencer": the embedded `Sequencer`, or a gateway's `ShardRouter`.
+
+Both take commands (``submit``) and show the engine state the journal produced (``book``, ``market_info``,
+``markets``, ``status``) and call listeners with every durable command (`Applied`), so everything above them
+(`ExchangeService`, market data, WebSockets, metrics) runs unchanged in both deployment modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Protocol
+
+from clob.engine import MarketInfo, TokenBook, TokenId
+from clob.service.projections import Applied
+from clob.service.sequencer import Outcome, StreamStatus, Submission
+
+
+class CommandStream(Protocol):
+    stream: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def submit(self, submission: Submission) -> Future[Outcome]: ...
+
+    def add_listener(self, listener: Callable[[Applied], None]) -> None: ...
+
+    def add_batch_hook(self, hook: Callable[[float, int], None]) -> None: ...
+
+    def book(self, token_id: TokenId) -> TokenBook | None: ...
+
+    def market_info(self, market_id: str) -> MarketInfo | None: ...
+
+    def markets(self) -> list[MarketInfo]: ...
+
+    def status(self, timeout: float = 30.0) -> StreamStatus: ...
