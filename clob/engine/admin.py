@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from heapq import heappop
+from typing import Final
 
 from clob.engine.book import Level, Market, Order
 from clob.engine.commands import (
@@ -26,16 +27,14 @@ from clob.engine.commands import (
     ResumeMarket,
 )
 from clob.engine.events import (
-    BookDelta,
-    CancelledDraft,
     CancelRejected,
     CommandRejected,
-    DeltaDraft,
     Event,
     MarketCreated,
     MarketStatusChanged,
-    OrderCancelled,
     TickSizeChanged,
+    book_delta_pair,
+    order_cancelled,
 )
 from clob.engine.pricing import GRAIN, UNIT
 from clob.engine.state import EngineState, level_deltas
@@ -49,11 +48,9 @@ from clob.engine.types import (
     MarketStatus,
     RejectReason,
     Seq,
-    Side,
 )
 
-_USER = CancelReason.USER
-_BUY, _SELL = Side.BUY, Side.SELL
+_USER: Final = CancelReason.USER
 
 
 def create_market(state: EngineState, cmd: CreateMarket, out: list[Event]) -> None:
@@ -180,31 +177,8 @@ def cancel_order(state: EngineState, cmd: CancelOrder, out: list[Event]) -> None
     pos.reserved -= remaining
     del state.orders[order_id]
     market_id = market.market_id
-    cancelled = CancelledDraft()
-    cancelled.order_id = order_id
-    cancelled.market = market_id
-    cancelled.owner = owner
-    cancelled.reason = _USER
-    cancelled.remaining = remaining
-    cancelled.__class__ = OrderCancelled
-    yes = DeltaDraft()
-    yes.market = market_id
-    yes.token_id = market.yes_token
-    yes.price = price
-    yes.size = size
-    no = DeltaDraft()
-    no.market = market_id
-    no.token_id = market.no_token
-    no.price = PRICE_SCALE - price
-    no.size = size
-    if level.is_bid:
-        yes.side = _BUY
-        no.side = _SELL
-    else:
-        yes.side = _SELL
-        no.side = _BUY
-    yes.__class__ = no.__class__ = BookDelta
-    out += cancelled, yes, no
+    out.append(order_cancelled(order_id, market_id, owner, _USER, remaining))
+    book_delta_pair(out, market_id, market.yes_token, market.no_token, level.is_bid, price, size)
 
 
 def cancel_all(state: EngineState, cmd: CancelAll, out: list[Event]) -> None:

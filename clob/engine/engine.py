@@ -101,7 +101,7 @@ class Engine:
         """An engine in the state `snapshot` saved: same `state_hash`, same events for any further commands.
         Raises `SnapshotError` (an `EngineError`) for anything that is not a valid snapshot, or one that would
         inflate to more than `max_bytes`."""
-        engine = cls.__new__(cls)
+        engine = cls()
         engine.state = load(data, max_bytes=max_bytes)
         return engine
 

@@ -35,8 +35,10 @@ up not trading changes nothing, cancellations included.
 
 from __future__ import annotations
 
+from typing import Final
+
 from clob.engine.book import Level, Market, Order
-from clob.engine.events import Event, FillDraft, MakerFill, OrderUpdated, UpdatedDraft
+from clob.engine.events import Event, MakerFill, maker_fill, order_updated
 from clob.engine.pricing import GRAIN, IS_BID, UNIT, maker_fee
 from clob.engine.state import EngineState
 from clob.engine.types import (
@@ -49,10 +51,15 @@ from clob.engine.types import (
     Side,
 )
 
-_SELF_TRADE, _EXPIRED = CancelReason.SELF_TRADE, CancelReason.EXPIRED
-_COMPLEMENTARY, _MINT, _MERGE = MatchType.COMPLEMENTARY, MatchType.MINT, MatchType.MERGE
-_BUY, _SELL = Side.BUY, Side.SELL
-_LIVE, _MATCHED = OrderStatus.LIVE, OrderStatus.MATCHED
+_SELF_TRADE: Final = CancelReason.SELF_TRADE
+_EXPIRED: Final = CancelReason.EXPIRED
+_COMPLEMENTARY: Final = MatchType.COMPLEMENTARY
+_MINT: Final = MatchType.MINT
+_MERGE: Final = MatchType.MERGE
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_LIVE: Final = OrderStatus.LIVE
+_MATCHED: Final = OrderStatus.MATCHED
 
 
 class Plan:
@@ -207,46 +214,37 @@ def execute_fills(
         kind = pos.kind
         owner = pos.owner
         order_id = order.order_id
-        fill = FillDraft()
-        fill.order_id = order_id
-        fill.maker = owner
         if kind < 2:
-            fill.token_id = yes_token
-            fill.price = own = price
+            token_id = yes_token
+            own = price
             unit = yes_unit
         else:
-            fill.token_id = no_token
-            fill.price = own = PRICE_SCALE - price
+            token_id = no_token
+            own = PRICE_SCALE - price
             unit = no_unit
         value = take // grain * unit
         if kind & 1:
-            making = fill.making = take
-            taking = fill.taking = value
-            fill.side = _SELL
-            fill.match_type = sell_match
+            making = take
+            taking = value
+            side = _SELL
+            match_type = sell_match
             least = grain  # what the order must still hold to trade a granule (`book.available`, inlined)
         else:
-            making = fill.making = value
-            taking = fill.taking = take
-            fill.side = _BUY
-            fill.match_type = buy_match
+            making = value
+            taking = take
+            side = _BUY
+            match_type = buy_match
             least = unit
-        fill.fee = maker_fee(fee_rate, kind, own, making, taking) if fee_rate else 0
-        fill.__class__ = MakerFill
-        maker_fills.append(fill)
+        fee = maker_fee(fee_rate, kind, own, making, taking) if fee_rate else 0
+        maker_fills.append(maker_fill(order_id, owner, token_id, side, match_type, own, making, taking, fee))
         remaining = order.remaining - making
         order.remaining = remaining
         level.size -= take
-        updated = UpdatedDraft()
-        updated.order_id = order_id
-        updated.market = market_id
-        updated.owner = owner
-        updated.remaining = remaining
         if remaining >= least:
-            updated.status = _LIVE
+            status = _LIVE
             pos.reserved -= making
         else:  # filled, up to dust: off the book
-            updated.status = _MATCHED
+            status = _MATCHED
             pos.reserved -= making + remaining
             if order.prev is None:  # the head of its level, as it should be: `EngineState.remove`, specialised
                 nxt = order.next
@@ -271,6 +269,5 @@ def execute_fills(
             else:
                 pos.reserved += remaining  # (`remove` takes it off again)
                 state.remove(order, 0)
-        updated.__class__ = OrderUpdated
-        out.append(updated)
+        out.append(order_updated(order_id, market_id, owner, remaining, status))
     return tuple(maker_fills)

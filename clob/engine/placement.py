@@ -22,21 +22,18 @@ happens at all. A post-only order that would cross is rejected.
 from __future__ import annotations
 
 from heapq import heappush
+from typing import Final
 
 from clob.engine.book import Level, Market, Order, available
 from clob.engine.commands import PlaceOrder
 from clob.engine.events import (
-    AcceptedDraft,
-    BookDelta,
-    DeltaDraft,
     Event,
-    OrderAccepted,
-    OrderRejected,
-    Trade,
-    TradeDraft,
+    book_delta_pair,
     order_accepted,
     order_cancelled,
+    order_rejected,
     order_updated,
+    trade,
 )
 from clob.engine.matching import Plan, buy_taker_fill, execute_fills, plan_match
 from clob.engine.pricing import IS_BID, taker_fee, yes_bound
@@ -56,13 +53,21 @@ from clob.engine.types import (
     Side,
 )
 
-_OPEN = MarketStatus.OPEN
-_GTC_TYPE, _GTD_TYPE, _FOK_TYPE, _FAK_TYPE = OrderType.GTC, OrderType.GTD, OrderType.FOK, OrderType.FAK
-_GTC, _GTD, _FOK, _FAK = 0, 1, 2, 3  # time in force as small ints; < 2 may rest
-_BUY, _SELL = Side.BUY, Side.SELL
-_LIVE, _MATCHED = OrderStatus.LIVE, OrderStatus.MATCHED
-_FAK_REMAINDER = CancelReason.FAK_REMAINDER
-_NOT_FILLED = (RejectReason.FOK_NOT_FILLED, RejectReason.FAK_NO_MATCH)
+_OPEN: Final = MarketStatus.OPEN
+_GTC_TYPE: Final = OrderType.GTC
+_GTD_TYPE: Final = OrderType.GTD
+_FOK_TYPE: Final = OrderType.FOK
+_FAK_TYPE: Final = OrderType.FAK
+_GTC: Final = 0  # time in force as small ints; < 2 may rest
+_GTD: Final = 1
+_FOK: Final = 2
+_FAK: Final = 3
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_LIVE: Final = OrderStatus.LIVE
+_MATCHED: Final = OrderStatus.MATCHED
+_FAK_REMAINDER: Final = CancelReason.FAK_REMAINDER
+_NOT_FILLED: Final = (RejectReason.FOK_NOT_FILLED, RejectReason.FAK_NO_MATCH)
 
 
 def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
@@ -70,22 +75,22 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     # -- validation, first failure wins (see the module docstring) --
     entry = state.tokens.get(cmd.token_id)
     if entry is None:
-        out.append(OrderRejected(order_id, RejectReason.UNKNOWN_TOKEN))
+        out.append(order_rejected(order_id, RejectReason.UNKNOWN_TOKEN))
         return
     market, index = entry
     if market.status is not _OPEN:
-        out.append(OrderRejected(order_id, RejectReason.MARKET_NOT_OPEN))
+        out.append(order_rejected(order_id, RejectReason.MARKET_NOT_OPEN))
         return
     if order_id in state.orders:
-        out.append(OrderRejected(order_id, RejectReason.DUPLICATE_ORDER))
+        out.append(order_rejected(order_id, RejectReason.DUPLICATE_ORDER))
         return
     maker_amount = cmd.maker_amount
     taker_amount = cmd.taker_amount
     if not 0 < maker_amount <= MAX_AMOUNT >= taker_amount > 0:  # both in (0, MAX_AMOUNT]
-        out.append(OrderRejected(order_id, RejectReason.INVALID_AMOUNT))
+        out.append(order_rejected(order_id, RejectReason.INVALID_AMOUNT))
         return
     if cmd.fee_rate_bps != market.fee_rate_bps:
-        out.append(OrderRejected(order_id, RejectReason.INVALID_FEE_RATE))
+        out.append(order_rejected(order_id, RejectReason.INVALID_FEE_RATE))
         return
     order_type = cmd.order_type  # compared, not hashed: hashing a StrEnum member is slow
     if order_type == _GTC_TYPE:
@@ -97,15 +102,15 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     elif order_type == _FAK_TYPE:
         tif = _FAK
     else:
-        out.append(OrderRejected(order_id, RejectReason.INVALID_ORDER_TYPE))
+        out.append(order_rejected(order_id, RejectReason.INVALID_ORDER_TYPE))
         return
     resting = tif < 2
     expiration = cmd.expiration
     if (tif == _GTD) != (expiration != 0) or (expiration and cmd.now >= expiration - GTD_SAFETY_MARGIN_S):
-        out.append(OrderRejected(order_id, RejectReason.INVALID_EXPIRATION))
+        out.append(order_rejected(order_id, RejectReason.INVALID_EXPIRATION))
         return
     if cmd.post_only and not resting:
-        out.append(OrderRejected(order_id, RejectReason.INVALID_POST_ONLY))
+        out.append(order_rejected(order_id, RejectReason.INVALID_POST_ONLY))
         return
     sell = cmd.side
     if sell:
@@ -113,7 +118,7 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     else:
         usdc, shares = maker_amount, taker_amount
     if usdc >= shares:
-        out.append(OrderRejected(order_id, RejectReason.INVALID_PRICE))
+        out.append(order_rejected(order_id, RejectReason.INVALID_PRICE))
         return
     scaled = usdc * PRICE_SCALE
     price = scaled // shares  # the order's own price in pips, if exact
@@ -122,13 +127,13 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     if resting:
         if not limit_ok:
             reason = RejectReason.INVALID_PRECISION if shares % SHARE_STEP else RejectReason.INVALID_TICK
-            out.append(OrderRejected(order_id, reason))
+            out.append(order_rejected(order_id, reason))
             return
     elif not limit_ok and (maker_amount % MARKET_MAKER_STEP or taker_amount % MARKET_TAKER_STEP):
-        out.append(OrderRejected(order_id, RejectReason.INVALID_PRECISION))
+        out.append(order_rejected(order_id, RejectReason.INVALID_PRECISION))
         return
     if shares < market.min_size:
-        out.append(OrderRejected(order_id, RejectReason.BELOW_MIN_SIZE))
+        out.append(order_rejected(order_id, RejectReason.BELOW_MIN_SIZE))
         return
     # -- rest, or match --
     owner = cmd.maker
@@ -138,24 +143,20 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     is_bid = IS_BID[kind]
     if market.best_ask <= bound if is_bid else market.best_bid >= bound:
         if cmd.post_only:
-            out.append(OrderRejected(order_id, RejectReason.POST_ONLY_WOULD_CROSS))
+            out.append(order_rejected(order_id, RejectReason.POST_ONLY_WOULD_CROSS))
             return
         plan = plan_match(market, kind, bound, owner, cmd.now, maker_amount, taker_amount)
         if not resting and (not plan.fills or (tif == _FOK and not plan.done)):
-            out.append(OrderRejected(order_id, _NOT_FILLED[tif - 2]))
+            out.append(order_rejected(order_id, _NOT_FILLED[tif - 2]))
             return
         _match(state, market, cmd, kind, bound, plan, resting, out)
         return
     if not resting:
-        out.append(OrderRejected(order_id, _NOT_FILLED[tif - 2]))
+        out.append(order_rejected(order_id, _NOT_FILLED[tif - 2]))
         return
-    # A plain add, the commonest command: `EngineState.rest` and the three events, inlined.
+    # A plain add, the commonest command: `EngineState.rest` inlined.
     market_id = market.market_id
-    accepted = AcceptedDraft()
-    accepted.order_id = order_id
-    accepted.market = market_id
-    accepted.owner = owner
-    accepted.__class__ = OrderAccepted
+    out.append(order_accepted(order_id, market_id, owner))
     account = market.accounts.get(owner)
     pos = None if account is None else account[kind]
     if pos is None:
@@ -169,7 +170,8 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     order.remaining = maker_amount
     order.expiration = expiration
     order.level = level
-    order.next = order.next_own = None
+    order.next = None
+    order.next_own = None
     tail = level.tail
     order.prev = tail
     if tail is None:
@@ -190,24 +192,7 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     state.orders[order_id] = order
     if expiration:
         heappush(state.expiries, (expiration - GTD_SAFETY_MARGIN_S, order_id))
-    yes = DeltaDraft()
-    yes.market = market_id
-    yes.token_id = market.yes_token
-    yes.price = bound
-    yes.size = size
-    no = DeltaDraft()
-    no.market = market_id
-    no.token_id = market.no_token
-    no.price = PRICE_SCALE - bound
-    no.size = size
-    if is_bid:
-        yes.side = _BUY
-        no.side = _SELL
-    else:
-        yes.side = _SELL
-        no.side = _BUY
-    yes.__class__ = no.__class__ = BookDelta
-    out += accepted, yes, no
+    book_delta_pair(out, market_id, market.yes_token, market.no_token, is_bid, bound, size)
 
 
 def _match(
@@ -234,28 +219,19 @@ def _match(
     fills = plan.fills
     if fills:
         taker_buy = not kind & 1
-        trade_event = TradeDraft()
-        out.append(trade_event)  # completed below, once the makers' fills are known
-        trade_event.makers = execute_fills(state, market, fills, taker_buy, seq, touched, out)
+        at = len(out)  # the trade goes before the makers' updates, once their fills are known
+        makers = execute_fills(state, market, fills, taker_buy, seq, touched, out)
         if taker_buy:
             fill = buy_taker_fill(plan, maker_amount, cmd.taker_amount)
             taking = plan.shares
-            trade_event.side = _BUY
         else:
             fill = plan.shares
             taking = plan.value
-            trade_event.side = _SELL
-        trade_event.trade_id = f"trade-{seq}"
-        trade_event.seq = seq
-        trade_event.market = market_id
-        trade_event.taker_order_id = order_id
-        trade_event.taker = owner
-        trade_event.token_id = cmd.token_id
-        trade_event.taker_fill = fill
-        trade_event.taker_taking = taking
         fee_rate = market.fee_rate_bps
-        trade_event.taker_fee = taker_fee(fee_rate, taker_buy, fill, taking) if fee_rate else 0
-        trade_event.__class__ = Trade
+        fee = taker_fee(fee_rate, taker_buy, fill, taking) if fee_rate else 0
+        side = _BUY if taker_buy else _SELL
+        event = trade(f"trade-{seq}", seq, market_id, order_id, owner, cmd.token_id, side, fill, taking, fee, makers)
+        out.insert(at, event)
         remaining = maker_amount - fill
     if plan.done:
         out.append(order_updated(order_id, market_id, owner, remaining, _MATCHED))
@@ -272,23 +248,4 @@ def _match(
             touch(level, seq, touched)
     yes_token, no_token = market.yes_token, market.no_token
     for level in touched:  # two `BookDelta`s per level touched: its YES view and its mirrored NO view
-        price = level.price
-        size = level.size
-        yes = DeltaDraft()
-        yes.market = market_id
-        yes.token_id = yes_token
-        yes.price = price
-        yes.size = size
-        no = DeltaDraft()
-        no.market = market_id
-        no.token_id = no_token
-        no.price = PRICE_SCALE - price
-        no.size = size
-        if level.is_bid:
-            yes.side = _BUY
-            no.side = _SELL
-        else:
-            yes.side = _SELL
-            no.side = _BUY
-        yes.__class__ = no.__class__ = BookDelta
-        out += yes, no
+        book_delta_pair(out, market_id, yes_token, no_token, level.is_bid, level.price, level.size)
