@@ -20,14 +20,15 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from web3.contract import Contract
 
 from clob.orders import Order as BookOrder
 from clob.orders import Side as BookSide
 from clob.orders import SignatureType as BookSignatureType
 from clob.orders import eip712, normalize_address
 from clob.orders.signing import sign_digest as book_sign_digest
-from contracts.chain import Signer
+from contracts.markets import Market as Market
+from contracts.markets import fund_account
+from contracts.markets import prepare_market as prepare_market
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DOMAIN_NAME = "Polymarket CTF Exchange"
@@ -301,55 +302,6 @@ def _as_bytes(data: bytes | str | None) -> bytes:
         return b""
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Local-chain helpers (tests, benchmarks, the demo stack): a registered binary market and funded, approved traders.
-
-ZERO32 = b"\x00" * 32
-
-
-@dataclass(frozen=True, slots=True)
-class Market:
-    """A prepared binary CTF condition whose two positions are registered on the exchange."""
-
-    condition_id: bytes
-    yes: int
-    no: int
-
-
-def prepare_market(admin: Signer, exchange: Contract, ctf: Contract, collateral: str, question: bytes) -> Market:
-    """Prepare a 2-outcome condition (``admin`` is the oracle) and register YES/NO on the exchange."""
-    oracle = admin.address
-    admin.transact(ctf.functions.prepareCondition(oracle, question, 2))
-    condition_id: bytes = ctf.functions.getConditionId(oracle, question, 2).call()
-    yes, no = (
-        int(
-            ctf.functions.getPositionId(
-                collateral, ctf.functions.getCollectionId(ZERO32, condition_id, i).call()
-            ).call()
-        )
-        for i in (1, 2)
-    )
-    admin.transact(exchange.functions.registerToken(yes, no, condition_id))
-    return Market(bytes(condition_id), yes, no)
-
-
-def fund_trader(
-    admin: Signer,
-    trader: Signer,
-    usdc: Contract,
-    ctf: Contract,
-    exchange: str,
-    collateral: int,
-    sets: int = 0,
-    markets: Sequence[Market] = (),
-) -> None:
-    """Give ``trader`` ``collateral`` USDC plus ``sets`` YES and NO of each market (split from extra USDC minted
-    by ``admin``, the collateral's owner), and approve the exchange for USDC and CTF tokens."""
-    unlimited = 2**256 - 1
-    admin.transact(usdc.functions.mint(trader.address, collateral + sets * len(markets)))
-    trader.transact(usdc.functions.approve(exchange, unlimited))
-    trader.transact(ctf.functions.setApprovalForAll(exchange, True))
-    if sets and markets:
-        trader.transact(usdc.functions.approve(ctf.address, unlimited))
-        for market in markets:
-            trader.transact(ctf.functions.splitPosition(usdc.address, ZERO32, market.condition_id, [1, 2], sets))
+# The local-chain market helpers (a registered binary market, funded and approved traders) live in
+# ``contracts.markets``; the benchmarks still import them from here, ``fund_trader`` being ``fund_account``.
+fund_trader = fund_account

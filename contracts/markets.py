@@ -14,6 +14,7 @@ the exchange halts the book (see docs/runbook.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from contracts.chain import Signer, contract_at
 from contracts.deploy import Manifest
 
 ZERO32 = b"\x00" * 32
+Splits = Sequence[tuple[bytes, int]]  # (condition id, collateral to split into YES+NO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,15 @@ class OnchainMarket:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A prepared binary CTF condition whose two positions are registered on the exchange (``prepare_market``)."""
+
+    condition_id: bytes
+    yes: int
+    no: int
+
+
 def position_ids(ctf: Any, collateral: str, condition_id: bytes) -> tuple[int, int]:
     """The YES (index set 1) and NO (index set 2) position ids of a condition."""
     yes, no = (
@@ -55,6 +66,25 @@ def position_ids(ctf: Any, collateral: str, condition_id: bytes) -> tuple[int, i
     return yes, no
 
 
+def register_tokens(admin: Signer, exchange: Any, ctf: Any, collateral: str, condition_id: bytes) -> Market:
+    """Derive the condition's YES/NO position ids and register them on the exchange (an admin-only call)."""
+    yes, no = position_ids(ctf, collateral, condition_id)
+    admin.transact(exchange.functions.registerToken(yes, no, condition_id))
+    return Market(condition_id, yes, no)
+
+
+def prepare_market(
+    admin: Signer, exchange: Any, ctf: Any, collateral: str, question: bytes, oracle: str | None = None
+) -> Market:
+    """A bare binary market for local chains (tests, benchmarks): prepare a 2-outcome condition whose oracle is
+    ``oracle`` (default ``admin``, which can then report it directly) and register its tokens. ``create_market``
+    is the production path, with the ``OptimisticOracle`` as the oracle."""
+    oracle = admin.address if oracle is None else oracle
+    admin.transact(ctf.functions.prepareCondition(oracle, question, 2))
+    condition_id = bytes(ctf.functions.getConditionId(oracle, question, 2).call())
+    return register_tokens(admin, exchange, ctf, collateral, condition_id)
+
+
 def create_market(
     admin: Signer, manifest: Manifest, question: str, bond: int = 10_000_000, liveness: int = 7200
 ) -> OnchainMarket:
@@ -66,9 +96,8 @@ def create_market(
     qid = Web3.keccak(text=question)
     admin.transact(oracle.functions.initialize(qid, bond, liveness))
     condition = bytes(ctf.functions.getConditionId(oracle.address, qid, 2).call())
-    yes, no = position_ids(ctf, manifest.contracts["collateral"], condition)
-    admin.transact(exchange.functions.registerToken(yes, no, condition))
-    return OnchainMarket("0x" + bytes(qid).hex(), "0x" + condition.hex(), yes, no)
+    market = register_tokens(admin, exchange, ctf, manifest.contracts["collateral"], condition)
+    return OnchainMarket("0x" + bytes(qid).hex(), "0x" + condition.hex(), market.yes, market.no)
 
 
 def propose(proposer: Signer, manifest: Manifest, question_id: str, outcome: int) -> None:
@@ -96,23 +125,43 @@ def redeem(holder: Signer, manifest: Manifest, condition_id: str) -> int:
     return int(usdc.functions.balanceOf(holder.address).call()) - before
 
 
+def _fund(admin: Signer, trader: Signer, usdc: Any, ctf: Any, exchange: str, usdc_amount: int, splits: Splits) -> None:
+    """Mint ``usdc_amount`` plus every split amount to ``trader`` (``admin`` owns the collateral), approve the
+    exchange for USDC and CTF tokens, and split each ``(condition_id, amount)`` into YES+NO."""
+    unlimited = 2**256 - 1
+    admin.transact(usdc.functions.mint(trader.address, usdc_amount + sum(amount for _, amount in splits)))
+    trader.transact(usdc.functions.approve(exchange, unlimited))
+    trader.transact(ctf.functions.setApprovalForAll(exchange, True))
+    if splits:
+        trader.transact(usdc.functions.approve(ctf.address, unlimited))
+        for condition_id, amount in splits:
+            trader.transact(ctf.functions.splitPosition(usdc.address, ZERO32, condition_id, [1, 2], amount))
+
+
 def fund_trader(admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: int, split: dict[str, int]) -> None:
     """Mint collateral to ``trader``, approve the exchange (USDC and CTF), and split ``split[condition_id]`` of it
-    into YES+NO for each listed market."""
+    into YES+NO for each listed market (hex condition ids); ``trader`` keeps ``usdc_amount`` USDC."""
     w3 = admin.w3
     usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
     ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
-    exchange = manifest.contracts["exchange"]
-    unlimited = 2**256 - 1
-    admin.transact(usdc.functions.mint(trader.address, usdc_amount + sum(split.values())))
-    trader.transact(usdc.functions.approve(exchange, unlimited))
-    trader.transact(ctf.functions.setApprovalForAll(exchange, True))
-    if split:
-        trader.transact(usdc.functions.approve(ctf.address, unlimited))
-        for condition_id, amount in split.items():
-            trader.transact(
-                ctf.functions.splitPosition(usdc.address, ZERO32, bytes.fromhex(condition_id[2:]), [1, 2], amount)
-            )
+    splits = [(bytes.fromhex(condition_id[2:]), amount) for condition_id, amount in split.items()]
+    _fund(admin, trader, usdc, ctf, manifest.contracts["exchange"], usdc_amount, splits)
+
+
+def fund_account(
+    admin: Signer,
+    trader: Signer,
+    usdc: Any,
+    ctf: Any,
+    exchange: str,
+    collateral: int,
+    sets: int = 0,
+    markets: Sequence[Market] = (),
+) -> None:
+    """``fund_trader`` over contract objects: give ``trader`` ``collateral`` USDC plus ``sets`` YES and NO of each
+    market (split from extra USDC minted by ``admin``), and approve the exchange for USDC and CTF tokens."""
+    splits = [(market.condition_id, sets) for market in markets] if sets else []
+    _fund(admin, trader, usdc, ctf, exchange, collateral, splits)
 
 
 def main(argv: list[str] | None = None) -> int:

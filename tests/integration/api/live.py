@@ -1,4 +1,5 @@
-"""A real uvicorn server in a thread, and an on-chain market with funded, approved traders."""
+"""A real uvicorn server in a thread, its settings over a local chain, and the book of an on-chain market
+(``contracts.markets`` prepares the market and funds the traders)."""
 
 from __future__ import annotations
 
@@ -6,64 +7,21 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
-from web3 import Web3
 
 from clob.api import create_app
 from clob.settings import Settings
 from contracts.anvil import free_port
-from contracts.chain import Signer
+from contracts.markets import Market
 from tests.support.chain import Chain
 
-ZERO32 = b"\x00" * 32
 USDC = 1_000_000
-MAX_UINT = 2**256 - 1
 ADMIN_TOKEN = "integration-admin-token"
 MASTER_SECRET_HEX = "5e" * 32
-
-
-@dataclass
-class Market:
-    condition_id: str
-    yes: int
-    no: int
-
-
-def prepare_market(chain: Chain, question: str = "Will the integration test pass?") -> Market:
-    """prepareCondition + registerToken on chain: the part a market-lifecycle module will do."""
-    ctf: Any = chain.contract("ConditionalTokens", "ctf")
-    exchange: Any = chain.contract("Exchange", "exchange")
-    collateral = chain.manifest.contracts["collateral"]
-    oracle = chain.signer(9).address
-    qid = Web3.keccak(text=question)
-    chain.deployer.transact(ctf.functions.prepareCondition(oracle, qid, 2))
-    condition = ctf.functions.getConditionId(oracle, qid, 2).call()
-    yes, no = (
-        int(ctf.functions.getPositionId(collateral, ctf.functions.getCollectionId(ZERO32, condition, i).call()).call())
-        for i in (1, 2)
-    )
-    chain.deployer.transact(exchange.functions.registerToken(yes, no, condition))
-    return Market("0x" + bytes(condition).hex(), yes, no)
-
-
-def fund(chain: Chain, trader: Signer, market: Market, usdc: int = 1_000 * USDC, split: int = 200 * USDC) -> None:
-    """Mint collateral, split some into YES+NO, approve the exchange for both."""
-    usdc_c: Any = chain.contract("MockUSDC", "collateral")
-    ctf: Any = chain.contract("ConditionalTokens", "ctf")
-    exchange = chain.manifest.contracts["exchange"]
-    chain.deployer.transact(usdc_c.functions.mint(trader.address, usdc))
-    trader.transact(usdc_c.functions.approve(exchange, MAX_UINT))
-    if split:
-        trader.transact(usdc_c.functions.approve(ctf.address, MAX_UINT))
-        trader.transact(
-            ctf.functions.splitPosition(usdc_c.address, ZERO32, bytes.fromhex(market.condition_id[2:]), [1, 2], split)
-        )
-    trader.transact(ctf.functions.setApprovalForAll(exchange, True))
 
 
 def settings_for(chain: Chain, db_url: str, tmp: Path, **kw: Any) -> Settings:
@@ -107,8 +65,9 @@ def live_server(settings: Settings) -> Iterator[str]:
 
 
 def open_market(base: str, market: Market, **kw: Any) -> dict[str, Any]:
+    """The off-chain half of ``market`` (a ``contracts.markets.Market``): POST /admin/markets."""
     body = {
-        "condition_id": market.condition_id,
+        "condition_id": "0x" + market.condition_id.hex(),
         "question_id": "0x" + "00" * 32,
         "yes_token_id": str(market.yes),
         "no_token_id": str(market.no),

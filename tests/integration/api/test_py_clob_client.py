@@ -25,10 +25,12 @@ from py_clob_client.clob_types import (
     TradeParams,
 )
 from py_clob_client.exceptions import PolyApiException
+from web3 import Web3
 
 from contracts.anvil import dev_key
 from contracts.deploy import exchange_available
-from tests.integration.api.live import USDC, fund, live_server, open_market, prepare_market, settings_for
+from contracts.markets import fund_trader, prepare_market
+from tests.integration.api.live import USDC, live_server, open_market, settings_for
 from tests.support.chain import Chain
 
 pytestmark = [
@@ -60,10 +62,16 @@ def _client(base: str, key: str, chain_id: int) -> Any:
 
 
 def test_py_clob_client_end_to_end(chain: Chain, client_config: ContractConfig, db_url: str, tmp_path: Path) -> None:
-    market = prepare_market(chain)
+    ctf, exchange = chain.contract("ConditionalTokens", "ctf"), chain.contract("Exchange", "exchange")
+    question = Web3.keccak(text="Will the integration test pass?")
+    market = prepare_market(
+        chain.deployer, exchange, ctf, chain.manifest.contracts["collateral"], question, oracle=chain.signer(9).address
+    )
+    condition_id = "0x" + market.condition_id.hex()
     maker_signer, taker_signer = chain.signer(1), chain.signer(2)
-    fund(chain, maker_signer, market)
-    fund(chain, taker_signer, market, split=0)
+    # The maker holds 800 USDC and 200 YES + 200 NO; the taker 1,000 USDC.
+    fund_trader(chain.deployer, maker_signer, chain.manifest, 800 * USDC, {condition_id: 200 * USDC})
+    fund_trader(chain.deployer, taker_signer, chain.manifest, 1_000 * USDC, {})
     yes = str(market.yes)
     chain_id = chain.manifest.chain_id
 
@@ -86,8 +94,8 @@ def test_py_clob_client_end_to_end(chain: Chain, client_config: ContractConfig, 
         assert maker.get_tick_size(yes) == "0.01"
         assert maker.get_neg_risk(yes) is False
         assert maker.get_fee_rate_bps(yes) == 0
-        assert maker.get_market(market.condition_id)["tokens"][0]["token_id"] == yes
-        assert maker.get_markets()["data"][0]["condition_id"] == market.condition_id
+        assert maker.get_market(condition_id)["tokens"][0]["token_id"] == yes
+        assert maker.get_markets()["data"][0]["condition_id"] == condition_id
 
         # --- the maker's asks: GTC, GTD, and a batch --------------------------------------------------------
         gtc = maker.post_order(maker.create_order(OrderArgs(token_id=yes, price=0.60, size=10, side="SELL")))
@@ -173,7 +181,7 @@ def test_py_clob_client_end_to_end(chain: Chain, client_config: ContractConfig, 
         several = maker.cancel_orders([batch[1]["orderID"], gtc["orderID"]])
         assert several["canceled"] == [batch[1]["orderID"]]
         assert gtc["orderID"] in several["not_canceled"]
-        by_market = maker.cancel_market_orders(market=market.condition_id)
+        by_market = maker.cancel_market_orders(market=condition_id)
         assert set(by_market["canceled"]) == {gtd["orderID"], batch[2]["orderID"]}
         assert taker.cancel_all()["canceled"] == [bid["orderID"]]
         assert maker.get_orders() == []

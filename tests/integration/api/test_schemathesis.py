@@ -39,7 +39,8 @@ from clob.orders import (
     sign_order,
 )
 from clob.settings import Settings
-from tests.integration.api.live import ADMIN_TOKEN, MASTER_SECRET_HEX, Market, live_server, open_market
+from contracts.markets import Market
+from tests.integration.api.live import ADMIN_TOKEN, MASTER_SECRET_HEX, live_server, open_market
 from tests.unit.api.support import DOMAIN, EXCHANGE, order_body
 
 EXAMPLES = int(os.environ.get("POLYCLOB_FUZZ_EXAMPLES", "8"))
@@ -73,7 +74,7 @@ def test_no_server_errors(tmp_path: Path) -> None:
         check_balances=False,
     )
     with live_server(settings_) as base, httpx.Client(base_url=base, timeout=30) as http:
-        market = Market("0x" + "fa" * 32, 5551, 5552)
+        market = Market(bytes.fromhex("fa" * 32), 5551, 5552)
         open_market(base, market)
         creds = _creds(base)
         seed_book(http, creds, market)

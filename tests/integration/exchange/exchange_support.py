@@ -12,7 +12,8 @@ from web3.types import TxReceipt
 
 from contracts.anvil import Anvil, dev_key
 from contracts.chain import Signer, contract_at
-from contracts.exchange import ZERO_ADDRESS, Market, Match, Order, Side, decode_revert, fund_trader, prepare_market
+from contracts.exchange import ZERO_ADDRESS, Match, Order, Side, decode_revert
+from contracts.markets import Market, fund_account, prepare_market
 from tests.integration.exchange.exchange_model import COLLATERAL, EXCHANGE, Fill, Ledger
 
 USDC = 10**6
@@ -165,7 +166,7 @@ def build_env(anvil: Anvil, w3: Web3, manifest_contracts: dict[str, str]) -> Exc
     keys = [dev_key(i + 1) for i in range(TRADERS)]
     traders = [Signer.from_key(w3, k) for k in keys]
     for account in [operator, *traders]:
-        fund_trader(operator, account, usdc, ctf, exchange.address, STOCK, STOCK, [market, other])
+        fund_account(operator, account, usdc, ctf, exchange.address, STOCK, STOCK, [market, other])
     outsider = Signer.from_key(w3, dev_key(9))
     return ExchangeEnv(
         anvil, w3, operator, exchange, usdc, ctf, market, other, traders, keys, outsider, int(w3.eth.chain_id)

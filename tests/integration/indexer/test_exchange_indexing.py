@@ -14,6 +14,7 @@ from clob.store import Database
 from contracts.anvil import dev_key
 from contracts.chain import contract_at
 from contracts.deploy import exchange_available
+from contracts.markets import fund_account, prepare_market
 from indexer import queries
 from tests.integration.indexer.world import USDC, World
 
@@ -35,11 +36,11 @@ def _order(
 def test_fills_matches_cancellations_and_queries(world: World, db: Database) -> None:
     exchange = contract_at(world.w3, "Exchange", world.manifest.contracts["exchange"])
     owner = world.owner  # admin and operator
-    market = ex.prepare_market(owner, exchange, world.ctf, world.usdc.address, Web3.keccak(text="Exchange indexing"))
+    market = prepare_market(owner, exchange, world.ctf, world.usdc.address, Web3.keccak(text="Exchange indexing"))
     alice, bob = world.signer(2), world.signer(3)
-    ex.fund_trader(owner, alice, world.usdc, world.ctf, exchange.address, 0, sets=100 * USDC, markets=[market])
-    ex.fund_trader(owner, bob, world.usdc, world.ctf, exchange.address, 100 * USDC)
-    ex.fund_trader(owner, owner, world.usdc, world.ctf, exchange.address, 100 * USDC)
+    fund_account(owner, alice, world.usdc, world.ctf, exchange.address, 0, sets=100 * USDC, markets=[market])
+    fund_account(owner, bob, world.usdc, world.ctf, exchange.address, 100 * USDC)
+    fund_account(owner, owner, world.usdc, world.ctf, exchange.address, 100 * USDC)
     chain_id, addr = world.manifest.chain_id, exchange.address
 
     # matchOrders: bob BUYs 10 YES at 0.60 from alice's SELL.

@@ -17,10 +17,10 @@ from clob.store import Database, connect_database
 from contracts.anvil import Anvil, dev_key
 from contracts.chain import Signer, connect, contract_at
 from contracts.deploy import Manifest, deploy
+from contracts.markets import ZERO32, position_ids
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_reorgs
 
-ZERO32 = b"\x00" * 32
 USDC = 10**6
 
 
@@ -56,14 +56,9 @@ class World:
     def prepare(self, text: str, oracle: Signer) -> Condition:
         question = Web3.keccak(text=text)
         self.owner.transact(self.ctf.functions.prepareCondition(oracle.address, question, 2))
-        cond = self.ctf.functions.getConditionId(oracle.address, question, 2).call()
-        yes, no = (
-            self.ctf.functions.getPositionId(
-                self.usdc.address, self.ctf.functions.getCollectionId(ZERO32, cond, i).call()
-            ).call()
-            for i in (1, 2)
-        )
-        return Condition(bytes(question), oracle, bytes(cond), int(yes), int(no))
+        cond = bytes(self.ctf.functions.getConditionId(oracle.address, question, 2).call())
+        yes, no = position_ids(self.ctf, self.usdc.address, cond)
+        return Condition(bytes(question), oracle, cond, yes, no)
 
     def fund(self, trader: Signer, amount: int) -> None:
         self.owner.transact(self.usdc.functions.mint(trader.address, amount))

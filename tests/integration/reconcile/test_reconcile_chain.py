@@ -20,7 +20,8 @@ from clob.engine import Engine, Reserved
 from clob.engine.types import Address
 from clob.service.chain_view import CachedChainView, Web3ChainState
 from clob.store.schema import orders
-from contracts.exchange import Side, fund_trader
+from contracts.exchange import Side
+from contracts.markets import fund_account
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.api import router
 from indexer.reconcile import (
@@ -153,7 +154,7 @@ def test_a_fill_made_directly_on_chain_by_the_operator_is_flagged(world: World) 
     resting, _ = world.place(2, 0, YES, SELL, 70, 30)  # LIVE in the book
     settle(world)
     op = world.operator
-    fund_trader(op, op, world.usdc, world.ctf, world.exchange.address, 1_000 * USDC)
+    fund_account(op, op, world.usdc, world.ctf, world.exchange.address, 1_000 * USDC)
     outside = world.order(3, 0, YES, SELL, 40, 10)  # signed, never submitted to the book
     receipt = op.transact(world.exchange.functions.fillOrder(outside.as_tuple(), 10 * USDC))
     direct_tx = "0x" + bytes(receipt["transactionHash"]).hex()

@@ -32,7 +32,8 @@ from clob.store.schema import trades
 from contracts.anvil import Anvil, dev_key
 from contracts.chain import Signer, connect, contract_at
 from contracts.deploy import Manifest
-from contracts.exchange import ZERO_ADDRESS, Market, Order, Side, fund_trader, hash_order, prepare_market
+from contracts.exchange import ZERO_ADDRESS, Order, Side, hash_order
+from contracts.markets import Market, fund_account, prepare_market
 from settlement import Batcher, SettlementConfig, create_batcher
 from settlement.matches import order_to_json, taker_spend
 
@@ -290,7 +291,7 @@ def start_world(db_url: str, tmp: Path, block_time: float | None = None) -> Iter
         ]
         traders = [Signer.from_key(w3, dev_key(i + 1)) for i in range(TRADERS)]
         for t in traders:
-            fund_trader(operator, t, usdc, ctf, exchange.address, 100_000 * USDC, 50_000 * USDC, markets)
+            fund_account(operator, t, usdc, ctf, exchange.address, 100_000 * USDC, 50_000 * USDC, markets)
         db = connect_database(db_url)
         sequencer = Sequencer(db, "main")
         sequencer.start()
