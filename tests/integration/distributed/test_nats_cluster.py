@@ -1,0 +1,81 @@
+"""A three-node JetStream cluster with every stream replicated three times: kill one NATS node under load and
+lose nothing that was acknowledged."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import orjson
+from sqlalchemy import select
+
+from clob.service.replay import replay
+from clob.store import connect_database
+from clob.store.schema import journal
+from contracts.anvil import dev_key
+from tests.integration.distributed.test_failover import Streamer, wait_for
+from tests.support.distributed import (
+    Proc,
+    env_for,
+    open_market,
+    settled_streams,
+    start_gateway,
+    start_sequencer,
+    wait_active,
+)
+from tests.support.nats import nats_cluster
+
+COND, YES, NO = "0x" + "c3" * 32, 7001, 7002
+
+
+def test_kill_one_nats_node_under_load(pg_url: str, tmp_path: Path) -> None:
+    procs: list[Proc] = []
+    streamers: list[Streamer] = []
+    with nats_cluster(tmp_path, 3) as cluster:
+        env = env_for(pg_url, cluster.url, "s0", tmp_path, POLYCLOB_STREAM_REPLICAS="3")
+        try:
+            seq = start_sequencer(env, "s0", tmp_path, "seq-s0")
+            procs.append(seq)
+            wait_active([seq], "s0")
+            gw1, base1 = start_gateway(env, tmp_path, "gw1")
+            gw2, base2 = start_gateway(env, tmp_path, "gw2")
+            procs += [gw1, gw2]
+            open_market(base1, COND, YES, NO)
+            streamers = [Streamer(base1, dev_key(3), YES), Streamer(base2, dev_key(4), YES)]
+            for s in streamers:
+                s.start()
+            wait_for(lambda: min(len(s.acked) for s in streamers) >= 20, 90, "orders before the kill")
+            cluster.nodes[0].kill()  # kill -9 one of the three NATS servers
+            killed_at = [len(s.acked) for s in streamers]
+            wait_for(
+                lambda: all(len(s.acked) >= n + 30 for s, n in zip(streamers, killed_at, strict=True)),
+                120,
+                "orders after the node died",
+            )
+            for s in streamers:
+                s.stop.set()
+            for s in streamers:
+                s.join(60)
+            for s in streamers:
+                for oid in s.acked:
+                    assert s.client.request("GET", f"/data/order/{oid}")["status"] == "LIVE"
+            (status,) = settled_streams([base1, base2], pg_url)
+        finally:
+            for s in streamers:
+                s.stop.set()
+            for p in procs:
+                p.stop()
+
+    db = connect_database(pg_url)
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execute(select(journal.c.kind, journal.c.payload).where(journal.c.stream == "s0")).all()
+        placed = Counter(orjson.loads(r.payload)["command"]["order_id"] for r in rows if r.kind == "place")
+        assert max(placed.values()) == 1
+        assert {oid for s in streamers for oid in s.acked} <= set(placed)
+        report = replay(db, "s0")
+        assert report.ok, (report.chain_error, report.differences)
+        assert report.entries == status["head_seq"]
+        assert report.state_hash == status["state_hash"]
+    finally:
+        db.dispose()
