@@ -50,6 +50,10 @@ KINDS: dict[str, type] = {
 }
 KIND_OF: dict[type, str] = {cls: kind for kind, cls in KINDS.items()}
 
+_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "seq") for cls in KINDS.values()
+}
+"""Each command class's encoded fields, in declaration order."""
 _COERCE: dict[str, Any] = {"side": Side, "order_type": OrderType}
 _TOKEN_FIELDS = ("token_id", "yes_token", "no_token")
 
@@ -64,12 +68,17 @@ def kind_of(command: Command) -> str:
 
 def encode(command: Command, meta: dict[str, Any] | None = None) -> bytes:
     """Canonical payload bytes for a command (its ``seq`` is left out: the journal entry carries it)."""
-    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name != "seq"}
-    for name, value in fields.items():
+    names = _NAMES.get(type(command))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(command) if f.name != "seq")
+    fields: dict[str, Any] = {}
+    for name in names:
+        value = getattr(command, name)
         if isinstance(value, Side):
-            fields[name] = int(value)
+            value = int(value)
         elif isinstance(value, OrderType) or (name in _TOKEN_FIELDS and value is not None):
-            fields[name] = str(value)
+            value = str(value)
+        fields[name] = value
     doc = {"command": fields, "meta": meta or {}}
     try:
         return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)

@@ -14,8 +14,10 @@ ahead of the journal: the sequencer rebuilds it from the journal (``recover``) a
 their commands were not accepted.
 
 ``recover`` on start-up: restore the newest verified snapshot (``clob.service.snapshots``; one is taken every
-``snapshot_every`` commands), re-apply every later journal entry and check each recomputed chain hash; the engine
-then has exactly the state it had before the restart (the same ``state_hash``).
+``snapshot_every`` commands, serialized and stored off the writer thread by ``clob.service.snapshot_capture``; a
+failed one is logged and the next is due ``snapshot_every`` commands later), re-apply every later journal entry and
+check each recomputed chain hash; the engine then has exactly the state it had before the restart (the same
+``state_hash``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from typing import Any
 from clob.engine import BookDelta, Command, Engine, Event, MarketId, MarketInfo, Seq, TokenBook, TokenId
 from clob.service.codec import decode_command, encode, kind_of
 from clob.service.projections import Applied, Projector
-from clob.service.snapshots import load_verified, save_snapshot
+from clob.service.snapshot_capture import SnapshotTaker
+from clob.service.snapshots import load_verified
 from clob.store.db import Database
 from clob.store.journal import GENESIS, Journal, verified
 
@@ -96,7 +99,14 @@ Listener = Callable[[Applied], None]
 class Sequencer:
     """Owns one stream's engine and journal. Thread-safe ``submit``; everything else runs on its own thread."""
 
-    def __init__(self, db: Database, stream: str = "main", max_batch: int = 512, snapshot_every: int = 100_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        stream: str = "main",
+        max_batch: int = 512,
+        snapshot_every: int = 100_000,
+        snapshot_mode: str | None = None,
+    ) -> None:
         self.db = db
         self.stream = stream
         self.max_batch = max_batch
@@ -109,6 +119,8 @@ class Sequencer:
         self._listeners: list[Listener] = []
         self._batch_hooks: list[Callable[[float, int], None]] = []
         self.snapshot_every = snapshot_every
+        self.snapshots = SnapshotTaker(db, stream, snapshot_mode)
+        """Takes the periodic snapshots off this sequencer's thread (``fork`` by default, or ``inline``)."""
         self._last_snapshot_seq = 0
         self._books: dict[TokenId, TokenBook] = {}
         self._markets: dict[MarketId, MarketInfo] = {}
@@ -148,13 +160,14 @@ class Sequencer:
         return count
 
     def _maybe_snapshot(self) -> None:
-        if self.snapshot_every <= 0 or self.journal.head_seq - self._last_snapshot_seq < self.snapshot_every:
+        """At a pause point (every durable command applied, nothing else yet): if a snapshot is due, capture the
+        engine for ``self.snapshots`` to serialize and store off this thread (``clob.service.snapshot_capture``)."""
+        if self.snapshot_every <= 0:
             return
-        try:
-            save_snapshot(self.db, self.stream, self.journal.head_seq, self.journal.head_hash, self.engine)
+        if self.journal.head_seq - self._last_snapshot_seq < self.snapshot_every:
+            return
+        if self.snapshots.capture(self.journal.head_seq, self.journal.head_hash, self.engine):
             self._last_snapshot_seq = self.journal.head_seq
-        except Exception:  # a failed snapshot only costs restart time
-            log.exception("stream %s: snapshot at seq %d failed", self.stream, self.journal.head_seq)
 
     def start(self) -> None:
         if self._running:
@@ -172,6 +185,8 @@ class Sequencer:
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
+        if not self.snapshots.wait(timeout):
+            log.warning("stream %s: a snapshot was still being made at stop", self.stream)
 
     # --- API ---------------------------------------------------------------------------------------------------
     def submit(self, submission: Submission) -> Future[Outcome]:

@@ -31,12 +31,20 @@ class Snapshot:
 
 
 def save_snapshot(db: Database, stream: str, seq: int, journal_hash: bytes, engine: Engine, keep: int = 2) -> Snapshot:
-    """Store the engine's snapshot at ``seq`` and keep only the newest ``keep`` of the stream."""
+    """Store the engine's snapshot at ``seq`` and keep only the newest ``keep`` of the stream (serialized on the
+    calling thread; the sequencer uses ``clob.service.snapshot_capture`` to do that elsewhere)."""
     snap = Snapshot(stream, seq, journal_hash, engine.state_hash(), engine.snapshot())
+    store_snapshot(db, snap, keep)
+    return snap
+
+
+def store_snapshot(db: Database, snap: Snapshot, keep: int = 2) -> None:
+    """Store a ready snapshot and keep only the newest ``keep`` of its stream."""
+    stream = snap.stream
     with db.engine.begin() as conn:
         conn.execute(
             insert(snapshots).values(
-                stream=stream, seq=seq, journal_hash=journal_hash, state_hash=snap.state_hash, blob=snap.blob
+                stream=stream, seq=snap.seq, journal_hash=snap.journal_hash, state_hash=snap.state_hash, blob=snap.blob
             )
         )
         kept = conn.execute(
@@ -44,7 +52,6 @@ def save_snapshot(db: Database, stream: str, seq: int, journal_hash: bytes, engi
         ).all()
         oldest_kept = min(r.seq for r in kept)
         conn.execute(delete(snapshots).where(snapshots.c.stream == stream, snapshots.c.seq < oldest_kept))
-    return snap
 
 
 def load_verified(db: Database, stream: str) -> tuple[Engine, Snapshot] | None:
