@@ -8,7 +8,7 @@ SRC := clob contracts settlement indexer
 LINT_PATHS := clob contracts settlement indexer tests bench scripts
 
 .PHONY: bootstrap build run test check fmt lint types lock bench bench-engine bench-api bench-gas \
-        bench-gas-check bench-journal bench-settlement bench-indexer replay hardhat-compile clean
+        bench-gas-check bench-journal bench-settlement bench-indexer bench-distributed replay hardhat-compile clean
 
 bootstrap:  ## create .venv and node_modules from the lock files (idempotent, seconds when done)
 	@scripts/bootstrap.sh
@@ -50,13 +50,16 @@ bench-api: bootstrap  ## signature verification vs raw coincurve, POST /orders b
 bench-journal: bootstrap  ## journal append throughput (fsync policies) and restart time for 1M commands
 	@$(PY) bench/bench_journal.py
 
+bench-distributed: bootstrap  ## orders/s and p99 through 2 gateways + 1 shard sequencer over NATS vs embedded
+	@$(PY) bench/bench_distributed.py
+
 bench-settlement: bootstrap build  ## fills settled per second, gas per fill, match-to-confirmed blocks
 	@$(PY) bench/bench_settlement.py
 
 bench-indexer: bootstrap build  ## logs decoded and stored per second, catch-up time
 	@$(PY) bench/bench_indexer.py
 
-bench: bench-engine bench-api bench-gas bench-journal bench-settlement bench-indexer
+bench: bench-engine bench-api bench-gas bench-journal bench-settlement bench-indexer bench-distributed
 
 replay: bootstrap  ## re-run the engine over the journal, verify the hash chain and every stored fill
 	@$(PY) -m clob.service.replay
