@@ -59,7 +59,7 @@ from clob.engine.types import Address as EngineAddress
 from clob.orders import OrderVerifier, TickSize, checksum_address
 from clob.service.chain_view import COLLATERAL, CachedChainView, Holding, Web3ChainState
 from clob.service.errors import ErrorCode, ServiceError
-from clob.service.heartbeats import Heartbeats
+from clob.service.heartbeats import Heartbeats, SharedHeartbeats
 from clob.service.intake import NOT_ENOUGH_BALANCE, CheckedOrder, OrderIntake, balance_precheck
 from clob.service.keys import KeyStore, ReplayGuard, load_master_secret
 from clob.service.markets import LastTrade, MarketData, MarketRecord, TokenRef
@@ -125,6 +125,7 @@ class ExchangeService:
         heartbeat_timeout_s: float = 10.0,
         admin_token: str = "",
         verify_workers: int = 0,
+        shared_heartbeats: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
@@ -139,7 +140,9 @@ class ExchangeService:
         self.markets = MarketData(db, sequencer)
         self.intake = OrderIntake(verifier, self.markets, chain)
         self.queries = Queries(db, self.markets)
-        self.heartbeats = Heartbeats(heartbeat_timeout_s)
+        self.heartbeats: Heartbeats | SharedHeartbeats = (
+            SharedHeartbeats(db, heartbeat_timeout_s) if shared_heartbeats else Heartbeats(heartbeat_timeout_s)
+        )
         self._replays = ReplayGuard(auth_window_s)
         self._verify_workers = verify_workers
         self._pool: VerifyPool | None = None
@@ -180,6 +183,7 @@ class ExchangeService:
             heartbeat_timeout_s=settings.heartbeat_timeout_s,
             admin_token=settings.admin_token,
             verify_workers=settings.verify_workers,
+            shared_heartbeats=settings.mode == "distributed",
         )
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
@@ -558,7 +562,7 @@ class ExchangeService:
 
     async def expire_heartbeats(self) -> list[str]:
         """Cancel all orders of every user whose heartbeat lapsed; return those users."""
-        gone = self.heartbeats.lapsed()
+        gone = await asyncio.to_thread(self.heartbeats.lapsed)
         now = UnixSeconds(self.now())
         futures = [
             self.sequencer.submit(Submission(cancel_all_command(now, EngineAddress(address)), {"reason": "heartbeat"}))

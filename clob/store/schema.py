@@ -87,6 +87,15 @@ api_keys = Table(
     UniqueConstraint("address", "nonce", name="uq_api_keys_address_nonce"),
 )
 
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("address", String(42), primary_key=True, comment="lower-case wallet address"),
+    Column("session", String(36), nullable=False, comment="the heartbeat id the user must send back"),
+    Column("last_ms", BigInteger, nullable=False, comment="wall-clock ms of the last beat (gateways keep NTP time)"),
+    comment="dead man's switch sessions shared by every API gateway (distributed mode)",
+)
+
 orders = Table(
     "orders",
     metadata,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -30,4 +32,4 @@ async def post_heartbeat(request: Request, creds: L2User, service: Service) -> R
     heartbeat_id = body.get("heartbeat_id") if isinstance(body, dict) else None
     if heartbeat_id is not None and not isinstance(heartbeat_id, str):
         raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: heartbeat_id must be a string or null")
-    return JSON({"heartbeat_id": service.heartbeat(creds, heartbeat_id)})
+    return JSON({"heartbeat_id": await asyncio.to_thread(service.heartbeat, creds, heartbeat_id)})
