@@ -48,6 +48,7 @@ def default_mode() -> str:
 class _Job:
     seq: int
     journal_hash: bytes
+    started: float
     pid: int = 0
     fd: int = -1
     snapshot: Snapshot | None = None
@@ -70,6 +71,8 @@ class SnapshotTaker:
         self.last_capture_s = 0.0
         """Seconds the last ``capture`` held its caller (the writer-thread stall)."""
         self.max_capture_s = 0.0
+        self.last_ready_s = 0.0
+        """Seconds from the start of the last stored snapshot's capture to its commit."""
         self.stored = 0
         self.failed = 0
         self.last_stored_seq = 0
@@ -92,11 +95,8 @@ class SnapshotTaker:
             self._in_flight += 1
         started = time.perf_counter()
         try:
-            job = (
-                self._fork(seq, journal_hash, engine)
-                if self.mode == "fork"
-                else self._inline(seq, journal_hash, engine)
-            )
+            capture = self._fork if self.mode == "fork" else self._inline
+            job = capture(seq, journal_hash, engine, started)
         except Exception:
             log.exception("stream %s: snapshot capture at seq %d failed", self.stream, seq)
             self._done(ok=False)
@@ -113,12 +113,11 @@ class SnapshotTaker:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     # --- capture -------------------------------------------------------------------------------------------
-    def _inline(self, seq: int, journal_hash: bytes, engine: Engine) -> _Job:
-        return _Job(
-            seq, journal_hash, snapshot=Snapshot(self.stream, seq, journal_hash, engine.state_hash(), engine.snapshot())
-        )
+    def _inline(self, seq: int, journal_hash: bytes, engine: Engine, started: float) -> _Job:
+        snap = Snapshot(self.stream, seq, journal_hash, engine.state_hash(), engine.snapshot())
+        return _Job(seq, journal_hash, started, snapshot=snap)
 
-    def _fork(self, seq: int, journal_hash: bytes, engine: Engine) -> _Job:
+    def _fork(self, seq: int, journal_hash: bytes, engine: Engine, started: float) -> _Job:
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()
@@ -140,7 +139,7 @@ class SnapshotTaker:
             finally:
                 os._exit(code)
         os.close(write_fd)
-        return _Job(seq, journal_hash, pid=pid, fd=read_fd)
+        return _Job(seq, journal_hash, started, pid=pid, fd=read_fd)
 
     # --- background ----------------------------------------------------------------------------------------
     def _finish(self, job: _Job) -> None:
@@ -150,6 +149,7 @@ class SnapshotTaker:
             if snap is not None:
                 store_snapshot(self.db, snap, keep=self.keep)
                 self.last_stored_seq = max(self.last_stored_seq, snap.seq)
+                self.last_ready_s = time.perf_counter() - job.started
                 ok = True
         except Exception:
             log.exception("stream %s: snapshot at seq %d failed", self.stream, job.seq)

@@ -52,18 +52,23 @@ class JournalEntry:
     hash: bytes
 
 
+_COLUMNS = ("stream", "seq", "kind", "payload", "prev_hash", "hash", "ts_ms")
+
+
+def _row(e: JournalEntry) -> tuple[str, int, str, bytes, bytes, bytes, int]:
+    return (e.stream, e.seq, e.kind, e.payload, e.prev_hash, e.hash, e.ts_ms)
+
+
 def entry_hash(prev_hash: bytes, seq: int, ts_ms: int, kind: str, payload: bytes) -> bytes:
     """The chain hash of one entry."""
     kind_bytes = kind.encode()
     if len(kind_bytes) > 255:
         raise ValueError("journal kind too long")
-    h = hashlib.sha256(prev_hash)
-    h.update(seq.to_bytes(8, "big"))
-    h.update(ts_ms.to_bytes(8, "big"))
-    h.update(len(kind_bytes).to_bytes(1, "big"))
-    h.update(kind_bytes)
-    h.update(payload)
-    return h.digest()
+    try:
+        header = _HEADER.pack(seq, ts_ms, len(kind_bytes))
+    except struct.error as exc:
+        raise OverflowError(f"seq or ts_ms out of range: {exc}") from None
+    return hashlib.sha256(prev_hash + header + kind_bytes + payload).digest()
 
 
 class Journal:
@@ -99,23 +104,17 @@ class Journal:
 
     @staticmethod
     def insert(conn: Connection, entries: Sequence[JournalEntry]) -> None:
-        """Insert prepared entries in the caller's transaction."""
+        """Insert prepared entries in the caller's transaction (one driver-level ``executemany`` of plain tuples:
+        the values are already of the column types, so SQLAlchemy's per-value processing is skipped)."""
         if not entries:
             return
-        conn.execute(
-            insert(journal),
-            [
-                {
-                    "stream": e.stream,
-                    "seq": e.seq,
-                    "kind": e.kind,
-                    "payload": e.payload,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                    "ts_ms": e.ts_ms,
-                }
-                for e in entries
-            ],
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        if conn.dialect.paramstyle not in ("qmark", "format", "pyformat"):
+            conn.execute(insert(journal), [dict(zip(_COLUMNS, _row(e), strict=True)) for e in entries])
+            return
+        conn.exec_driver_sql(
+            f"INSERT INTO {journal.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join([marker] * len(_COLUMNS))})",
+            [_row(e) for e in entries],
         )
 
     def advance(self, entries: Sequence[JournalEntry]) -> None:
