@@ -78,8 +78,9 @@ class PreparedTrade:
     match: Match
     gas: int
     """the gas model's upper bound for this match inside a batch (grouping, and the gas limit once verified)"""
-    encoded: bytes = b""
-    """the match ABI-encoded as an element of ``matchOrdersBatch``'s array (see ``matches.batch_calldata``)"""
+    encoded: bytes
+    """the match ABI-encoded (``contracts.exchange.encode_match``): ``matchOrders``'s arguments, and one element of
+    ``matchOrdersBatch``'s array"""
 
     @property
     def trade_id(self) -> str:

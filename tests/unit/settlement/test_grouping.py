@@ -81,18 +81,36 @@ def test_send_errors_are_classified_across_node_wordings() -> None:
     assert classify_send_error("insufficient funds for gas * price + value") == SendOutcome.REJECTED
 
 
-def test_batch_calldata_from_cached_pieces_equals_the_contract_helpers() -> None:
+def test_the_batchers_calldata_from_cached_pieces_equals_eth_abis() -> None:
+    """Byte for byte: ``matchOrders`` for one trade, ``matchOrdersBatch`` for a group, from each trade's cached
+    ``encode_match`` (the encoder itself is checked on random input in tests/unit/contracts/test_abi_encoding.py)."""
+    from typing import cast
+
     from eth_abi.abi import encode as abi_encode
 
-    from contracts.exchange import MATCH_ABI, Match, Side, match_orders_batch_calldata
-    from settlement.matches import batch_calldata, encode_match
+    from contracts.exchange import (
+        MATCH_ABI,
+        MATCH_ORDERS_BATCH_SELECTOR,
+        MATCH_ORDERS_SELECTOR,
+        Match,
+        Side,
+        encode_match,
+    )
+    from settlement.matches import calldata
+    from settlement.model import PendingTrade, PreparedTrade
     from tests.unit.settlement.fakes import signed_order
 
     matches = []
     for i in range(4):
         makers = tuple(signed_order(1 + k, Side.SELL, 100 * i + k, 10 + k, 5 + i) for k in range(i + 1))
         matches.append(Match(signed_order(0, Side.BUY, 100 * i + 50, 7, 9), makers, 7, tuple(range(1, i + 2))))
-    assert batch_calldata([encode_match(m) for m in matches]) == match_orders_batch_calldata(matches)
-    for m in matches:
-        assert encode_match(m) == abi_encode([MATCH_ABI], [m.as_args()])[32:]
-    assert batch_calldata([]) == match_orders_batch_calldata([])
+    prepared = [PreparedTrade(cast(PendingTrade, None), m, 0, encode_match(m)) for m in matches]
+
+    def eth_abi_batch(batch: list[Match]) -> bytes:
+        return MATCH_ORDERS_BATCH_SELECTOR + abi_encode([f"{MATCH_ABI}[]"], [[m.as_args() for m in batch]])
+
+    assert calldata(prepared, batch=True) == eth_abi_batch(matches)
+    assert calldata(prepared[:1], batch=True) == eth_abi_batch(matches[:1])
+    assert calldata([], batch=True) == eth_abi_batch([])
+    for p in prepared:
+        assert calldata([p], batch=False) == MATCH_ORDERS_SELECTOR + abi_encode([MATCH_ABI], [p.match.as_args()])[32:]
