@@ -10,6 +10,9 @@ What it starts, in order:
    ``POLYCLOB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/polyclob`` for PostgreSQL);
 4. the settlement batcher, the chain indexer and the resolution watcher, on threads of this process
    (``scripts/wiring.py`` says how they are connected);
+   In the distributed mode (``POLYCLOB_MODE=distributed``, see docs/distributed.md) it first starts one
+   sequencer process per shard (``POLYCLOB_SHARDS``, NATS at ``POLYCLOB_NATS_URL``), serves gateway 0 in this
+   process and ``--gateways N`` - 1 more gateway processes on the next ports;
 5. a demo market (on chain: oracle question, condition, registered tokens; off chain: the book) with two funded,
    approved demo traders and a seeded book.
 
@@ -149,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--no-demo", action="store_true", help="do not create or seed the demo market")
     parser.add_argument("--block-time", type=float, default=1.0, help="anvil block interval in seconds")
+    parser.add_argument(
+        "--gateways", type=int, default=2, help="distributed mode: API gateway processes (ports API_PORT, +1, ...)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -169,14 +175,27 @@ def main(argv: list[str] | None = None) -> int:
         extra_args=("--state", str(chain_state), "--state-interval", "5"),
     )
     node.start()
+    children: list[Any] = []  # distributed mode: shard sequencers and extra gateways
     try:
         manifest = ensure_deployed(node.url, dev_key(0), state / "deployment.json")
         if _redeployed(manifest, state):
             for stale in ("polyclob.db", "polyclob.db-wal", "polyclob.db-shm", "demo-market.json"):
                 (state / stale).unlink(missing_ok=True)
         settings = _settings(args, manifest, node.url)
+        distributed = settings.mode == "distributed"
+        if distributed:  # the shards' sequencers first: a gateway only forwards commands to them
+            from scripts.distributed_stack import start_sequencers
+
+            children += start_sequencers(settings, state)
         server, api_thread, app = _serve_api(settings, args.api_port)
         api_url = f"http://127.0.0.1:{args.api_port}"
+        gateway_urls = [api_url]
+        if distributed and args.gateways > 1:
+            from scripts.distributed_stack import start_gateways
+
+            ports = [args.api_port + i for i in range(1, args.gateways)]
+            children += start_gateways(settings, state, ports)
+            gateway_urls += [f"http://127.0.0.1:{p}" for p in ports]
         w3 = connect(node.url)
         markets = [] if args.no_demo else [_demo_market(args, api_url, settings, manifest, w3)]
         from scripts.wiring import start_services
@@ -191,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"api        {api_url}  (OpenAPI: {api_url}/docs)", file=sys.stderr)
         print(f"websocket  ws://127.0.0.1:{args.api_port}/ws/market, /ws/user", file=sys.stderr)
         print(f"database   {settings.database_url}", file=sys.stderr)
+        if distributed:
+            print(f"mode       distributed: shards {settings.shards} over {settings.nats_url}", file=sys.stderr)
+            print(f"gateways   {' '.join(gateway_urls)}", file=sys.stderr)
         print(f"admin      token in {state / 'admin.token'}", file=sys.stderr)
         summary = {
             "api_url": api_url,
@@ -203,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             "oracle": manifest.contracts.get("oracle"),
             "markets": [{"condition_id": m["condition_id"], "token_ids": m["token_ids"]} for m in markets],
             "demo_traders": [dev_key(1), dev_key(2)],
+            "mode": settings.mode,
+            "gateways": gateway_urls,
+            "shards": settings.shard_list if distributed else [settings.stream],
         }
         print(json.dumps(summary), flush=True)
         while not stop.is_set() and api_thread.is_alive():
@@ -213,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         server.should_exit = True
         api_thread.join(15)
     finally:
+        if children:
+            from scripts.distributed_stack import stop_all
+
+            stop_all(children)
         node.stop()
     return 0
 

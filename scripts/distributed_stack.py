@@ -1,0 +1,92 @@
+"""The processes ``make run`` adds in the distributed mode (``POLYCLOB_MODE=distributed``).
+
+``make run`` itself stays gateway 0 (API, WebSockets, and the batcher, indexer, reconciler and resolution watcher
+wired to it exactly as in the embedded mode: they see the shards through the gateway's replicas). Besides it:
+
+- one sequencer process per shard (``python -m clob.distributed sequencer --shard S``), started before any gateway;
+  start a second one for a shard for a hot standby;
+- ``--gateways N`` - 1 more API gateway processes on the following ports.
+
+All of them read the same ``POLYCLOB_*`` settings (`settings_env`), so one configuration describes the deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_env(settings: Any) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        env[f"POLYCLOB_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+def start_sequencers(settings: Any, state: Path, timeout: float = 120.0) -> list[subprocess.Popen[bytes]]:
+    """One sequencer per shard; returns once each reports itself active."""
+    env = settings_env(settings)
+    procs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
+    for shard in settings.shard_list:
+        log = state / f"sequencer-{shard}.log"
+        with log.open("ab") as out:
+            start = out.tell()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "clob.distributed", "sequencer", "--shard", shard],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        procs.append((shard, log, proc))
+        deadline = time.monotonic() + timeout
+        while f"shard {shard}: active" not in log.read_bytes()[start:].decode(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_all([p for _s, _l, p in procs])
+                raise RuntimeError(f"the sequencer of shard {shard} did not start; see {log}")
+            time.sleep(0.1)
+    return [p for _s, _l, p in procs]
+
+
+def start_gateways(settings: Any, state: Path, ports: list[int]) -> list[subprocess.Popen[bytes]]:
+    env = settings_env(settings)
+    procs = []
+    for i, port in enumerate(ports, 1):
+        log = state / f"gateway-{i}.log"
+        gw_env = {**env, "POLYCLOB_GATEWAY_ID": f"gateway-{i}"}
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port)]
+        with log.open("ab") as out:
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=gw_env, stdout=out, stderr=subprocess.STDOUT))
+    for port, proc in zip(ports, procs, strict=True):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_all(procs)
+                raise RuntimeError(f"the gateway on port {port} did not start; see {state}/gateway-*.log")
+            time.sleep(0.1)
+    return procs
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
