@@ -24,7 +24,8 @@ the size of adds) is the other reading of the mix: then nothing balances the add
 Makers and takers are disjoint owners (no self-trades). The stream is built with a shadow naive book to know
 which orders are live, then replayed into:
 
-- the engine (`Engine.apply` on prebuilt commands, events included);
+- the engine (`Engine.apply` on prebuilt commands, events included), compiled with mypyc when `make bootstrap`
+  built it (`scripts/build_engine.py`; the first line says which build ran);
 - a naive reference: a single-token price-time book on `sortedcontainers.SortedDict` (price -> deque of
   orders; cancel by `deque.remove`), fed the same stream translated to YES prices; it returns fills as tuples
   and builds no events.
@@ -64,6 +65,7 @@ from clob.engine import (
     Side,
     TokenId,
 )
+from clob.engine.events import PURE
 
 MARKET = MarketId("0x" + "c0" * 32)
 YES = TokenId(1001)
@@ -452,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     args.commands = args.commands or 1_000_000
     low, high = (int(x) for x in args.taker_size.split(","))
     taker_size = (low, high)
+    build = "pure Python (no compiled modules)" if PURE else "compiled with mypyc (scripts/build_engine.py)"
+    print(f"engine build: {build}", flush=True)
     t0 = time.perf_counter()
     stream = generate(args.commands, args.seed, args.book, taker_size)
     print(

@@ -26,6 +26,15 @@ if [ "$(cat "$STAMPS/python" 2>/dev/null || true)" != "$py_hash" ]; then
   echo "$py_hash" > "$STAMPS/python"
 fi
 
+# --- compiled matching engine ---------------------------------------------------------------------------
+# mypyc (shipped with the pinned mypy) compiles clob/engine in place, offline, only when its sources changed; if the
+# build fails the engine runs as pure Python. ENGINE_NATIVE=0 removes the compiled modules instead.
+if [ "${ENGINE_NATIVE:-1}" = "0" ]; then
+  "$VENV/bin/python" -m scripts.build_engine --clean
+else
+  "$VENV/bin/python" -m scripts.build_engine --if-stale
+fi
+
 # --- npm ------------------------------------------------------------------------------------------------
 npm_hash=$(hash_of package.json package-lock.json)
 if [ "$(cat node_modules/.stamp 2>/dev/null || true)" != "$npm_hash" ]; then

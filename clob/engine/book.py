@@ -18,12 +18,13 @@ NO ask at `1 - P`).
 from __future__ import annotations
 
 from bisect import insort
+from typing import Final
 
 from clob.engine.pricing import GRAIN, UNIT
 from clob.engine.types import PRICE_SCALE, Address, BaseUnits, MarketId, MarketStatus, OrderId, TokenId
 
-NO_BID = 0
-NO_ASK = PRICE_SCALE
+NO_BID: Final = 0
+NO_ASK: Final = PRICE_SCALE
 
 
 class Position:

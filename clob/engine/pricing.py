@@ -15,18 +15,22 @@ lives in YES-price space: kinds 0 and 3 are bids (a SELL NO at q acts as a YES b
 from __future__ import annotations
 
 from math import gcd
+from typing import Final
 
 from clob.engine.types import PRICE_SCALE
 
-ONE = 10**18
+ONE: Final = 10**18
 """The contract's price scale."""
-BPS = 10_000
+BPS: Final = 10_000
 
-GRAIN: tuple[int, ...] = tuple(PRICE_SCALE // gcd(p, PRICE_SCALE) for p in range(PRICE_SCALE + 1))
-UNIT: tuple[int, ...] = tuple(GRAIN[p] * p // PRICE_SCALE for p in range(PRICE_SCALE + 1))
+GRAIN: Final[tuple[int, ...]] = tuple(PRICE_SCALE // gcd(p, PRICE_SCALE) for p in range(PRICE_SCALE + 1))
+UNIT: Final[tuple[int, ...]] = tuple(GRAIN[p] * p // PRICE_SCALE for p in range(PRICE_SCALE + 1))
 
-BUY_YES, SELL_YES, BUY_NO, SELL_NO = 0, 1, 2, 3
-IS_BID = (True, False, False, True)
+BUY_YES: Final = 0
+SELL_YES: Final = 1
+BUY_NO: Final = 2
+SELL_NO: Final = 3
+IS_BID: Final = (True, False, False, True)
 """By kind: does the order sit on the bid side of the YES-price book?"""
 
 

@@ -18,7 +18,7 @@ work as well; reject and cancel reasons carry stable string codes.
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
-from typing import NewType
+from typing import Final, NewType
 
 BaseUnits = NewType("BaseUnits", int)
 Pips = NewType("Pips", int)
@@ -29,22 +29,22 @@ Address = NewType("Address", str)
 Seq = NewType("Seq", int)
 UnixSeconds = NewType("UnixSeconds", int)
 
-PRICE_SCALE = 10_000
+PRICE_SCALE: Final = 10_000
 """Pips per 1.0 USDC/share."""
-SHARE_STEP = 10_000
+SHARE_STEP: Final = 10_000
 """0.01 share in base units: limit-order sizes are multiples of this (2 size decimals)."""
-MARKET_MAKER_STEP = 10_000
+MARKET_MAKER_STEP: Final = 10_000
 """Market (FOK/FAK) orders: maker amount has at most 2 decimals."""
-MARKET_TAKER_STEP = 100
+MARKET_TAKER_STEP: Final = 100
 """Market (FOK/FAK) orders: taker amount has at most 4 decimals."""
-MAX_AMOUNT = 10**15
+MAX_AMOUNT: Final = 10**15
 """Upper bound for a signed amount (one billion shares or USDC)."""
-MAX_FEE_RATE_BPS = 1_000
+MAX_FEE_RATE_BPS: Final = 1_000
 """The exchange contract reverts above 10 % (`FeeTooHigh`)."""
-GTD_SAFETY_MARGIN_S = 60
+GTD_SAFETY_MARGIN_S: Final = 60
 """An order is treated as expired `GTD_SAFETY_MARGIN_S` seconds before its signed expiration, so that a fill never
 reaches the chain after the contract would reject it (Polymarket documents the same 60 s threshold)."""
-TICK_DECIMALS = (1, 2, 3, 4)
+TICK_DECIMALS: Final = (1, 2, 3, 4)
 """Allowed tick sizes as decimals: 0.1, 0.01, 0.001, 0.0001."""
 
 
