@@ -105,23 +105,32 @@ def _has_float(value: Any) -> bool:
 
 
 def _builder(cls: type) -> Callable[[int, dict[str, Any]], Command]:
-    """A function ``(seq, fields) -> cls(seq, ...)`` that reads each field by name and converts it as ``decode``
-    does, without its generic copying, coercion loops and keyword arguments (generated once per command class
-    from its dataclass fields, like the dataclass's own ``__init__``)."""
-    args = []
+    """A function ``(seq, fields) -> cls(seq, ...)`` that reads each field by name (``KeyError`` if one is
+    missing) and converts it as ``decode`` does, without its generic copying, coercion loops and keyword arguments.
+    Generated once per command class from its dataclass fields, like the dataclass's own ``__init__``; as that
+    ``__init__`` only stores the fields, the function stores them itself through the slots (a frozen dataclass's
+    ``__init__`` pays an ``object.__setattr__`` call per field) — unless the class has a ``__post_init__``."""
+    values = []
     for f in dataclasses.fields(cls):
         if f.name == "seq":
-            args.append("seq")
+            values.append("seq")
         elif f.name == "side":
-            args.append(f"SIDES[c[{f.name!r}]]")
+            values.append(f"SIDES[c[{f.name!r}]]")
         elif f.name == "order_type":
-            args.append(f"ORDER_TYPES[c[{f.name!r}]]")
+            values.append(f"ORDER_TYPES[c[{f.name!r}]]")
         elif f.name in _TOKEN_FIELDS:
-            args.append(f"(None if (v_{f.name} := c[{f.name!r}]) is None else int(v_{f.name}))")
+            values.append(f"(None if (v_{f.name} := c[{f.name!r}]) is None else int(v_{f.name}))")
         else:
-            args.append(f"c[{f.name!r}]")
-    source = f"def build(seq, c):\n    return cls({', '.join(args)})\n"
-    scope: dict[str, Any] = {"cls": cls, "SIDES": _SIDES, "ORDER_TYPES": _ORDER_TYPES}
+            values.append(f"c[{f.name!r}]")
+    names = [f.name for f in dataclasses.fields(cls)]
+    scope: dict[str, Any] = {"cls": cls, "new": object.__new__, "SIDES": _SIDES, "ORDER_TYPES": _ORDER_TYPES}
+    slotted = not hasattr(cls, "__post_init__") and tuple(getattr(cls, "__slots__", ())) == tuple(names)
+    if slotted:
+        scope.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+        body = "".join(f"    set_{name}(o, {value})\n" for name, value in zip(names, values, strict=True))
+        source = f"def build(seq, c):\n    o = new(cls)\n{body}    return o\n"
+    else:
+        source = f"def build(seq, c):\n    return cls({', '.join(values)})\n"
     exec(source, scope)  # (the source is built above from the dataclass's field names only)
     build: Callable[[int, dict[str, Any]], Command] = scope["build"]
     return build
@@ -129,10 +138,10 @@ def _builder(cls: type) -> Callable[[int, dict[str, Any]], Command]:
 
 _SIDES: dict[Any, Side] = {int(s): s for s in Side}
 _ORDER_TYPES: dict[Any, OrderType] = {str(t): t for t in OrderType}
-_FAST: dict[str, tuple[frozenset[str], Callable[[int, dict[str, Any]], Command]]] = {
-    kind: (frozenset(f.name for f in dataclasses.fields(cls) if f.name != "seq"), _builder(cls))
-    for kind, cls in KINDS.items()
+_FAST: dict[str, tuple[int, Callable[[int, dict[str, Any]], Command]]] = {
+    kind: (len(dataclasses.fields(cls)) - 1, _builder(cls)) for kind, cls in KINDS.items()
 }
+"""kind -> (number of payload fields, builder)"""
 
 
 def decode_command(kind: str, payload: bytes, seq: int) -> Command:
@@ -143,8 +152,9 @@ def decode_command(kind: str, payload: bytes, seq: int) -> Command:
     if fast is not None:
         try:
             c = orjson.loads(payload)["command"]
-            # (orjson reads integers beyond 64 bits as floats: those take the generic path)
-            if type(c) is dict and c.keys() == fast[0] and float not in map(type, c.values()):
+            # Exactly the class's fields: as many as it has, and the builder reads each by name. Numbers: orjson
+            # reads integers beyond 64 bits as floats; those take the generic path, which reads them exactly.
+            if type(c) is dict and len(c) == fast[0] and float not in map(type, c.values()):
                 return fast[1](seq, c)
         except Exception:  # whatever it is, the generic path decides (and names it)
             pass
