@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from eth_account import Account
 
 from clob.auth import build_hmac_signature, clob_auth_digest
 from clob.orders import (
@@ -23,7 +23,9 @@ from clob.orders import (
     Side,
     SignatureType,
     TickSize,
+    address_of,
     build_limit_amounts,
+    checksum_address,
     normalize_address,
     order_to_json,
 )
@@ -47,6 +49,44 @@ class Creds:
     secret: str
     passphrase: str
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Creds:
+        """From the ``{"apiKey", "secret", "passphrase"}`` answer of POST /auth/api-key (or GET derive-api-key)."""
+        return cls(data["apiKey"], data["secret"], data["passphrase"])
+
+
+def _timestamp(timestamp: int | None) -> int:
+    return int(time.time()) if timestamp is None else timestamp
+
+
+def l1_headers(key: str, chain_id: int, nonce: int = 0, timestamp: int | None = None) -> dict[str, str]:
+    """The L1 headers of the wallet ``key``: an EIP-712 ``ClobAuth`` signature (POST /auth/api-key, GET
+    /auth/derive-api-key). ``timestamp`` defaults to now."""
+    address = checksum_address(address_of(key))
+    ts = str(_timestamp(timestamp))
+    return {
+        "POLY_ADDRESS": address,
+        "POLY_SIGNATURE": "0x" + sign_digest(clob_auth_digest(chain_id, address, ts, nonce), key).hex(),
+        "POLY_TIMESTAMP": ts,
+        "POLY_NONCE": str(nonce),
+    }
+
+
+def l2_headers(
+    address: str, creds: Creds, method: str, path: str, body: str | bytes | None, timestamp: int | None = None
+) -> dict[str, str]:
+    """The L2 headers of a request: the HMAC of ``timestamp + method + path + body`` under the API secret, as
+    Polymarket's clients sign (``path`` without the query; ``body`` the exact bytes sent). ``address`` goes in
+    ``POLY_ADDRESS`` as given; ``timestamp`` defaults to now."""
+    ts = _timestamp(timestamp)
+    return {
+        "POLY_ADDRESS": address,
+        "POLY_SIGNATURE": build_hmac_signature(creds.secret, ts, method, path, body),
+        "POLY_TIMESTAMP": str(ts),
+        "POLY_API_KEY": creds.api_key,
+        "POLY_PASSPHRASE": creds.passphrase,
+    }
+
 
 def order_body(order: Order, owner: str, order_type: str = "GTC", post_only: bool = False) -> dict[str, Any]:
     """The POST /order body exactly as Polymarket's clients send it."""
@@ -64,38 +104,21 @@ class ClobHttpClient:
     def __init__(self, host: str, key: str, chain_id: int, exchange: str, timeout: float = 30.0) -> None:
         self.host = host.rstrip("/")
         self.key = key
-        self.address = str(Account.from_key(key).address)
+        self.address = checksum_address(address_of(key))
         self.chain_id = chain_id
         self.domain = ExchangeDomain(chain_id, exchange)
         self.http = httpx.Client(base_url=self.host, timeout=timeout)
         self.creds: Creds | None = None
 
     # --- auth ------------------------------------------------------------------------------------------------
-    def _l1_headers(self, nonce: int = 0) -> dict[str, str]:
-        ts = str(int(time.time()))
-        digest = clob_auth_digest(self.chain_id, self.address, ts, nonce)
-        return {
-            "POLY_ADDRESS": self.address,
-            "POLY_SIGNATURE": "0x" + sign_digest(digest, self.key).hex(),
-            "POLY_TIMESTAMP": ts,
-            "POLY_NONCE": str(nonce),
-        }
-
     def _l2_headers(self, method: str, path: str, body: str | None) -> dict[str, str]:
         if self.creds is None:
             raise RuntimeError("create or derive an API key first")
-        ts = int(time.time())
-        return {
-            "POLY_ADDRESS": self.address,
-            "POLY_SIGNATURE": build_hmac_signature(self.creds.secret, ts, method, path, body),
-            "POLY_TIMESTAMP": str(ts),
-            "POLY_API_KEY": self.creds.api_key,
-            "POLY_PASSPHRASE": self.creds.passphrase,
-        }
+        return l2_headers(self.address, self.creds, method, path, body)
 
     def create_api_key(self, nonce: int = 0) -> Creds:
-        data = self._check(self.http.post("/auth/api-key", headers=self._l1_headers(nonce)))
-        self.creds = Creds(data["apiKey"], data["secret"], data["passphrase"])
+        headers = l1_headers(self.key, self.chain_id, nonce)
+        self.creds = Creds.from_json(self._check(self.http.post("/auth/api-key", headers=headers)))
         return self.creds
 
     # --- requests --------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
-from clob.auth import build_hmac_signature, clob_auth_digest
+from clob.client import Creds, l1_headers, l2_headers, order_body
 from clob.orders import (
     ZERO_ADDRESS,
     Order,
@@ -35,31 +34,21 @@ from clob.orders import (
     address_of,
     build_limit_amounts,
     checksum_address,
-    sign_digest,
     sign_order,
 )
 from clob.settings import Settings
 from contracts.markets import Market
 from tests.integration.api.live import ADMIN_TOKEN, MASTER_SECRET_HEX, live_server, open_market
-from tests.unit.api.support import DOMAIN, EXCHANGE, order_body
+from tests.unit.api.support import DOMAIN, EXCHANGE
 
 EXAMPLES = int(os.environ.get("POLYCLOB_FUZZ_EXAMPLES", "8"))
 KEY = "0x" + "77" * 32
 
 
-def _creds(base: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    sig = sign_digest(clob_auth_digest(31337, address_of(KEY), ts, 0), KEY)
-    headers = {
-        "POLY_ADDRESS": checksum_address(address_of(KEY)),
-        "POLY_SIGNATURE": "0x" + sig.hex(),
-        "POLY_TIMESTAMP": ts,
-        "POLY_NONCE": "0",
-    }
-    response = httpx.post(f"{base}/auth/api-key", headers=headers)
+def _creds(base: str) -> Creds:
+    response = httpx.post(f"{base}/auth/api-key", headers=l1_headers(KEY, 31337))
     assert response.status_code == 200, response.text
-    creds: dict[str, str] = response.json()
-    return creds
+    return Creds.from_json(response.json())
 
 
 def test_no_server_errors(tmp_path: Path) -> None:
@@ -88,7 +77,7 @@ def test_no_server_errors(tmp_path: Path) -> None:
         assert failures == [], "\n".join(failures[:20])
 
 
-def seed_book(http: httpx.Client, creds: dict[str, str], market: Market) -> None:
+def seed_book(http: httpx.Client, creds: Creds, market: Market) -> None:
     """A couple of resting orders, so that book, price and order reads have something to show."""
     me = address_of(KEY)
     for salt, (side, price) in enumerate(((Side.BUY, "0.40"), (Side.SELL, "0.60"))):
@@ -96,24 +85,19 @@ def seed_book(http: httpx.Client, creds: dict[str, str], market: Market) -> None
         order = Order(
             salt, me, me, ZERO_ADDRESS, market.yes, maker_amount, taker_amount, 0, 0, 0, side, SignatureType.EOA
         )
-        body = json.dumps(order_body(sign_order(order, KEY, DOMAIN), creds["apiKey"]), separators=(",", ":"))
+        body = json.dumps(order_body(sign_order(order, KEY, DOMAIN), creds.api_key), separators=(",", ":"))
         headers = signed(creds, "POST", "/order", body)
         assert http.post("/order", content=body, headers=headers).status_code == 200
 
 
-def signed(creds: dict[str, str], method: str, path: str, body: str | bytes | None) -> dict[str, str]:
-    ts = int(time.time())
+def signed(creds: Creds, method: str, path: str, body: str | bytes | None) -> dict[str, str]:
     return {
-        "POLY_ADDRESS": checksum_address(address_of(KEY)),
-        "POLY_SIGNATURE": build_hmac_signature(creds["secret"], ts, method, path, body),
-        "POLY_TIMESTAMP": str(ts),
-        "POLY_API_KEY": creds["apiKey"],
-        "POLY_PASSPHRASE": creds["passphrase"],
+        **l2_headers(checksum_address(address_of(KEY)), creds, method, path, body),
         "Content-Type": "application/json",
     }
 
 
-def fuzz(http: httpx.Client, creds: dict[str, str], operation: Any, mode: GenerationMode, failures: list[str]) -> None:
+def fuzz(http: httpx.Client, creds: Creds, operation: Any, mode: GenerationMode, failures: list[str]) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))

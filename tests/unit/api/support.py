@@ -1,16 +1,16 @@
-"""Test doubles and helpers for the API unit tests: a fake chain, traders that sign like the official clients."""
+"""Test doubles and helpers for the API unit tests: a fake chain, traders that sign like the official clients
+(with ``clob.client``'s header and body helpers)."""
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from clob.auth import build_hmac_signature, clob_auth_digest
+from clob.client import Creds, l1_headers, l2_headers, order_body
 from clob.orders import (
     ZERO_ADDRESS,
     ExchangeDomain,
@@ -21,8 +21,6 @@ from clob.orders import (
     address_of,
     build_limit_amounts,
     checksum_address,
-    order_to_json,
-    sign_digest,
     sign_order,
 )
 from clob.service.chain_view import UNLIMITED, Holding
@@ -55,18 +53,6 @@ class FakeChain:
         return self.nonces.get(address.lower(), 0)
 
 
-def l1_headers(key: str, nonce: int = 0, timestamp: int | None = None, chain_id: int = CHAIN_ID) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    address = address_of(key)
-    signature = sign_digest(clob_auth_digest(chain_id, address, ts, nonce), key)
-    return {
-        "POLY_ADDRESS": checksum_address(address),
-        "POLY_SIGNATURE": "0x" + signature.hex(),
-        "POLY_TIMESTAMP": ts,
-        "POLY_NONCE": str(nonce),
-    }
-
-
 @dataclass
 class Trader:
     """A wallet with API credentials talking to the app like py-clob-client (compact JSON, HMAC over the path)."""
@@ -81,20 +67,14 @@ class Trader:
         return address_of(self.key)
 
     def login(self, nonce: int = 0) -> Trader:
-        response = self.client.post("/auth/api-key", headers=l1_headers(self.key, nonce))
+        response = self.client.post("/auth/api-key", headers=l1_headers(self.key, CHAIN_ID, nonce))
         assert response.status_code == 200, response.text
         self.creds = response.json()
         return self
 
     def headers(self, method: str, path: str, body: str = "", timestamp: int | None = None) -> dict[str, str]:
-        ts = int(time.time()) if timestamp is None else timestamp
-        return {
-            "POLY_ADDRESS": checksum_address(self.address),
-            "POLY_SIGNATURE": build_hmac_signature(self.creds["secret"], ts, method, path, body or None),
-            "POLY_TIMESTAMP": str(ts),
-            "POLY_API_KEY": self.creds["apiKey"],
-            "POLY_PASSPHRASE": self.creds["passphrase"],
-        }
+        creds = Creds.from_json(self.creds)
+        return l2_headers(checksum_address(self.address), creds, method, path, body or None, timestamp)
 
     def request(self, method: str, path: str, body: Any = None, *, query: str = "", **kw: Any) -> Response:
         text = "" if body is None else json.dumps(body, separators=(",", ":"))
@@ -143,16 +123,6 @@ class Trader:
 
     def place(self, order: Order, order_type: str = "GTC", **kw: Any) -> Response:
         return self.request("POST", "/order", self.body(order, order_type, **kw))
-
-
-def order_body(order: Order, owner: str, order_type: str = "GTC", post_only: bool = False) -> dict[str, Any]:
-    """The JSON body py-clob-client 0.34.6 sends for POST /order."""
-    return {
-        "order": order_to_json(order),
-        "owner": owner,
-        "orderType": order_type,
-        "postOnly": post_only,
-    }
 
 
 def create_market(client: TestClient, condition: str = CONDITION, yes: int = YES, no: int = NO, **kw: Any) -> Any:

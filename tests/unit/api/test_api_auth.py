@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from clob.client import l1_headers
 from tests.unit.api.conftest import KEYS, World
-from tests.unit.api.support import CHAIN_ID, Trader, l1_headers
+from tests.unit.api.support import CHAIN_ID, Trader
 
 L2_ERROR = {"error": "Unauthorized/Invalid api key"}
 
@@ -15,13 +16,13 @@ L2_ERROR = {"error": "Unauthorized/Invalid api key"}
 def test_create_is_idempotent_and_derive_returns_the_same_creds(world: World) -> None:
     key = "0x" + "44" * 32
     client = world.client
-    assert client.get("/auth/derive-api-key", headers=l1_headers(key)).status_code == 400  # not created yet
-    first = client.post("/auth/api-key", headers=l1_headers(key)).json()
-    again = client.post("/auth/api-key", headers=l1_headers(key)).json()
-    derived = client.get("/auth/derive-api-key", headers=l1_headers(key)).json()
+    assert client.get("/auth/derive-api-key", headers=l1_headers(key, CHAIN_ID)).status_code == 400  # not created yet
+    first = client.post("/auth/api-key", headers=l1_headers(key, CHAIN_ID)).json()
+    again = client.post("/auth/api-key", headers=l1_headers(key, CHAIN_ID)).json()
+    derived = client.get("/auth/derive-api-key", headers=l1_headers(key, CHAIN_ID)).json()
     assert first == again == derived
     assert set(first) == {"apiKey", "secret", "passphrase"}
-    other_nonce = client.post("/auth/api-key", headers=l1_headers(key, nonce=7)).json()
+    other_nonce = client.post("/auth/api-key", headers=l1_headers(key, CHAIN_ID, nonce=7)).json()
     assert other_nonce["apiKey"] != first["apiKey"]
 
 
@@ -36,7 +37,7 @@ def test_create_is_idempotent_and_derive_returns_the_same_creds(world: World) ->
     ],
 )
 def test_l1_failures_are_401(world: World, mutate: object) -> None:
-    headers = l1_headers(KEYS[0])
+    headers = l1_headers(KEYS[0], CHAIN_ID)
     mutate(headers)  # type: ignore[operator]
     response = world.client.post("/auth/api-key", headers=headers)
     assert response.status_code == 401
@@ -44,7 +45,7 @@ def test_l1_failures_are_401(world: World, mutate: object) -> None:
 
 
 def test_l1_signed_for_another_chain_is_401(world: World) -> None:
-    response = world.client.post("/auth/api-key", headers=l1_headers(KEYS[0], chain_id=CHAIN_ID + 1))
+    response = world.client.post("/auth/api-key", headers=l1_headers(KEYS[0], CHAIN_ID + 1))
     assert response.status_code == 401
 
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from clob.client import order_body
 from clob.orders import ExchangeDomain, Side, sign_order
 from clob.service.chain_view import Holding
 from tests.unit.api.conftest import World
-from tests.unit.api.support import CHAIN_ID, EXCHANGE, NO, OTHER_CONDITION, USDC, YES, create_market, order_body
+from tests.unit.api.support import CHAIN_ID, EXCHANGE, NO, OTHER_CONDITION, USDC, YES, create_market
 
 
 def _refused(response: Any, code: str, status: int = 400) -> str:
