@@ -22,7 +22,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from clob.orders import Order as BookOrder
-from clob.orders import Side as BookSide
+from clob.orders import Side as Side
 from clob.orders import SignatureType as BookSignatureType
 from clob.orders import eip712, normalize_address
 from clob.orders.signing import sign_digest as book_sign_digest
@@ -43,12 +43,9 @@ MATCH_ABI = f"({ORDER_ABI},{ORDER_ABI}[],uint256,uint256[])"
 MAX_FEE_RATE_BPS = 1000
 
 
-class Side(IntEnum):
-    BUY = 0
-    SELL = 1
-
-
 class SignatureType(IntEnum):
+    """The contract's signature types: the book's (``clob.orders.SignatureType``) and ERC-1271."""
+
     EOA = 0
     POLY_PROXY = 1
     POLY_GNOSIS_SAFE = 2
@@ -129,7 +126,7 @@ def to_book_order(order: Order) -> BookOrder:
         nonce=order.nonce,
         fee_rate_bps=order.fee_rate_bps,
         # Any uint8 is hashed as given (the contract hashes invalid enum values too; it rejects them later).
-        side=cast(BookSide, int(order.side)),
+        side=cast(Side, int(order.side)),
         signature_type=cast(BookSignatureType, int(order.signature_type)),
         signature=bytes(order.signature),
     )

@@ -23,6 +23,7 @@ The database is ``app.state.indexer_db`` if set, else the exchange service's (``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -188,6 +189,26 @@ def trades_by_tx(tx_hash: str, db: Db) -> Response:
     return _answer(build)
 
 
+def _fills_page(
+    db: Database,
+    fetch: Callable[..., list[queries.Fill]],
+    subject: Callable[[], str],
+    limit: str | None,
+    before: str | None,
+    confirmed_only: str | None,
+) -> Response:
+    """A page of ``fetch(db, subject(), ...)`` fills, newest first; the parameters are checked in this order."""
+
+    def build() -> dict[str, Any]:
+        n = _limit(limit)
+        fills = fetch(
+            db, subject(), limit=n, before=_before(before), confirmed_only=_flag("confirmed_only", confirmed_only)
+        )
+        return _page(fills, n)
+
+    return _answer(build)
+
+
 @router.get("/trades/user/{address}", summary="Fills where the address is maker or taker, newest first")
 def trades_by_user(
     address: str,
@@ -196,18 +217,7 @@ def trades_by_user(
     before: str | None = None,
     confirmed_only: str | None = None,
 ) -> Response:
-    def build() -> dict[str, Any]:
-        n = _limit(limit)
-        fills = queries.fills_by_user(
-            db,
-            _address(address),
-            limit=n,
-            before=_before(before),
-            confirmed_only=_flag("confirmed_only", confirmed_only),
-        )
-        return _page(fills, n)
-
-    return _answer(build)
+    return _fills_page(db, queries.fills_by_user, lambda: _address(address), limit, before, confirmed_only)
 
 
 @router.get("/trades/market/{condition_id}", summary="Fills of the market's tokens, newest first")
@@ -218,18 +228,9 @@ def trades_by_market(
     before: str | None = None,
     confirmed_only: str | None = None,
 ) -> Response:
-    def build() -> dict[str, Any]:
-        n = _limit(limit)
-        fills = queries.fills_by_market(
-            db,
-            _hash(condition_id, "condition id"),
-            limit=n,
-            before=_before(before),
-            confirmed_only=_flag("confirmed_only", confirmed_only),
-        )
-        return _page(fills, n)
-
-    return _answer(build)
+    return _fills_page(
+        db, queries.fills_by_market, lambda: _hash(condition_id, "condition id"), limit, before, confirmed_only
+    )
 
 
 @router.get("/orders/{order_hash}", summary="An order's fills, totals and cancellation on chain")

@@ -135,8 +135,14 @@ def _page(q: Select[Any], table: Any, limit: int, before: tuple[int, int] | None
     return q.order_by(table.c.block_number.desc(), table.c.log_index.desc()).limit(max(1, min(limit, MAX_LIMIT)))
 
 
-def _fill(r: Row[Any], confirmed: int) -> Fill:
-    return Fill(
+FillValues = tuple[int, int, str, str, str, str, str, int, int, int, int, int]
+
+
+def fill_values(r: Row[Any]) -> FillValues:
+    """A ``chain_fills`` row as the ``OrderFilled`` fields, typed: position (block, log index, transaction),
+    exchange, order hash, maker, taker, maker and taker asset ids, amounts filled, fee (``Fill`` without
+    ``confirmed``; the reconciler's ``ChainFill``)."""
+    return (
         r.block_number,
         r.log_index,
         r.tx_hash,
@@ -149,8 +155,11 @@ def _fill(r: Row[Any], confirmed: int) -> Fill:
         int(r.maker_amount_filled),
         int(r.taker_amount_filled),
         int(r.fee),
-        r.block_number <= confirmed,
     )
+
+
+def _fill(r: Row[Any], confirmed: int) -> Fill:
+    return Fill(*fill_values(r), r.block_number <= confirmed)
 
 
 def _fills(

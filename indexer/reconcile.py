@@ -57,6 +57,7 @@ from sqlalchemy import (
 from clob.store import Database
 from clob.store.schema import orders, trades
 from indexer.errors import IndexerError
+from indexer.queries import fill_values
 from indexer.reconcile_rules import (
     LIVE,
     BookOrder,
@@ -291,21 +292,7 @@ def load_snapshot(
         confirmed = int(row[0])
         f, m, c = chain_fills.c, chain_matches.c, chain_cancellations.c
         fills = [
-            ChainFill(
-                r.block_number,
-                r.log_index,
-                r.tx_hash,
-                r.exchange,
-                r.order_hash,
-                r.maker,
-                r.taker,
-                int(r.maker_asset_id),
-                int(r.taker_asset_id),
-                int(r.maker_amount_filled),
-                int(r.taker_amount_filled),
-                int(r.fee),
-            )
-            for r in conn.execute(select(chain_fills).where(f.block_number <= confirmed))
+            ChainFill(*fill_values(r)) for r in conn.execute(select(chain_fills).where(f.block_number <= confirmed))
         ]
         matches = [
             ChainMatch(

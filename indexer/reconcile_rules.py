@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -72,6 +72,12 @@ class Kind(StrEnum):
 # --- the data --------------------------------------------------------------------------------------------------
 
 
+def _key_json(key: FillKey | MatchKey) -> dict[str, Any]:
+    """An event key's fields in order; its integers (asset ids, amounts) as decimal strings."""
+    values = ((f.name, getattr(key, f.name)) for f in fields(key))
+    return {name: str(v) if isinstance(v, int) else v for name, v in values}
+
+
 @dataclass(frozen=True, slots=True)
 class FillKey:
     """What identifies an ``OrderFilled`` for comparison: everything but its position in the chain."""
@@ -86,16 +92,7 @@ class FillKey:
     fee: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "order_hash": self.order_hash,
-            "maker": self.maker,
-            "taker": self.taker,
-            "maker_asset_id": str(self.maker_asset_id),
-            "taker_asset_id": str(self.taker_asset_id),
-            "making": str(self.making),
-            "taking": str(self.taking),
-            "fee": str(self.fee),
-        }
+        return _key_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +107,7 @@ class MatchKey:
     taking: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "taker_order_hash": self.taker_order_hash,
-            "taker": self.taker,
-            "maker_asset_id": str(self.maker_asset_id),
-            "taker_asset_id": str(self.taker_asset_id),
-            "making": str(self.making),
-            "taking": str(self.taking),
-        }
+        return _key_json(self)
 
 
 def assets(side: str, token_id: int) -> tuple[int, int]:

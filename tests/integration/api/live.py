@@ -1,23 +1,19 @@
-"""A real uvicorn server in a thread, its settings over a local chain, and the book of an on-chain market
-(``contracts.markets`` prepares the market and funds the traders)."""
+"""The API on a real uvicorn server (``tests.support.server``), its settings over a local chain, and the book of
+an on-chain market (``contracts.markets`` prepares the market and funds the traders)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from clob.api import create_app
 from clob.settings import Settings
-from contracts.anvil import free_port
 from contracts.markets import Market
 from tests.support.chain import Chain
+from tests.support.server import serve
 
 USDC = 1_000_000
 ADMIN_TOKEN = "integration-admin-token"
@@ -44,24 +40,9 @@ def settings_for(chain: Chain, db_url: str, tmp: Path, **kw: Any) -> Settings:
     return Settings(**values)
 
 
-@contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
-    """Serve `create_app(settings)` with uvicorn on a free port; yield the base URL."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+def live_server(settings: Settings) -> AbstractContextManager[str]:
+    """Serve ``create_app(settings)`` with uvicorn on a free port; yields the base URL."""
+    return serve(create_app(settings))
 
 
 def open_market(base: str, market: Market, **kw: Any) -> dict[str, Any]:

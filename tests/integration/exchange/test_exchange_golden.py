@@ -4,11 +4,13 @@ signed by Polymarket's own py-order-utils is accepted by the contract."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from clob.orders import eip712, parse_order
 from contracts.exchange import (
     ZERO_ADDRESS,
     Match,
@@ -16,11 +18,14 @@ from contracts.exchange import (
     Side,
     SignatureType,
     domain_separator,
+    from_book_order,
     hash_order,
     sign_digest,
+    to_book_order,
 )
 from tests.integration.exchange.exchange_model import model_match_orders
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
+from tests.unit.orders.vectors import order_from_vector
 
 VECTORS = Path("/work/shared/vectors/polymarket-v1-vectors.json")
 MAX = 2**256 - 1
@@ -34,22 +39,7 @@ def vector_orders() -> list[dict[str, Any]]:
 
 
 def from_vector(v: dict[str, Any]) -> Order:
-    o = v["order"]
-    return Order(
-        salt=int(o["salt"]),
-        maker=o["maker"],
-        signer=o["signer"],
-        taker=o["taker"],
-        token_id=int(o["tokenId"]),
-        maker_amount=int(o["makerAmount"]),
-        taker_amount=int(o["takerAmount"]),
-        expiration=int(o["expiration"]),
-        nonce=int(o["nonce"]),
-        fee_rate_bps=int(o["feeRateBps"]),
-        side=Side(int(o["side"])),
-        signature_type=int(o["signatureType"]),
-        signature=bytes.fromhex(v["signature"][2:]),
-    )
+    return from_book_order(order_from_vector(v))
 
 
 def edge_orders(env: ExchangeEnv) -> list[Order]:
@@ -69,26 +59,14 @@ def test_python_hash_equals_contract_hash_order(env: ExchangeEnv) -> None:
         assert ex.functions.hashOrder(order.as_tuple()).call() == hash_order(order, env.chain_id, ex.address)
 
 
-def test_python_hash_equals_clob_orders_hash(env: ExchangeEnv) -> None:
-    eip712 = pytest.importorskip("clob.orders.eip712")
-    model = pytest.importorskip("clob.orders.model")
+def test_the_books_order_model_converts_both_ways_and_hashes_as_the_contract(env: ExchangeEnv) -> None:
+    """``to_book_order``/``from_book_order`` lose nothing but the addresses' case, and the book's order id (its
+    ``clob.orders`` EIP-712 hash) is the contract's ``hashOrder``."""
+    separator = eip712.domain_separator(env.chain_id, env.exchange.address)
     for order in edge_orders(env):
-        theirs = model.Order(
-            salt=order.salt,
-            maker=model.Address(order.maker.lower()),
-            signer=model.Address(order.signer.lower()),
-            taker=model.Address(order.taker.lower()),
-            token_id=order.token_id,
-            maker_amount=order.maker_amount,
-            taker_amount=order.taker_amount,
-            expiration=order.expiration,
-            nonce=order.nonce,
-            fee_rate_bps=order.fee_rate_bps,
-            side=model.Side(int(order.side)),
-            signature_type=int(order.signature_type),
-        )
-        separator = eip712.domain_separator(env.chain_id, env.exchange.address)
-        assert eip712.hash_order(theirs, separator) == hash_order(order, env.chain_id, env.exchange.address)
+        book = to_book_order(order)
+        assert from_book_order(book) == replace(order, maker=book.maker, signer=book.signer, taker=book.taker)
+        assert eip712.hash_order(book, separator) == env.exchange.functions.hashOrder(order.as_tuple()).call()
 
 
 @pytest.mark.skipif(not vector_orders(), reason="shared vectors not available")
@@ -134,22 +112,7 @@ def py_order_utils_order(
             feeRateBps="0",
         )
     )
-    o = signed.order
-    return Order(
-        salt=int(o["salt"]),
-        maker=o["maker"],
-        signer=o["signer"],
-        taker=o["taker"],
-        token_id=int(o["tokenId"]),
-        maker_amount=int(o["makerAmount"]),
-        taker_amount=int(o["takerAmount"]),
-        expiration=int(o["expiration"]),
-        nonce=int(o["nonce"]),
-        fee_rate_bps=int(o["feeRateBps"]),
-        side=Side(int(o["side"])),
-        signature_type=int(o["signatureType"]),
-        signature=bytes.fromhex(signed.signature.removeprefix("0x")),
-    )
+    return from_book_order(parse_order(signed.dict()))  # parsed as POST /order parses it
 
 
 def test_py_order_utils_orders_are_accepted(env: ExchangeEnv) -> None:

@@ -43,6 +43,15 @@ def make_indexer(db: Database, chain: FakeChain, **overrides: Any) -> Indexer:
     return Indexer(db, chain, IndexerConfig(addresses={"ctf": CTF}, **cfg))
 
 
+@contextmanager
+def synced(chain: FakeChain, **overrides: Any) -> Iterator[tuple[Database, Indexer]]:
+    """A fresh in-memory database and an indexer over ``chain`` that has caught up with it."""
+    with memory_db() as db:
+        idx = make_indexer(db, chain, **overrides)
+        idx.run_until_synced()
+        yield db, idx
+
+
 def state(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     skip = {chain_blocks.name, chain_cursor.name, chain_reorgs.name}
     with db.engine.connect() as conn:
@@ -131,17 +140,14 @@ def test_follower_converges_to_the_canonical_chain(
     expected_logs = {(lg.block_number, lg.log_index, lg.block_hash) for b in canonical.blocks[1:] for lg in b.logs}
     assert {(r[0], r[1], r[3]) for r in got[chain_logs.name]} == expected_logs
     assert {(r[0], r[1]): int(r[2]) for r in got[chain_positions.name]} == canonical.balances()
-    with memory_db() as fresh:
-        make_indexer(fresh, canonical, **{**opts, "follow_unconfirmed": True}).run_until_synced()
+    with synced(canonical, **{**opts, "follow_unconfirmed": True}) as (fresh, _):
         assert state(fresh) == got
 
 
 def test_reorg_deeper_than_the_window_stops_the_follower() -> None:
     chain = FakeChain()
     chain.mine(*[[(MINTER, PEOPLE[0], 1, i + 1)] for i in range(20)])
-    with memory_db() as db:
-        idx = make_indexer(db, chain)
-        idx.run_until_synced()
+    with synced(chain) as (_, idx):
         chain.reorg(WINDOW + 3, *[[(MINTER, PEOPLE[1], 1, 7)]] * (WINDOW + 3))
         with pytest.raises(ReorgTooDeepError):
             idx.run_once()
@@ -159,9 +165,7 @@ def test_chain_id_is_guarded() -> None:
 def test_reorg_inside_a_step_is_retried_not_stored() -> None:
     chain = FakeChain()
     chain.mine(*[[(MINTER, PEOPLE[0], 1, i + 1)] for i in range(6)])
-    with memory_db() as db:
-        idx = make_indexer(db, chain)
-        idx.run_until_synced()
+    with synced(chain) as (db, idx):
         chain.mine([(PEOPLE[0], PEOPLE[1], 1, 3)], [(PEOPLE[0], PEOPLE[2], 1, 4)])
         old: list[Transfer] = [(PEOPLE[0], PEOPLE[3], 1, 9)]
         chain.on_logs = lambda c: c.reorg(2, old, [])
@@ -181,9 +185,7 @@ def test_reorg_between_the_tip_check_and_the_range_fetch_is_caught() -> None:
     read: the new headers do not link to the stored tip, so nothing is written and the next step rolls back."""
     chain = FakeChain()
     chain.mine(*[[(MINTER, PEOPLE[0], 1, i + 1)] for i in range(6)])
-    with memory_db() as db:
-        idx = make_indexer(db, chain)
-        idx.run_until_synced()
+    with synced(chain) as (db, idx):
         chain.mine([(PEOPLE[0], PEOPLE[1], 1, 3)], [(PEOPLE[0], PEOPLE[2], 1, 4)])
         chain.on_headers = lambda c: c.reorg(4, *[[(MINTER, PEOPLE[3], 1, 5)]] * 5)
         chain.headers_countdown = 1  # let the tip check through, fire before the range's headers
@@ -193,17 +195,14 @@ def test_reorg_between_the_tip_check_and_the_range_fetch_is_caught() -> None:
         assert results[0].reorg is not None
         assert results[0].reorg.ancestor == 4  # blocks 5 and 6 were stored, then orphaned
         got = state(db)
-    with memory_db() as fresh:
-        make_indexer(fresh, chain).run_until_synced()
+    with synced(chain) as (fresh, _):
         assert state(fresh) == got
 
 
 def test_refused_ranges_shrink_and_still_cover_everything() -> None:
     chain = FakeChain(max_range=3)
     chain.mine(*[[(MINTER, PEOPLE[i % 4], 1, i + 1)] for i in range(40)])
-    with memory_db() as db:
-        idx = make_indexer(db, chain, initial_range=32, max_range=64)
-        idx.run_until_synced()
+    with synced(chain, initial_range=32, max_range=64) as (_, idx):
         cursor = idx.store.cursor("main")
         assert cursor is not None
         assert cursor.last_block == chain.head()
