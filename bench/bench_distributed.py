@@ -109,22 +109,44 @@ async def load(ports: list[int], requests: list[bytes], connections: int, second
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    label: str, ports: list[int], signed: dict[str, list[dict[str, Any]]], args: argparse.Namespace
+    label: str,
+    ports: list[int],
+    signed: dict[str, list[dict[str, Any]]],
+    args: argparse.Namespace,
+    roles: dict[str, int],
 ) -> dict[str, Any]:
+    """Warm up, then the measured phase; CPU time per accepted order of each process (``roles``: name → pid)."""
     creds = api.setup(ports[0])
     reqs = api.build_requests(signed, creds, api.BATCH, "/orders")
     warm = max(20, len(reqs) // 20)
     asyncio.run(load(ports, reqs[:warm], args.connections, 30))
+    before = {name: cpu_seconds(pid) for name, pid in roles.items()}
+    spies = []
+    if args.py_spy:  # diagnostics: where each process spends the measured phase (collapsed stacks)
+        for name, pid in roles.items():
+            out = Path(args.py_spy_dir) / f"{label.split()[0]}-{name}.txt"
+            cmd = [args.py_spy, "record", "-p", str(pid), "-d", str(int(args.seconds)), "-f", "raw", "-o", str(out)]
+            spies.append(subprocess.Popen([*cmd, "--nonblocking", "--threads"], stdout=subprocess.DEVNULL))
     result = asyncio.run(load(ports, reqs[warm:], args.connections, args.seconds))
+    for spy in spies:
+        spy.wait(60)
+    accepted = max(1, result["accepted"])
+    cpu_us = {name: round((cpu_seconds(pid) - before[name]) / accepted * 1e6) for name, pid in roles.items()}
     rate = result["accepted"] / result["elapsed"]
     lat = sorted(result["latencies"])
     print(
         f"{label}: {rate:,.0f} orders/s accepted ({result['refused']} refused), {len(lat)} requests, "
-        f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p99 {api.p99(lat):.1f} ms",
+        f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p99 {api.p99(lat):.1f} ms; CPU µs per order: {cpu_us}",
         flush=True,
     )
-    return {"rate": rate, "p99": api.p99(lat), "refused": result["refused"]}
+    return {"rate": rate, "p99": api.p99(lat), "refused": result["refused"], "cpu_us": cpu_us}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -144,7 +166,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             port = free_port()
             proc = start_api(env_for(db_url, tmp), port)
             try:
-                embedded = measure("embedded (1 process)", [port], first, args)
+                embedded = measure("embedded (1 process)", [port], first, args, {"api": proc.pid})
             finally:
                 proc.terminate()
                 proc.wait(30)
@@ -171,7 +193,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for i, p in enumerate(ports):
                     gw_env = {**env, "POLYCLOB_MODE": "distributed", "POLYCLOB_GATEWAY_ID": f"gw{i}"}
                     gateways.append(start_api(gw_env, p))
-                distributed = measure("distributed (2 gateways, 1 sequencer)", ports, second, args)
+                roles = {"sequencer": seq.pid, "gateway1": gateways[0].pid, "gateway2": gateways[1].pid}
+                nats_proc = cluster.nodes[0].proc
+                if nats_proc is not None:
+                    roles["nats"] = nats_proc.pid
+                distributed = measure("distributed (2 gateways, 1 sequencer)", ports, second, args, roles)
             finally:
                 for proc in [*gateways, seq]:
                     proc.terminate()
@@ -184,6 +210,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "embedded_p99_ms": round(embedded["p99"], 1),
         "ratio": round(distributed["rate"] / embedded["rate"], 3),
         "refused": distributed["refused"] + embedded["refused"],
+        "cpu_us_per_order": {"embedded": embedded["cpu_us"], "distributed": distributed["cpu_us"]},
         "connections": args.connections,
         "seconds": args.seconds,
     }
@@ -194,6 +221,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="measured phase per mode (default 6)")
     parser.add_argument("--connections", type=int, default=8, help="client connections (default 8)")
     parser.add_argument("--target", type=float, default=2_500, help="orders/s to sign ahead for (default 2500)")
+    parser.add_argument("--py-spy", default="", help="path of a py-spy binary: profile every process (diagnostics)")
+    parser.add_argument("--py-spy-dir", default="/tmp", help="where the py-spy profiles go")
     args = parser.parse_args()
     result = run(args)
     print(json.dumps(result))

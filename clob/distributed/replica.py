@@ -7,8 +7,9 @@ are applied strictly in sequence order, each exactly once. Listeners get the sam
 engine's events) the sequencer's listeners get, so market data, WebSockets and the answers to a gateway's own
 commands are computed the same way in both deployment modes.
 
-Threading: ``offer``/``catch_up`` may be called from any thread (one lock serialises them); the read views
-(``book``, ``market_info``, ``markets``) are copies refreshed after each applied run of entries.
+Threading: ``offer``/``catch_up`` may be called from any thread (one lock serialises them and the reads). The read
+views (``book``, ``market_info``, ``markets``) are copies made on demand: applying an entry only marks the books
+it touched, so a gateway following a busy shard does not rebuild a book per entry that nobody reads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from clob.engine import BookDelta, Engine, MarketId, MarketInfo, TokenBook, TokenId
+from clob.engine import BookDelta, CancelOrder, Engine, MarketId, MarketInfo, PlaceOrder, TokenBook, TokenId
 from clob.service.codec import decode
 from clob.service.projections import Applied
 from clob.service.sequencer import StreamStatus
@@ -41,9 +42,9 @@ class Replica:
         self.head_hash = GENESIS
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Applied], None]] = []
-        self._view_lock = threading.Lock()
         self._books: dict[TokenId, TokenBook] = {}
-        self._markets: dict[MarketId, MarketInfo] = {}
+        self._dirty: set[TokenId] = set()
+        self._markets: dict[MarketId, MarketInfo] | None = None
 
     # --- building ----------------------------------------------------------------------------------------------
     def load(self, upto: int | None = None) -> int:
@@ -56,9 +57,8 @@ class Replica:
                 engine, snap = restored
                 seq, head = snap.seq, snap.journal_hash
             self.engine, self.seq, self.head_hash = engine, seq, head
-            applied = self.catch_up(upto, notify=False)
-            self._refresh_views(None)
-            return applied
+            self._books, self._dirty, self._markets = {}, set(), None
+            return self.catch_up(upto, notify=False)
 
     def catch_up(self, upto: int | None = None, notify: bool = True) -> int:
         """Apply the journal table's entries after ours (up to ``upto``); return how many."""
@@ -105,10 +105,14 @@ class Replica:
             command, meta = decode(entry.kind, entry.payload, entry.seq)
             events = self.engine.apply(command)
             self.seq, self.head_hash = entry.seq, entry.hash
+            for ev in events:
+                if isinstance(ev, BookDelta):
+                    self._dirty.add(ev.token_id)
+            if not isinstance(command, PlaceOrder | CancelOrder):
+                self._markets = None  # markets may have been created, halted, resolved, re-ticked
             if notify:
                 items.append(Applied(entry.seq, command, meta, events, entry.hash.hex(), self.stream))
         if notify:
-            self._refresh_views(items)
             for item in items:
                 for listener in self._listeners:
                     try:
@@ -128,31 +132,26 @@ class Replica:
             )
 
     def book(self, token_id: TokenId) -> TokenBook | None:
-        with self._view_lock:
-            return self._books.get(token_id)
+        with self._lock:
+            if token_id in self._dirty or token_id not in self._books:
+                self._dirty.discard(token_id)
+                book = self.engine.book(token_id)
+                if book is None:
+                    return None
+                self._books[token_id] = book
+            return self._books[token_id]
+
+    def _market_view(self) -> dict[MarketId, MarketInfo]:
+        with self._lock:
+            if self._markets is None:
+                self._markets = {m.market: m for m in self.engine.markets()}
+            return self._markets
 
     def market_info(self, market_id: MarketId) -> MarketInfo | None:
-        with self._view_lock:
-            return self._markets.get(market_id)
+        return self._market_view().get(market_id)
 
     def markets(self) -> list[MarketInfo]:
-        with self._view_lock:
-            return list(self._markets.values())
+        return list(self._market_view().values())
 
     def has_token(self, token_id: TokenId) -> bool:
-        with self._view_lock:
-            return token_id in self._books
-
-    def _refresh_views(self, items: list[Applied] | None) -> None:
-        markets = {m.market: m for m in self.engine.markets()}
-        if items is None:
-            tokens = {t for m in markets.values() for t in (m.yes_token, m.no_token)}
-        else:
-            tokens = {ev.token_id for it in items for ev in it.events if isinstance(ev, BookDelta)}
-            for m in markets.values():  # a new market's books exist before any delta
-                if m.yes_token not in self._books:
-                    tokens.update((m.yes_token, m.no_token))
-        books = {t: b for t in tokens if (b := self.engine.book(t)) is not None}
-        with self._view_lock:
-            self._books.update(books)
-            self._markets = markets
+        return any(token_id in (m.yes_token, m.no_token) for m in self._market_view().values())

@@ -80,6 +80,9 @@ class WsHub:
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subs: set[Subscriber] = set()
+        self._watched: frozenset[str] = frozenset()
+        """Assets some market subscriber follows: read on the sequencer thread, replaced (never mutated) on the
+        loop. Market messages of other assets are not rendered at all (a book summary and hash per change)."""
         self._orders: dict[str, dict[str, Any]] = {}
 
     # --- wiring ------------------------------------------------------------------------------------------------
@@ -87,10 +90,17 @@ class WsHub:
         self._loop = loop
 
     def add(self, sub: Subscriber) -> None:
+        """Start delivering to ``sub``; call it before taking the snapshot it is sent first (a change applied in
+        between is then delivered, possibly twice, never lost: price changes carry absolute level sizes)."""
         self._subs.add(sub)
+        self.subscriptions_changed()
 
     def remove(self, sub: Subscriber) -> None:
         self._subs.discard(sub)
+        self.subscriptions_changed()
+
+    def subscriptions_changed(self) -> None:
+        self._watched = frozenset(a for s in self._subs if s.channel == "market" for a in s.assets)
 
     def new_subscriber(self, channel: str) -> Subscriber:
         return Subscriber(channel, asyncio.Queue(maxsize=self.max_queue))
@@ -141,6 +151,7 @@ class WsHub:
         market_msgs: list[tuple[str, dict[str, Any]]] = []
         user_msgs: list[tuple[str, dict[str, Any]]] = []
         cmd = item.command
+        watched = self._watched
         deltas: dict[str, list[BookDelta]] = defaultdict(list)
         for ev in item.events:
             if isinstance(ev, OrderAccepted) and isinstance(cmd, PlaceOrder):
@@ -169,11 +180,14 @@ class WsHub:
                 user_msgs.append((ev.owner, self._order_msg(ev.order_id, "CANCELLATION", status, now)))
                 self._orders.pop(ev.order_id, None)
             elif isinstance(ev, BookDelta):
-                deltas[ev.market].append(ev)
+                if str(ev.token_id) in watched:
+                    deltas[ev.market].append(ev)
             elif isinstance(ev, TickSizeChanged):
                 old = format_pips(10 ** (4 - ev.old_tick_decimals))
                 new = format_pips(10 ** (4 - ev.new_tick_decimals))
                 for asset in self._assets_of_market(ev.market):
+                    if asset not in watched:
+                        continue
                     market_msgs.append(
                         (
                             asset,
@@ -239,22 +253,23 @@ class WsHub:
         price = format_pips(trade_price_pips(ev))
         asset = str(ev.token_id)
         fee_rate = int(getattr(item.command, "fee_rate_bps", 0))
-        market_msgs.append(
-            (
-                asset,
-                {
-                    "event_type": "last_trade_price",
-                    "asset_id": asset,
-                    "market": ev.market,
-                    "price": price,
-                    "size": format_units(taker_shares),
-                    "side": ev.side.name,
-                    "fee_rate_bps": str(fee_rate),
-                    "timestamp": now,
-                    "transaction_hash": "",
-                },
+        if asset in self._watched:
+            market_msgs.append(
+                (
+                    asset,
+                    {
+                        "event_type": "last_trade_price",
+                        "asset_id": asset,
+                        "market": ev.market,
+                        "price": price,
+                        "size": format_units(taker_shares),
+                        "side": ev.side.name,
+                        "fee_rate_bps": str(fee_rate),
+                        "timestamp": now,
+                        "transaction_hash": "",
+                    },
+                )
             )
-        )
         row = {
             "trade_id": trade_key(item.stream or self.stream, ev),
             "market": ev.market,

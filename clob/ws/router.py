@@ -121,6 +121,7 @@ async def _first_message(ws: WebSocket, hub: WsHub, sub: Subscriber, msg: dict[s
         sub.markets = set(_str_list(msg.get("markets")))
         return True
     sub.assets = set(_str_list(msg.get("assets_ids")))
+    hub.add(sub)  # before the snapshot: a change applied meanwhile is queued, not lost
     if msg.get("initial_dump", True):
         books = [b for a in sorted(sub.assets) if (b := hub.book_message(a)) is not None]
         await ws.send_text(json.dumps(books))
@@ -136,9 +137,11 @@ async def _change(ws: WebSocket, hub: WsHub, sub: Subscriber, msg: dict[str, Any
     values = set(_str_list(msg.get("assets_ids" if sub.channel == "market" else "markets")))
     if op == "unsubscribe":
         target -= values
+        hub.subscriptions_changed()
         return
     new = values - target
     target |= values
+    hub.subscriptions_changed()  # before the snapshot, as on the first subscription
     if sub.channel == "market" and new and msg.get("initial_dump", True):
         books = [b for a in sorted(new) if (b := hub.book_message(a)) is not None]
         await ws.send_text(json.dumps(books))
