@@ -27,6 +27,7 @@ from clob.store import Database
 from contracts.deploy import Manifest
 from indexer.errors import ChainChangedError, ChainMismatchError, IndexerError, ReorgTooDeepError
 from indexer.events import COLLATERAL, CTF, EXCHANGE, ROLES, EventRegistry, RawLog, default_registry
+from indexer.jobs import add_interval_job
 from indexer.projections import Projector
 from indexer.ranges import RangeSizer, fetch_adaptive
 from indexer.reorg import find_common_ancestor, is_linked, known_hashes
@@ -257,15 +258,7 @@ class Indexer:
 
     def schedule(self, scheduler: Any, seconds: float = 1.0) -> Any:
         """Add ``run_until_synced`` as an interval job to an apscheduler 3 scheduler (never overlapping)."""
-        return scheduler.add_job(
-            self.run_until_synced,
-            "interval",
-            seconds=seconds,
-            id=f"indexer-{self.config.name}",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        return add_interval_job(scheduler, self.run_until_synced, seconds, f"indexer-{self.config.name}")
 
     # --- traders ---------------------------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ from sqlalchemy import (
 from clob.store import Database
 from clob.store.schema import orders, trades
 from indexer.errors import IndexerError
+from indexer.jobs import add_interval_job
 from indexer.queries import fill_values
 from indexer.reconcile_rules import (
     LIVE,
@@ -610,15 +611,7 @@ class Reconciler:
 
     def schedule(self, scheduler: Any, seconds: float = 30.0) -> Any:
         """Add ``run_once`` to an apscheduler 3 scheduler as a non-overlapping interval job."""
-        return scheduler.add_job(
-            self._run_logged,
-            "interval",
-            seconds=seconds,
-            id=f"reconcile-{self.cursor}",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        return add_interval_job(scheduler, self._run_logged, seconds, f"reconcile-{self.cursor}")
 
     def _run_logged(self) -> RunResult | None:
         try:
