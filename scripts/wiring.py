@@ -67,7 +67,12 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
     hub = app.state.ws_hub
     config = SettlementConfig(confirmations=confirmations)
     batcher = create_batcher(manifest, settings.database_url, operator_key, config, rpc_url=settings.rpc_url)
-    batcher.add_row_listener(hub.on_trade_status)
+    if settings.mode == "distributed":  # users may be on any gateway: status changes go on the bus to all of them
+        from clob.distributed.status import StatusPublisher
+
+        batcher.add_row_listener(StatusPublisher(settings.nats_servers, settings.stream_replicas))
+    else:
+        batcher.add_row_listener(hub.on_trade_status)
 
     def cancel_offenders(trade: Any, offending: Any = None) -> None:
         ids = offending if offending is not None else getattr(trade, "offending_order_ids", ())

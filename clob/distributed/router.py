@@ -33,6 +33,7 @@ from nats.js.api import DeliverPolicy
 from sqlalchemy import select
 
 from clob.distributed.bus import (
+    EVENTS_STREAM,
     H_KIND,
     H_REPLY,
     MSG_ID,
@@ -48,6 +49,7 @@ from clob.distributed.bus import (
     journal_subject,
 )
 from clob.distributed.replica import Replica, ReplicaDiverged
+from clob.distributed.status import STATUS_SUBJECT, StatusListener, parse_status
 from clob.engine import (
     CancelAll,
     CancelMarketOrders,
@@ -120,6 +122,7 @@ class ShardRouter:
         self._js: Any = None
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._status_listeners: list[StatusListener] = []
         for replica in self.replicas.values():
             replica.add_listener(self._on_applied)
 
@@ -149,6 +152,13 @@ class ShardRouter:
             )
             # entries committed before the subscription existed are in the journal table
             await asyncio.to_thread(self.replicas[shard].catch_up)
+        await self._js.subscribe(
+            STATUS_SUBJECT,
+            stream=EVENTS_STREAM,
+            cb=self._on_status,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+        )
         self._tasks.append(asyncio.create_task(self._poll(), name="replica-poll"))
 
     def stop(self) -> None:
@@ -209,6 +219,22 @@ class ShardRouter:
         for p in waiting or ():
             if not p.future.done():
                 p.future.set_result(ShardOutcome(item.seq, tuple(item.events), None, item.stream))
+
+    def add_status_listener(self, listener: StatusListener) -> None:
+        """``listener(trade_row, status, tx_hash)`` for every settlement status change (any batcher)."""
+        self._status_listeners.append(listener)
+
+    async def _on_status(self, msg: Msg) -> None:
+        try:
+            row, status, tx_hash = parse_status(msg.data)
+        except (ValueError, KeyError, TypeError):
+            log.warning("gateway: malformed trade status message")
+            return
+        for listener in self._status_listeners:
+            try:
+                listener(row, status, tx_hash)
+            except Exception:
+                log.exception("gateway: status listener failed")
 
     async def _on_answer(self, msg: Msg) -> None:
         try:

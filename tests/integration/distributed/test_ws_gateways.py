@@ -18,8 +18,11 @@ import websockets
 from clob.api import create_app
 from clob.client import ClobHttpClient
 from clob.distributed.node import ShardNode
+from clob.distributed.status import StatusPublisher
 from clob.settings import Settings
+from clob.store import connect_database
 from contracts.anvil import dev_key
+from settlement.store import SettlementStore
 from tests.support.distributed import ADMIN, EXCHANGE, MASTER_SECRET_HEX, open_market
 from tests.support.nats import nats_cluster
 from tests.support.server import serve
@@ -28,7 +31,7 @@ COND, YES, NO = "0x" + "e5" * 32, 8001, 8002
 
 
 @pytest.fixture
-def gateways(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def gateways(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     with ExitStack() as stack:
         cluster = stack.enter_context(nats_cluster(tmp_path, 1))
         common: dict[str, Any] = {
@@ -52,15 +55,15 @@ def gateways(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
             stack.enter_context(serve(create_app(Settings(**common, mode="distributed", gateway_id=f"ws{i}"))))
             for i in range(2)
         ]
-        yield bases[0], bases[1]
+        yield bases[0], bases[1], cluster.url
 
 
 async def recv_json(ws: Any, timeout: float = 10.0) -> Any:
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
-def test_subscriber_on_one_gateway_sees_orders_placed_through_another(gateways: tuple[str, str]) -> None:
-    place_base, watch_base = gateways
+def test_subscriber_on_one_gateway_sees_orders_placed_through_another(gateways: tuple[str, str, str]) -> None:
+    place_base, watch_base, _bus = gateways
     open_market(place_base, COND, YES, NO)
     maker = ClobHttpClient(place_base, dev_key(3), 31337, EXCHANGE)
     taker = ClobHttpClient(place_base, dev_key(4), 31337, EXCHANGE)
@@ -98,3 +101,40 @@ def test_subscriber_on_one_gateway_sees_orders_placed_through_another(gateways: 
     assert {k: v for k, v in summary.items() if k not in volatile} == {
         k: v for k, v in other.items() if k not in volatile
     }
+
+
+def test_trade_status_from_the_batcher_reaches_users_on_every_gateway(
+    gateways: tuple[str, str, str], pg_url: str
+) -> None:
+    place_base, watch_base, bus = gateways
+    open_market(place_base, COND, YES, NO)
+    maker = ClobHttpClient(place_base, dev_key(3), 31337, EXCHANGE)
+    taker = ClobHttpClient(place_base, dev_key(4), 31337, EXCHANGE)
+    maker.create_api_key()
+    taker.create_api_key()
+    maker.post_order(maker.limit_order(YES, "BUY", "0.40", "10"))
+    trade_id = taker.post_order(taker.limit_order(YES, "SELL", "0.40", "10"))["tradeIDs"][0]
+    db = connect_database(pg_url)
+    try:
+        row = SettlementStore(db, 31337, EXCHANGE).trade_rows([trade_id])[trade_id]
+    finally:
+        db.dispose()
+    publisher = StatusPublisher(bus.split(","))
+    assert taker.creds is not None
+    auth = {"apiKey": taker.creds.api_key, "secret": taker.creds.secret, "passphrase": taker.creds.passphrase}
+
+    async def scenario() -> None:
+        url = watch_base.replace("http://", "ws://") + "/ws/user"
+        async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"type": "user", "auth": auth}))
+            await asyncio.sleep(0.3)  # subscribed
+            publisher(row, "MINED", "0x" + "ab" * 32)
+            msg = await recv_json(ws)
+            assert (msg["event_type"], msg["id"], msg["status"]) == ("trade", trade_id, "MINED")
+            assert msg["transaction_hash"] == "0x" + "ab" * 32
+            assert msg["trader_side"] == "TAKER"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        publisher.close()
