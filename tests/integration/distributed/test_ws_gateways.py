@@ -5,57 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import websockets
 
-from clob.api import create_app
 from clob.client import ClobHttpClient
-from clob.distributed.node import ShardNode
 from clob.distributed.status import StatusPublisher
-from clob.settings import Settings
 from clob.store import connect_database
 from contracts.anvil import dev_key
 from settlement.store import SettlementStore
-from tests.support.distributed import ADMIN, EXCHANGE, MASTER_SECRET_HEX, open_market
-from tests.support.nats import nats_cluster
-from tests.support.server import serve
+from tests.support.distributed import EXCHANGE, open_market
 
 COND, YES, NO = "0x" + "e5" * 32, 8001, 8002
-
-
-@pytest.fixture
-def gateways(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    with ExitStack() as stack:
-        cluster = stack.enter_context(nats_cluster(tmp_path, 1))
-        common: dict[str, Any] = {
-            "database_url": pg_url,
-            "nats_url": cluster.url,
-            "shards": "s0",
-            "exchange_address": EXCHANGE,
-            "check_balances": False,
-            "admin_token": ADMIN,
-            "master_secret_hex": MASTER_SECRET_HEX,
-            "manifest_path": tmp_path / "none.json",
-        }
-        node = ShardNode(Settings(**common), "s0")
-        stop = threading.Event()
-        runner = threading.Thread(target=node.run, args=(stop,), daemon=True)
-        runner.start()
-        stack.callback(runner.join, 30)
-        stack.callback(stop.set)
-        assert node.active.wait(60), node.state
-        bases = [
-            stack.enter_context(serve(create_app(Settings(**common, mode="distributed", gateway_id=f"ws{i}"))))
-            for i in range(2)
-        ]
-        yield bases[0], bases[1], cluster.url
 
 
 async def recv_json(ws: Any, timeout: float = 10.0) -> Any:
