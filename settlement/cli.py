@@ -105,6 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    bus_settings = Settings()
+    if bus_settings.mode == "distributed":
+        # wake on every fill of every shard (durable consumer "settlement", explicit acks; the trades table stays
+        # the source of truth, so a wake-up more or less changes nothing), and tell every gateway's users about
+        # each status change
+        from clob.distributed.feed import follow_trades
+        from clob.distributed.status import StatusPublisher
+
+        batcher.add_row_listener(StatusPublisher(bus_settings.nats_servers, bus_settings.stream_replicas))
+        follow_trades(bus_settings.nats_servers, "settlement", lambda _trade: service.notify(), stop)
     service.start()
     try:
         while not stop.wait(0.2):

@@ -4,10 +4,12 @@ the same name goes on after the last acknowledged trade."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 from clob.client import ClobHttpClient
-from clob.distributed.feed import consume_trades
+from clob.distributed.feed import consume_trades, follow_trades
 from contracts.anvil import dev_key
 from tests.support.distributed import EXCHANGE, open_market
 
@@ -61,3 +63,26 @@ def test_durable_feed_delivers_each_trade_once(gateways: tuple[str, str, str]) -
     later = cross("0.42")
     assert [t["id"] for t in drain(bus, "audit", 1)] == [later]
     assert [t["id"] for t in drain(bus, "another-consumer", 3)] == [*first, later]  # a new name starts at the beginning
+
+
+def test_follow_trades_wakes_a_synchronous_service(gateways: tuple[str, str, str]) -> None:
+    base, _other, bus = gateways
+    open_market(base, COND, YES, NO)
+    maker = ClobHttpClient(base, dev_key(5), 31337, EXCHANGE)
+    taker = ClobHttpClient(base, dev_key(6), 31337, EXCHANGE)
+    maker.create_api_key()
+    taker.create_api_key()
+    woken: list[str] = []
+    stop = threading.Event()
+    thread = follow_trades(bus.split(","), "batcher-wakeup", lambda trade: woken.append(trade["id"]), stop)
+    try:
+        maker.post_order(maker.limit_order(YES, "BUY", "0.30", "10"))
+        trade_id = taker.post_order(taker.limit_order(YES, "SELL", "0.30", "10"))["tradeIDs"][0]
+        deadline = time.monotonic() + 10
+        while not woken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert woken == [trade_id]
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
