@@ -1,17 +1,21 @@
 """Snapshots off the writer thread: a consistent capture at a pause point, the expensive work elsewhere.
 
-Serializing a big book (``Engine.state_hash`` and ``Engine.snapshot``: some 3 s for a million resting orders) on the
-sequencer's thread would stall order intake for as long. ``SnapshotTaker.capture`` runs on that thread between two
-batches — when the engine's state is exactly the one after journal entry ``seq`` — and costs only a capture:
+Serializing a big book (``Engine.state_hash`` and ``Engine.snapshot``: ~3 s for 450k resting orders on the bench
+machine, more for more) on the sequencer's thread would stall order intake for as long. ``SnapshotTaker.capture``
+runs on that thread between two batches — when the engine's state is exactly the one after journal entry ``seq`` —
+and costs only a capture:
 
 - ``fork`` (the default where ``os.fork`` exists): the process forks. The child is a copy-on-write image of the
   whole process at that instant, so its engine is exactly the state at ``seq`` whatever the parent does next; it
   computes the state hash and the snapshot bytes on another core, writes them to a pipe and leaves with
   ``os._exit`` (no cleanup, no finalizers, no atexit: it never touches the parent's connections, sockets or locks).
-  The writer thread pays only for the fork itself (copying page tables: milliseconds per GB). A background thread
-  reads the pipe, reaps the child and stores the snapshot.
+  The writer thread pays only for the fork itself (copying page tables: ~20 ms with a 450k-order book, see
+  BENCHMARKS.md). A background thread reads the pipe, reaps the child and stores the snapshot. Costs: while the
+  child runs, pages the parent writes are copied (memory up to the engine's size again) and the child takes a core;
+  a child that hangs is killed after ``CHILD_TIMEOUT_S``. Only the engine is used in the child, never a lock,
+  connection or thread of the parent.
 - ``inline``: state hash and bytes are computed on the calling thread (the stall), only the database write moves to
-  the background thread. The fallback where there is no fork.
+  the background thread. The fallback where there is no fork, or chosen with ``POLYCLOB_SNAPSHOT_MODE=inline``.
 
 Either way the stored row says: this blob, with this state hash, is the engine right after entry ``seq``, whose chain
 hash is ``journal_hash`` — the same guarantee as before. And it is still checked before it is trusted
@@ -41,6 +45,10 @@ CHILD_TIMEOUT_S = 900.0
 
 
 def default_mode() -> str:
+    """``POLYCLOB_SNAPSHOT_MODE`` (``fork`` or ``inline``) if set, else ``fork`` where the platform has it."""
+    mode = os.environ.get("POLYCLOB_SNAPSHOT_MODE", "").strip().lower()
+    if mode in ("fork", "inline"):
+        return mode
     return "fork" if hasattr(os, "fork") else "inline"
 
 
