@@ -1,6 +1,7 @@
 """Journal benchmark: append throughput through the sequencer, restart time for a long journal, snapshot stall.
 
     .venv/bin/python bench/bench_journal.py [--commands 1000000] [--tail 50000] [--append 20000] [--database-url URL]
+    .venv/bin/python bench/bench_journal.py --compare-with COMMIT [--compare-entries 200000]
 
 1. Append: ``--append`` limit-order commands submitted to a running ``Sequencer`` (journal + engine + projections in
    one transaction per batch) by 8 concurrent submitters, once with SQLite ``synchronous=FULL`` (a commit survives
@@ -23,6 +24,9 @@ also as ``restart_1m_full_s`` / ``restart_1m_snapshot_s`` when ``commands`` is 1
 ``snapshot_tail``, ``snapshot_bytes``, ``resting_orders``, ``stall_{inline,fork}_s`` (writer-thread time of one
 snapshot capture), ``max_latency_{inline,fork}_s`` and ``p99_latency_..._s`` (submission round trips while it is
 taken), ``snapshot_ready_..._s`` (capture to stored), ``load_avg`` (1-minute load average at start and end).
+
+``--compare-with COMMIT`` only times recovery of a ``--compare-entries`` journal with that commit's journal reader,
+chain check and decoder against the current ``Sequencer.recover``, alternately in one process (same load).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from clob.engine import (
     CancelOrder,
     Command,
     CreateMarket,
+    Engine,
     MarketId,
     OrderId,
     OrderType,
@@ -242,13 +247,69 @@ def bench_stall(url: str, mode: str, warmup: int = 200, total: int = 2000) -> di
     return out
 
 
+def _module_at(commit: str, path: str, name: str) -> Any:
+    """The module ``path`` as it was at ``commit`` (``git show``), imported under ``name``."""
+    import importlib.util
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, check=True).stdout
+    file = Path(tempfile.mkdtemp(prefix="bench-journal-old-")) / f"{name}.py"
+    file.write_bytes(source)
+    spec = importlib.util.spec_from_file_location(name, file)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare_with(commit: str, n: int, tmp: Path, rounds: int = 2) -> list[dict[str, float]]:
+    """Recovery of an ``n``-entry journal by the code of ``commit`` (everything read into a list, ``verify_chain``,
+    the generic decoder) and by the current ``Sequencer.recover``, alternately, in this process: same journal,
+    same load."""
+    old_journal = _module_at(commit, "clob/store/journal.py", "old_journal")
+    old_codec = _module_at(commit, "clob/service/codec.py", "old_codec")
+    url = f"sqlite:///{tmp / 'compare.db'}"
+    db = connect_database(url, sqlite_synchronous="NORMAL")
+    write_journal(Journal(db), iter_commands(n), n)
+    out = []
+    for _ in range(rounds):
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        engine = Engine()
+        entries = list(old_journal.Journal(db, "main").read(from_seq=1))
+        old_journal.verify_chain(iter(entries), 1, old_journal.GENESIS)
+        for entry in entries:
+            engine.apply(old_codec.decode(entry.kind, entry.payload, entry.seq)[0])
+        del entries
+        old_s = time.perf_counter() - t0
+        seqr = Sequencer(db, snapshot_every=0)
+        t0 = time.perf_counter()
+        seqr.recover(use_snapshot=False)
+        new_s = time.perf_counter() - t0
+        assert seqr.engine.state_hash() == engine.state_hash()
+        out.append({"old_s": round(old_s, 2), "new_s": round(new_s, 2), "load": round(load, 2)})
+        print(f"recover {n:,} entries: {commit} {old_s:.2f}s, now {new_s:.2f}s (load {load:.2f})", file=sys.stderr)
+    db.dispose()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--commands", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=50_000, help="journal entries after the snapshot")
     parser.add_argument("--append", type=int, default=20_000)
     parser.add_argument("--database-url", default="", help="for the append figure (default: SQLite files)")
+    parser.add_argument("--compare-with", default="", metavar="COMMIT", help="only: old vs current recovery")
+    parser.add_argument("--compare-entries", type=int, default=200_000)
     args = parser.parse_args(argv)
+    if args.compare_with:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-journal-"))
+        runs = compare_with(args.compare_with, args.compare_entries, tmp)
+        print(json.dumps({"compare_with": args.compare_with, "entries": args.compare_entries, "runs": runs}))
+        return 0
     if not 0 <= args.tail < args.commands:
         parser.error("--tail must be below --commands")
     tmp = Path(tempfile.mkdtemp(prefix="bench-journal-"))
