@@ -60,6 +60,10 @@ class _Event:
         fields = ", ".join(f"{name}={value!r}" for name, value in zip(self.__match_args__, self._values(), strict=True))
         return f"{type(self).__name__}({fields})"
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle and copy by the constructor (slot-by-slot restoring would hit `__setattr__`)."""
+        return type(self), self._values()
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from dataclasses import FrozenInstanceError
 
 import pytest
@@ -153,6 +155,11 @@ def test_fast_event_constructors_build_the_same_frozen_events() -> None:
         assert repr(fast) == repr(slow)
         with pytest.raises(FrozenInstanceError):
             setattr(fast, fast.__match_args__[0], "changed")
+        with pytest.raises(FrozenInstanceError):
+            delattr(fast, fast.__match_args__[0])
+        assert pickle.loads(pickle.dumps(fast)) == fast
+        assert copy.copy(fast) == fast == copy.deepcopy(fast)
+        assert fast != tuple(getattr(fast, name) for name in fast.__match_args__)
 
 
 def test_state_hash_is_deterministic_and_sensitive() -> None:
