@@ -57,17 +57,26 @@ def store_snapshot(db: Database, snap: Snapshot, keep: int = 2) -> None:
 def load_verified(db: Database, stream: str) -> tuple[Engine, Snapshot] | None:
     """The newest snapshot that passes every check, restored; None if there is none (or none can be trusted)."""
     with db.engine.connect() as conn:
-        rows = conn.execute(
-            select(snapshots).where(snapshots.c.stream == stream).order_by(snapshots.c.seq.desc())
+        # Candidates newest first; each blob is read only when its turn comes (they are megabytes each).
+        candidates = conn.execute(
+            select(snapshots.c.seq, snapshots.c.journal_hash, snapshots.c.state_hash)
+            .where(snapshots.c.stream == stream)
+            .order_by(snapshots.c.seq.desc())
         ).all()
-        for r in rows:
-            snap = Snapshot(r.stream, int(r.seq), bytes(r.journal_hash), r.state_hash, bytes(r.blob))
+        for r in candidates:
+            seq, journal_hash = int(r.seq), bytes(r.journal_hash)
             entry_hash = conn.execute(
-                select(journal.c.hash).where(journal.c.stream == stream, journal.c.seq == snap.seq)
+                select(journal.c.hash).where(journal.c.stream == stream, journal.c.seq == seq)
             ).scalar_one_or_none()
-            if entry_hash is None or bytes(entry_hash) != snap.journal_hash:
-                log.warning("snapshot %s@%d does not match the journal; ignored", stream, snap.seq)
+            if entry_hash is None or bytes(entry_hash) != journal_hash:
+                log.warning("snapshot %s@%d does not match the journal; ignored", stream, seq)
                 continue
+            blob = conn.execute(
+                select(snapshots.c.blob).where(snapshots.c.stream == stream, snapshots.c.seq == seq)
+            ).scalar_one_or_none()
+            if blob is None:  # pruned meanwhile by a newer snapshot
+                continue
+            snap = Snapshot(stream, seq, journal_hash, r.state_hash, bytes(blob))
             try:
                 engine = Engine.restore(snap.blob)
             except Exception as exc:  # a corrupt blob is a reason to replay, not to stop
