@@ -13,6 +13,9 @@ no I/O, standard library only, integers only (`types`: base units, pips).
   self-trade prevention cancels the resting order; halt, resume, resolve, tick refinement, cancels (`admin`).
 - Queries return frozen snapshots (`views`); `state_hash` fingerprints the state; `check_invariants` verifies it.
 - `Engine.snapshot()` / `Engine.restore(data)` save and rebuild the whole state as versioned bytes (`snapshot`).
+
+`make bootstrap` compiles most of these modules with mypyc (`scripts/build_engine.py`); the same sources run as
+pure Python when there is no build, with identical events, state hashes and snapshots.
 """
 
 from clob.engine.commands import (
