@@ -95,8 +95,10 @@ class SnapshotTaker:
 
     def capture(self, seq: int, journal_hash: bytes, engine: Engine) -> bool:
         """Capture ``engine`` — which must be exactly the state after journal entry ``seq`` and must not change
-        until this returns — and have it stored in the background. False (nothing captured) if ``max_in_flight``
-        snapshots are still being made or the capture failed."""
+        until this returns — and have it stored in the background. True when this snapshot is dealt with: captured,
+        or failed (logged and counted in ``failed``; the caller moves on to the next one rather than retrying at
+        every pause). False only when ``max_in_flight`` snapshots are still being made: nothing was done, try at a
+        later pause."""
         with self._lock:
             if self._in_flight >= self.max_in_flight:
                 return False
@@ -108,7 +110,7 @@ class SnapshotTaker:
         except Exception:
             log.exception("stream %s: snapshot capture at seq %d failed", self.stream, seq)
             self._done(ok=False)
-            return False
+            return True
         finally:
             self.last_capture_s = time.perf_counter() - started
             self.max_capture_s = max(self.max_capture_s, self.last_capture_s)

@@ -201,3 +201,33 @@ def test_fast_decode_matches_the_generic_decoder() -> None:
         decode_command("place", bad_side, 7)
     with pytest.raises(CodecError, match="unknown"):
         decode_command("nope", b"{}", 1)
+
+
+def test_a_busy_taker_declines_until_a_slot_frees(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from clob.service import snapshot_capture
+
+    release = threading.Event()
+    real_store = snapshot_capture.store_snapshot
+
+    def slow_store(*args: Any, **kwargs: Any) -> None:
+        release.wait(30)
+        real_store(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot_capture, "store_snapshot", slow_store)
+    db = connect_database(db_url)
+    engine = engine_with(20)
+    taker = SnapshotTaker(db, "main", "inline", max_in_flight=1)
+    assert taker.capture(20, b"\x02" * 32, engine)
+    assert taker.in_flight == 1
+    assert not taker.capture(20, b"\x02" * 32, engine)  # busy: nothing done, the caller tries again later
+    assert not taker.wait(0.05)
+    release.set()
+    assert taker.wait(30)
+    assert (taker.stored, taker.failed, taker.in_flight) == (1, 0, 0)
+    engine.apply(CancelAll(Seq(21), NOW, Address(f"0x{1:040x}")))
+    assert taker.capture(21, b"\x03" * 32, engine)  # a free slot again
+    assert taker.wait(30)
+    assert (taker.stored, taker.last_stored_seq) == (2, 21)
+    db.dispose()
