@@ -8,8 +8,9 @@ repository's own files, the mypy/mypyc already in the virtualenv, gcc and the Py
 
 ``--if-stale`` (what `scripts/bootstrap.sh` runs) rebuilds only when the engine's sources, this script or the
 toolchain changed since the last build, recorded in ``clob/engine/native.stamp``; a failed build leaves the pure
-Python engine in place. `tests/unit/engine/test_engine_native.py` fails if the extensions present were not built
-from the current sources, and checks that both builds emit identical events.
+Python engine in place (``--if-stale`` does not retry it until something changes: ``native.failed``).
+`tests/unit/engine/test_engine_native.py` fails if the extensions present were not built from the current
+sources, and checks that both builds emit identical events.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "clob" / "engine"
 STAMP = ENGINE / "native.stamp"
+FAILED = ENGINE / "native.failed"
+"""the source hash of a failed build: ``--if-stale`` does not retry it until something changes"""
 GROUP = "clob.engine._native"
 MODULES = (
     "admin",
@@ -114,13 +117,19 @@ def main(argv: list[str] | None = None) -> int:
         clean()
         print("engine: compiled modules removed (pure Python)")
         return 0
-    if args.if_stale and built_stamp() == source_hash():
+    wanted = source_hash()
+    if args.if_stale and built_stamp() == wanted:
+        return 0
+    if args.if_stale and FAILED.exists() and FAILED.read_text().strip() == wanted:
+        print("engine: pure Python (the mypyc build of these sources failed; `python -m scripts.build_engine` retries)")
         return 0
     os.chdir(ROOT)  # mypyc and setuptools work with paths relative to the repository
+    FAILED.unlink(missing_ok=True)
     try:
         build()
     except (Exception, SystemExit) as error:  # any failure (setuptools exits): fall back to pure Python
         clean()
+        FAILED.write_text(wanted + "\n")
         print(f"engine: mypyc build failed ({error!r}); the engine runs as pure Python", file=sys.stderr)
         return 0 if args.if_stale else 1
     print(f"engine: compiled {len(MODULES)} modules with mypyc ({len(extensions())} extensions)")
