@@ -558,6 +558,27 @@ def book_delta_pair(
     out: list[Event], market: MarketId, yes_token: TokenId, no_token: TokenId, is_bid: bool, price: int, size: int
 ) -> None:
     """Append the two views of one YES-price level: the YES book's and the mirrored NO book's."""
+    if PURE:  # both drafts here: one call instead of three
+        yes = _DELTA()
+        yes.market = market
+        yes.token_id = yes_token
+        yes.price = price
+        yes.size = size
+        no = _DELTA()
+        no.market = market
+        no.token_id = no_token
+        no.price = 10_000 - price
+        no.size = size
+        if is_bid:
+            yes.side = _BUY
+            no.side = _SELL
+        else:
+            yes.side = _SELL
+            no.side = _BUY
+        yes.__class__ = no.__class__ = BookDelta
+        out.append(yes)
+        out.append(no)
+        return
     if is_bid:
         out.append(book_delta(market, yes_token, _BUY, price, size))
         out.append(book_delta(market, no_token, _SELL, 10_000 - price, size))
