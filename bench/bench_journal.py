@@ -1,6 +1,7 @@
 """Journal benchmark: append throughput through the sequencer, restart time for a long journal, snapshot stall.
 
     .venv/bin/python bench/bench_journal.py [--commands 1000000] [--tail 50000] [--append 20000] [--database-url URL]
+        [--restart-database-url URL]
     .venv/bin/python bench/bench_journal.py --compare-with COMMIT [--compare-entries 200000]
 
 1. Append: ``--append`` limit-order commands submitted to a running ``Sequencer`` (journal + engine + projections in
@@ -302,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tail", type=int, default=50_000, help="journal entries after the snapshot")
     parser.add_argument("--append", type=int, default=20_000)
     parser.add_argument("--database-url", default="", help="for the append figure (default: SQLite files)")
+    parser.add_argument(
+        "--restart-database-url",
+        default="",
+        help="an empty database for the restart and stall phases (default: SQLite)",
+    )
     parser.add_argument("--compare-with", default="", metavar="COMMIT", help="only: old vs current recovery")
     parser.add_argument("--compare-entries", type=int, default=200_000)
     args = parser.parse_args(argv)
@@ -325,8 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     result["append_per_s"] = result.get("append_per_s_full")
 
     # The journal: entries 1..N-tail, a snapshot there, then the tail.
-    url = f"sqlite:///{tmp / 'restart.db'}"
+    url = args.restart_database_url or f"sqlite:///{tmp / 'restart.db'}"
     db = connect_database(url, sqlite_synchronous="NORMAL")
+    if Journal(db).head_seq:
+        parser.error("the restart database must hold no journal")
     journal = Journal(db)
     cmds = iter_commands(args.commands)
     at = args.commands - args.tail
