@@ -199,7 +199,15 @@ class ShardNode:
         self.sequencer = seqr
         head = seqr.journal.head_seq
         publisher = Publisher(js, self.shard, loop, seqr.journal.head_hash)
-        await self._publish_tail(js, publisher, head)
+        while True:  # the bus may be electing or unreachable: the tail must go out before any new entry
+            try:
+                await self._publish_tail(js, publisher, head)
+                break
+            except Exception:
+                log.exception("shard %s: publishing the journal tail failed; retrying", self.shard)
+                if stop.is_set():
+                    return
+                await asyncio.sleep(1.0)
         publisher.prev_hash = seqr.journal.head_hash
         publisher.published_seq = head
         seqr.add_listener(publisher.on_applied)
