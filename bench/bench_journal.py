@@ -37,6 +37,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -248,14 +249,14 @@ def bench_stall(url: str, mode: str, warmup: int = 200, total: int = 2000) -> di
     return out
 
 
-def _module_at(commit: str, path: str, name: str) -> Any:
+def _module_at(commit: str, path: str, name: str, where: Path) -> Any:
     """The module ``path`` as it was at ``commit`` (``git show``), imported under ``name``."""
     import importlib.util
     import subprocess
 
     root = Path(__file__).resolve().parent.parent
     source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, check=True).stdout
-    file = Path(tempfile.mkdtemp(prefix="bench-journal-old-")) / f"{name}.py"
+    file = where / f"{name}.py"
     file.write_bytes(source)
     spec = importlib.util.spec_from_file_location(name, file)
     assert spec is not None
@@ -270,8 +271,8 @@ def compare_with(commit: str, n: int, tmp: Path, rounds: int = 2) -> list[dict[s
     """Recovery of an ``n``-entry journal by the code of ``commit`` (everything read into a list, ``verify_chain``,
     the generic decoder) and by the current ``Sequencer.recover``, alternately, in this process: same journal,
     same load."""
-    old_journal = _module_at(commit, "clob/store/journal.py", "old_journal")
-    old_codec = _module_at(commit, "clob/service/codec.py", "old_codec")
+    old_journal = _module_at(commit, "clob/store/journal.py", "old_journal", tmp)
+    old_codec = _module_at(commit, "clob/service/codec.py", "old_codec", tmp)
     url = f"sqlite:///{tmp / 'compare.db'}"
     db = connect_database(url, sqlite_synchronous="NORMAL")
     write_journal(Journal(db), iter_commands(n), n)
@@ -308,12 +309,15 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="an empty database for the restart and stall phases (default: SQLite)",
     )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite files (~0.6 GB)")
     parser.add_argument("--compare-with", default="", metavar="COMMIT", help="only: old vs current recovery")
     parser.add_argument("--compare-entries", type=int, default=200_000)
     args = parser.parse_args(argv)
     if args.compare_with:
         tmp = Path(tempfile.mkdtemp(prefix="bench-journal-"))
         runs = compare_with(args.compare_with, args.compare_entries, tmp)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
         print(json.dumps({"compare_with": args.compare_with, "entries": args.compare_entries, "runs": runs}))
         return 0
     if not 0 <= args.tail < args.commands:
@@ -388,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         result[f"snapshot_ready_{mode}_s"] = stall["ready_s"]
         print(f"snapshot ({mode}): {stall}", file=sys.stderr)
     result["load_avg"].append(round(os.getloadavg()[0], 2))
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))
     return 0
 
