@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from clob.client import ClientError, ClobHttpClient
 from clob.service.replay import replay
+from clob.service.snapshots import load_verified
 from clob.store import connect_database
 from clob.store.schema import journal, orders
 from contracts.anvil import dev_key, free_port
@@ -28,7 +29,7 @@ YES, NO = 1001, 1002
 CONDITION = "0x" + "cd" * 32
 
 
-def start_server(db_url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, tmp: Path, **extra: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "POLYCLOB_DATABASE_URL": db_url,
@@ -39,6 +40,7 @@ def start_server(db_url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
         "POLYCLOB_MASTER_SECRET_HEX": "11" * 32,
         "POLYCLOB_MANIFEST_PATH": str(tmp / "none.json"),
         "POLYCLOB_SQLITE_SYNCHRONOUS": "NORMAL",
+        **extra,
     }
     cmd = [
         sys.executable,
@@ -63,10 +65,14 @@ def start_server(db_url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-def test_kill_9_while_streaming(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("snapshots", ["none", "every-7"])
+def test_kill_9_while_streaming(db_url: str, tmp_path: Path, snapshots: str) -> None:
+    """With ``every-7`` the server snapshots every 7 commands (forked children, some still running when it is
+    killed) and restarts from the newest verified one."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(db_url, port, tmp_path)
+    extra = {"POLYCLOB_SNAPSHOT_EVERY": "7"} if snapshots == "every-7" else {"POLYCLOB_SNAPSHOT_EVERY": "0"}
+    proc = start_server(db_url, port, tmp_path, **extra)
     acked_orders: list[str] = []
     acked_cancels: list[str] = []
     try:
@@ -115,7 +121,7 @@ def test_kill_9_while_streaming(db_url: str, tmp_path: Path) -> None:
             proc.kill()
 
     # Restart on the same database: every acknowledged order and cancel is there.
-    proc = start_server(db_url, port, tmp_path)
+    proc = start_server(db_url, port, tmp_path, **extra)
     try:
         for oid in acked_orders:
             got = client.request("GET", f"/data/order/{oid}")
@@ -134,6 +140,11 @@ def test_kill_9_while_streaming(db_url: str, tmp_path: Path) -> None:
         placed = conn.execute(select(func.count()).select_from(journal).where(journal.c.kind == "place")).scalar_one()
         rows = conn.execute(select(func.count()).select_from(orders)).scalar_one()
     assert placed == rows
+    if snapshots == "every-7":
+        restored = load_verified(db, "main")
+        assert restored is not None
+        assert restored[1].seq >= 7
+        assert restored[1].seq <= status["head_seq"]
     report = replay(db)
     db.dispose()
     assert report.ok, (report.chain_error, report.differences)
