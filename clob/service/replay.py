@@ -71,8 +71,9 @@ def replay(db: Database, stream: str = "main", compare_trades: bool = True) -> R
     apply = engine.apply
     paused = gc.isenabled()
     gc.disable()  # the growing book would be rescanned again and again
+    journal_rows = Journal(db, stream).scan()
     try:
-        for seq, kind, payload, _ts, _prev, digest in verified(Journal(db, stream).scan()):
+        for seq, kind, payload, _ts, _prev, digest in verified(journal_rows):
             try:
                 command = decode_command(kind, payload, seq)
             except CodecError as exc:
@@ -87,6 +88,7 @@ def replay(db: Database, stream: str = "main", compare_trades: bool = True) -> R
         report.chain_error, report.chain_error_seq = str(exc), exc.seq
         return report
     finally:
+        journal_rows.close()
         if paused:
             gc.enable()
     report.head_hash = prev.hex()

@@ -146,11 +146,13 @@ class Sequencer:
         apply = engine.apply
         paused = gc.isenabled()
         gc.disable()
+        rows = self.journal.scan(start_seq)
         try:
-            for seq, kind, payload, _ts, _prev, _hash in verified(self.journal.scan(start_seq), start_seq, start_hash):
+            for seq, kind, payload, _ts, _prev, _hash in verified(rows, start_seq, start_hash):
                 apply(decode_command(kind, payload, seq))
                 count += 1
         finally:
+            rows.close()  # the scan's connection goes back to the pool now, even when the chain is broken
             if paused:
                 gc.enable()
         self.engine = engine

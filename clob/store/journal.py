@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, select
 
 from clob.store.db import Database
 from clob.store.schema import journal
@@ -133,37 +133,54 @@ class Journal:
         return entries
 
     def read(self, from_seq: int = 1, chunk: int = 5000) -> Iterator[JournalEntry]:
-        """Entries with seq ≥ ``from_seq`` in order, read in chunks."""
+        """Entries with seq ≥ ``from_seq`` in order, read ``chunk`` at a time, each chunk on a pooled connection
+        given back before the chunk is yielded (nothing is held while the caller works on the entries)."""
         stream = self.stream
-        for seq, kind, payload, ts_ms, prev_hash, digest in self.scan(from_seq, chunk):
-            yield JournalEntry(stream, seq, kind, payload, ts_ms, prev_hash, digest)
+        next_seq = from_seq
+        while True:
+            with self.db.engine.connect() as conn:
+                result = conn.execution_options(stream_results=True, yield_per=chunk).execute(self._select(next_seq))
+                try:
+                    rows = result.fetchmany(chunk)
+                finally:
+                    result.close()
+            for seq, kind, payload, ts_ms, prev_hash, digest in rows:
+                yield JournalEntry(stream, seq, kind, bytes(payload), ts_ms, bytes(prev_hash), bytes(digest))
+            if len(rows) < chunk:
+                return
+            next_seq = int(rows[-1][0]) + 1
 
-    def scan(self, from_seq: int = 1, page: int = 20_000) -> Iterator[Row]:
-        """Raw rows ``(seq, kind, payload, ts_ms, prev_hash, hash)`` with seq ≥ ``from_seq``, in order: the fast
-        path of recovery and replay (no entry objects). One query, streamed ``page`` rows at a time (a server-side
-        cursor on PostgreSQL, the lazy cursor on SQLite): constant memory, one plan. Paging by key with a query per
-        page instead was fine on SQLite but ~1 s per page on PostgreSQL once psycopg prepared the statement (its
-        generic plan for ``seq >= $1 ... LIMIT``). The connection is held until the iteration ends or is closed."""
-        stmt = (
+    def _select(self, from_seq: int) -> Select[int, str, bytes, int, bytes, bytes]:
+        return (
             select(
                 journal.c.seq, journal.c.kind, journal.c.payload, journal.c.ts_ms, journal.c.prev_hash, journal.c.hash
             )
             .where(journal.c.stream == self.stream, journal.c.seq >= from_seq)
             .order_by(journal.c.seq)
         )
+
+    def scan(self, from_seq: int = 1, page: int = 20_000) -> Generator[Row, None, None]:
+        """Raw rows ``(seq, kind, payload, ts_ms, prev_hash, hash)`` with seq ≥ ``from_seq``, in order: the fast
+        path of recovery and replay (no entry objects). One query, streamed ``page`` rows at a time (a server-side
+        cursor on PostgreSQL, the lazy cursor on SQLite): constant memory, one plan. (A query per page, as ``read``
+        did, was fine on SQLite but ~1 s per page on PostgreSQL once psycopg had prepared it with a generic plan.)
+        The connection is held until the iteration ends or the generator is closed."""
         with self.db.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=page).execute(stmt)
-            for rows in result.partitions():
-                for seq, kind, payload, ts_ms, prev_hash, digest in rows:
-                    # (drivers return bytes for binary columns; some return memoryview)
-                    yield (
-                        seq,
-                        kind,
-                        payload if type(payload) is bytes else bytes(payload),
-                        ts_ms,
-                        prev_hash if type(prev_hash) is bytes else bytes(prev_hash),
-                        digest if type(digest) is bytes else bytes(digest),
-                    )
+            result = conn.execution_options(stream_results=True, yield_per=page).execute(self._select(from_seq))
+            try:
+                for rows in result.partitions():
+                    for seq, kind, payload, ts_ms, prev_hash, digest in rows:
+                        # (drivers return bytes for binary columns; some return memoryview)
+                        yield (
+                            seq,
+                            kind,
+                            payload if type(payload) is bytes else bytes(payload),
+                            ts_ms,
+                            prev_hash if type(prev_hash) is bytes else bytes(prev_hash),
+                            digest if type(digest) is bytes else bytes(digest),
+                        )
+            finally:
+                result.close()
 
 
 def verified(rows: Iterable[Row], start_seq: int = 1, start_hash: bytes = GENESIS) -> Iterator[Row]:
