@@ -74,22 +74,10 @@ def env_for(db_url: str, tmp: str, **extra: str) -> dict[str, str]:
 
 
 def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "clob.api:create_app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-    ]
+    from scripts.distributed_stack import api_command
+
+    fast = ("--log-level", "warning", "--loop", "uvloop", "--http", "httptools", "--no-access-log")
+    cmd = api_command(port, *fast)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     api.wait_ready(port, proc)
     return proc
@@ -151,6 +139,7 @@ def measure(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from contracts.anvil import free_port
+    from scripts.distributed_stack import sequencer_command
     from tests.support.nats import nats_cluster
 
     per_mode = int(args.target * args.seconds * 1.3) + 2_000
@@ -176,7 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log = Path(tmp) / "sequencer.log"
             with log.open("wb") as out:
                 seq = subprocess.Popen(
-                    [sys.executable, "-m", "clob.distributed", "sequencer", "--shard", "s0"],
+                    sequencer_command("s0"),
                     cwd=ROOT,
                     env=env,
                     stdout=out,

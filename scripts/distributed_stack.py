@@ -24,6 +24,16 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def sequencer_command(shard: str) -> list[str]:
+    """The command line of a shard's sequencer process."""
+    return [sys.executable, "-m", "clob.distributed", "sequencer", "--shard", shard]
+
+
+def api_command(port: int, *extra: str) -> list[str]:
+    """The command line of an API process (a gateway when ``POLYCLOB_MODE=distributed``) on 127.0.0.1:``port``."""
+    return [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port), *extra]
+
+
 def settings_env(settings: Any) -> dict[str, str]:
     """The environment that gives a child process exactly these settings."""
     env = dict(os.environ)
@@ -41,7 +51,7 @@ def start_sequencers(settings: Any, state: Path, timeout: float = 120.0) -> list
         with log.open("ab") as out:
             start = out.tell()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "clob.distributed", "sequencer", "--shard", shard],
+                sequencer_command(shard),
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -63,9 +73,10 @@ def start_gateways(settings: Any, state: Path, ports: list[int]) -> list[subproc
     for i, port in enumerate(ports, 1):
         log = state / f"gateway-{i}.log"
         gw_env = {**env, "POLYCLOB_GATEWAY_ID": f"gateway-{i}"}
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port)]
         with log.open("ab") as out:
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=gw_env, stdout=out, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(api_command(port), cwd=ROOT, env=gw_env, stdout=out, stderr=subprocess.STDOUT)
+            )
     for port, proc in zip(ports, procs, strict=True):
         deadline = time.monotonic() + 60
         while True:

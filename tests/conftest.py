@@ -81,9 +81,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     url: str = request.getfixturevalue("pg_server_url")
+    yield emptied(url)
+
+
+def emptied(url: str) -> str:
+    """``url`` after deleting every row of every table (the schema stays migrated)."""
     db = connect_database(url)
     with db.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
     db.dispose()
-    yield url
+    return url

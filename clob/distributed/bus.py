@@ -99,55 +99,34 @@ async def connect(servers: list[str], name: str) -> Client:
     )
 
 
+def stream_config(name: str, subjects: list[str], replicas: int, max_age_s: float) -> StreamConfig:
+    """File storage, kept by age, the oldest dropped first, de-duplicated by message id for two minutes."""
+    return StreamConfig(
+        name=name,
+        subjects=subjects,
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        num_replicas=replicas,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        max_age=max_age_s,
+    )
+
+
 async def ensure_streams(js: JetStreamContext, shards: list[str], replicas: int = 1) -> None:
     """Create the shards' streams and EVENTS if missing (idempotent; existing streams are left as they are)."""
     day = 24 * 3600.0
-    configs = [EVENTS_STREAM_CONFIG(replicas, 7 * day)]
+    configs = [stream_config(EVENTS_STREAM, ["polyclob.events.>"], replicas, 7 * day)]
     for shard in shards:
         check_shard(shard)
-        configs.append(
-            StreamConfig(
-                name=cmd_stream(shard),
-                subjects=[cmd_subject(shard)],
-                storage=StorageType.FILE,
-                retention=RetentionPolicy.LIMITS,
-                discard=DiscardPolicy.OLD,
-                num_replicas=replicas,
-                duplicate_window=DUPLICATE_WINDOW_S,
-                max_age=day,
-            )
-        )
-        configs.append(
-            StreamConfig(
-                name=journal_stream(shard),
-                subjects=[journal_subject(shard)],
-                storage=StorageType.FILE,
-                retention=RetentionPolicy.LIMITS,
-                discard=DiscardPolicy.OLD,
-                num_replicas=replicas,
-                duplicate_window=DUPLICATE_WINDOW_S,
-                max_age=day,
-            )
-        )
+        configs.append(stream_config(cmd_stream(shard), [cmd_subject(shard)], replicas, day))
+        configs.append(stream_config(journal_stream(shard), [journal_subject(shard)], replicas, day))
     for config in configs:
         assert config.name is not None
         try:
             await js.stream_info(config.name)
         except NotFoundError:
             await js.add_stream(config)
-
-
-def EVENTS_STREAM_CONFIG(replicas: int, max_age: float) -> StreamConfig:  # noqa: N802 - reads as a constant
-    return StreamConfig(
-        name=EVENTS_STREAM,
-        subjects=["polyclob.events.>"],
-        storage=StorageType.FILE,
-        retention=RetentionPolicy.LIMITS,
-        discard=DiscardPolicy.OLD,
-        num_replicas=replicas,
-        duplicate_window=DUPLICATE_WINDOW_S,
-        max_age=max_age,
-    )
 
 
 # --- wire forms ----------------------------------------------------------------------------------------------------

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from contracts.anvil import free_port
+from clob.client import ClobHttpClient
+from contracts.anvil import dev_key, free_port
+from scripts.distributed_stack import api_command, sequencer_command
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCHANGE = "0x00000000000000000000000000000000000000e1"
@@ -65,7 +66,7 @@ def start_sequencer(env: dict[str, str], shard: str, tmp: Path, name: str) -> Pr
     log = tmp / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "clob.distributed", "sequencer", "--shard", shard],
+            sequencer_command(shard),
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -91,17 +92,7 @@ def start_gateway(env: dict[str, str], tmp: Path, name: str) -> tuple[Proc, str]
     gw_env = {**env, "POLYCLOB_MODE": "distributed", "POLYCLOB_GATEWAY_ID": name}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "clob.api:create_app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            api_command(port, "--log-level", "warning"),
             cwd=ROOT,
             env=gw_env,
             stdout=out,
@@ -164,3 +155,41 @@ def settled_streams(bases: list[str], db_url: str, timeout: float = 30.0) -> lis
             time.sleep(0.1)
     finally:
         db.dispose()
+
+
+def traders(base: str, *accounts: int) -> list[ClobHttpClient]:
+    """Clients of anvil dev accounts on ``base``, each with an API key."""
+    out = []
+    for account in accounts:
+        client = ClobHttpClient(base, dev_key(account), 31337, EXCHANGE)
+        client.create_api_key()
+        out.append(client)
+    return out
+
+
+def assert_journaled_once(db_url: str, acked: set[str], stream: str | None = None) -> None:
+    """No order and no bus message was journaled twice, and every acknowledged order was journaled."""
+    from collections import Counter
+
+    import orjson
+    from sqlalchemy import select
+
+    from clob.store import connect_database
+    from clob.store.schema import journal
+
+    db = connect_database(db_url, migrate=False)
+    try:
+        query = select(journal.c.stream, journal.c.kind, journal.c.payload)
+        if stream is not None:
+            query = query.where(journal.c.stream == stream)
+        with db.engine.connect() as conn:
+            rows = conn.execute(query).all()
+    finally:
+        db.dispose()
+    docs = [(r.stream, r.kind, orjson.loads(r.payload)) for r in rows]
+    placed = Counter(doc["command"]["order_id"] for _s, kind, doc in docs if kind == "place")
+    assert placed
+    assert max(placed.values()) == 1
+    bus = Counter((s, doc["meta"]["bus_seq"]) for s, _k, doc in docs if "bus_seq" in doc["meta"])
+    assert max(bus.values()) == 1
+    assert acked <= set(placed)

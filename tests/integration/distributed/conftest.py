@@ -13,8 +13,7 @@ import pytest
 from clob.api import create_app
 from clob.distributed.node import ShardNode
 from clob.settings import Settings
-from clob.store import connect_database
-from clob.store.schema import metadata
+from tests.conftest import emptied
 from tests.support.distributed import ADMIN, EXCHANGE, MASTER_SECRET_HEX
 from tests.support.nats import nats_available, nats_cluster
 from tests.support.server import serve
@@ -24,12 +23,7 @@ from tests.support.server import serve
 def pg_url(pg_server_url: str) -> str:
     if not nats_available():
         pytest.skip("nats-server is not installed")
-    db = connect_database(pg_server_url)
-    with db.engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
-    db.dispose()
-    return pg_server_url
+    return emptied(pg_server_url)
 
 
 @pytest.fixture

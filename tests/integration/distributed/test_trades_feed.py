@@ -8,10 +8,8 @@ import threading
 import time
 from typing import Any
 
-from clob.client import ClobHttpClient
 from clob.distributed.feed import consume_trades, follow_trades
-from contracts.anvil import dev_key
-from tests.support.distributed import EXCHANGE, open_market
+from tests.support.distributed import open_market, traders
 
 COND, YES, NO = "0x" + "f6" * 32, 9001, 9002
 
@@ -43,10 +41,7 @@ def drain(bus: str, durable: str, want: int, timeout: float = 5.0) -> list[dict[
 def test_durable_feed_delivers_each_trade_once(gateways: tuple[str, str, str]) -> None:
     base, _other, bus = gateways
     open_market(base, COND, YES, NO)
-    maker = ClobHttpClient(base, dev_key(3), 31337, EXCHANGE)
-    taker = ClobHttpClient(base, dev_key(4), 31337, EXCHANGE)
-    maker.create_api_key()
-    taker.create_api_key()
+    maker, taker = traders(base, 3, 4)
 
     def cross(price: str) -> str:
         maker.post_order(maker.limit_order(YES, "BUY", price, "10"))
@@ -68,10 +63,7 @@ def test_durable_feed_delivers_each_trade_once(gateways: tuple[str, str, str]) -
 def test_follow_trades_wakes_a_synchronous_service(gateways: tuple[str, str, str]) -> None:
     base, _other, bus = gateways
     open_market(base, COND, YES, NO)
-    maker = ClobHttpClient(base, dev_key(5), 31337, EXCHANGE)
-    taker = ClobHttpClient(base, dev_key(6), 31337, EXCHANGE)
-    maker.create_api_key()
-    taker.create_api_key()
+    maker, taker = traders(base, 5, 6)
     woken: list[str] = []
     stop = threading.Event()
     thread = follow_trades(bus.split(","), "batcher-wakeup", lambda trade: woken.append(trade["id"]), stop)

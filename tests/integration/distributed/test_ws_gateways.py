@@ -10,12 +10,10 @@ from typing import Any
 import httpx
 import websockets
 
-from clob.client import ClobHttpClient
 from clob.distributed.status import StatusPublisher
 from clob.store import connect_database
-from contracts.anvil import dev_key
 from settlement.store import SettlementStore
-from tests.support.distributed import EXCHANGE, open_market
+from tests.support.distributed import EXCHANGE, open_market, traders
 
 COND, YES, NO = "0x" + "e5" * 32, 8001, 8002
 
@@ -27,10 +25,7 @@ async def recv_json(ws: Any, timeout: float = 10.0) -> Any:
 def test_subscriber_on_one_gateway_sees_orders_placed_through_another(gateways: tuple[str, str, str]) -> None:
     place_base, watch_base, _bus = gateways
     open_market(place_base, COND, YES, NO)
-    maker = ClobHttpClient(place_base, dev_key(3), 31337, EXCHANGE)
-    taker = ClobHttpClient(place_base, dev_key(4), 31337, EXCHANGE)
-    maker.create_api_key()
-    taker.create_api_key()
+    maker, taker = traders(place_base, 3, 4)
     for _ in range(50):  # the watching gateway's replica knows the market once its entry arrived
         if httpx.get(f"{watch_base}/book", params={"token_id": str(YES)}).status_code == 200:
             break
@@ -70,10 +65,7 @@ def test_trade_status_from_the_batcher_reaches_users_on_every_gateway(
 ) -> None:
     place_base, watch_base, bus = gateways
     open_market(place_base, COND, YES, NO)
-    maker = ClobHttpClient(place_base, dev_key(3), 31337, EXCHANGE)
-    taker = ClobHttpClient(place_base, dev_key(4), 31337, EXCHANGE)
-    maker.create_api_key()
-    taker.create_api_key()
+    maker, taker = traders(place_base, 3, 4)
     maker.post_order(maker.limit_order(YES, "BUY", "0.40", "10"))
     trade_id = taker.post_order(taker.limit_order(YES, "SELL", "0.40", "10"))["tradeIDs"][0]
     db = connect_database(pg_url)
