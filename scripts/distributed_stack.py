@@ -34,6 +34,12 @@ def api_command(port: int, *extra: str) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port), *extra]
 
 
+def spawn(cmd: list[str], env: dict[str, str], log: Path, append: bool = True) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in the repository with its output (stdout and stderr) in ``log``."""
+    with log.open("ab" if append else "wb") as out:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
 def settings_env(settings: Any) -> dict[str, str]:
     """The environment that gives a child process exactly these settings."""
     env = dict(os.environ)
@@ -48,15 +54,8 @@ def start_sequencers(settings: Any, state: Path, timeout: float = 120.0) -> list
     procs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
     for shard in settings.shard_list:
         log = state / f"sequencer-{shard}.log"
-        with log.open("ab") as out:
-            start = out.tell()
-            proc = subprocess.Popen(
-                sequencer_command(shard),
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        start = log.stat().st_size if log.exists() else 0
+        proc = spawn(sequencer_command(shard), env, log)
         procs.append((shard, log, proc))
         deadline = time.monotonic() + timeout
         while f"shard {shard}: active" not in log.read_bytes()[start:].decode(errors="replace"):
@@ -73,10 +72,7 @@ def start_gateways(settings: Any, state: Path, ports: list[int]) -> list[subproc
     for i, port in enumerate(ports, 1):
         log = state / f"gateway-{i}.log"
         gw_env = {**env, "POLYCLOB_GATEWAY_ID": f"gateway-{i}"}
-        with log.open("ab") as out:
-            procs.append(
-                subprocess.Popen(api_command(port), cwd=ROOT, env=gw_env, stdout=out, stderr=subprocess.STDOUT)
-            )
+        procs.append(spawn(api_command(port), gw_env, log))
     for port, proc in zip(ports, procs, strict=True):
         deadline = time.monotonic() + 60
         while True:

@@ -13,7 +13,7 @@ import httpx
 
 from clob.client import ClobHttpClient
 from contracts.anvil import dev_key, free_port
-from scripts.distributed_stack import api_command, sequencer_command
+from scripts.distributed_stack import api_command, sequencer_command, spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCHANGE = "0x00000000000000000000000000000000000000e1"
@@ -64,15 +64,7 @@ class Proc:
 
 def start_sequencer(env: dict[str, str], shard: str, tmp: Path, name: str) -> Proc:
     log = tmp / f"{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            sequencer_command(shard),
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Proc(name, proc, log)
+    return Proc(name, spawn(sequencer_command(shard), env, log, append=False), log)
 
 
 def wait_active(procs: list[Proc], shard: str, timeout: float = 60.0) -> Proc:
@@ -90,14 +82,7 @@ def start_gateway(env: dict[str, str], tmp: Path, name: str) -> tuple[Proc, str]
     port = free_port()
     log = tmp / f"{name}.log"
     gw_env = {**env, "POLYCLOB_MODE": "distributed", "POLYCLOB_GATEWAY_ID": name}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            api_command(port, "--log-level", "warning"),
-            cwd=ROOT,
-            env=gw_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = spawn(api_command(port, "--log-level", "warning"), gw_env, log, append=False)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

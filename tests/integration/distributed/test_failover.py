@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -61,6 +62,26 @@ class Streamer(threading.Thread):
                 time.sleep(0.05)
 
 
+def stream_through(
+    streamers: list[Streamer], disrupt: Callable[[], object], after: int = 20, timeout: float = 90
+) -> None:
+    """Stream until each has 20 acknowledged orders, ``disrupt()``, stream ``after`` more each, stop."""
+    for s in streamers:
+        s.start()
+    wait_for(lambda: min(len(s.acked) for s in streamers) >= 20, timeout, "orders before the disruption")
+    disrupt()
+    before = [len(s.acked) for s in streamers]
+    wait_for(
+        lambda: all(len(s.acked) >= n + after for s, n in zip(streamers, before, strict=True)),
+        timeout,
+        "orders after the disruption",
+    )
+    for s in streamers:
+        s.stop.set()
+    for s in streamers:
+        s.join(60)
+
+
 def wait_for(pred: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,22 +116,12 @@ def test_kill_9_active_sequencer_standby_takes_over(pg_url: str, tmp_path: Path)
                 Streamer(base2, dev_key(4), A_YES),
                 Streamer(base2, dev_key(5), B_YES),
             ]
-            for s in streamers:
-                s.start()
-            wait_for(lambda: min(len(s.acked) for s in streamers) >= 20, 90, "orders before the kill")
-            first.kill9()  # the active sequencer of s0 dies mid-stream
-            killed_at = [len(s.acked) for s in streamers]
-            assert wait_active([standby], "s0", timeout=60) is standby
-            wait_for(
-                lambda: all(len(s.acked) >= n + 20 for s, n in zip(streamers, killed_at, strict=True)),
-                90,
-                "orders after the takeover",
-            )
-            for s in streamers:
-                s.stop.set()
-            for s in streamers:
-                s.join(60)
 
+            def kill_the_active_one() -> None:
+                first.kill9()  # the active sequencer of s0 dies mid-stream
+                assert wait_active([standby], "s0", timeout=60) is standby
+
+            stream_through(streamers, kill_the_active_one)
             # the other shard's stream never failed
             assert streamers[2].errors == []
             # every acknowledged order is in the book, through either gateway

@@ -8,7 +8,7 @@ from pathlib import Path
 from clob.service.replay import replay
 from clob.store import connect_database
 from contracts.anvil import dev_key
-from tests.integration.distributed.test_failover import Streamer, wait_for
+from tests.integration.distributed.test_failover import Streamer, stream_through
 from tests.support.distributed import (
     Proc,
     assert_journaled_once,
@@ -38,20 +38,7 @@ def test_kill_one_nats_node_under_load(pg_url: str, tmp_path: Path) -> None:
             procs += [gw1, gw2]
             open_market(base1, COND, YES, NO)
             streamers = [Streamer(base1, dev_key(3), YES), Streamer(base2, dev_key(4), YES)]
-            for s in streamers:
-                s.start()
-            wait_for(lambda: min(len(s.acked) for s in streamers) >= 20, 90, "orders before the kill")
-            cluster.nodes[0].kill()  # kill -9 one of the three NATS servers
-            killed_at = [len(s.acked) for s in streamers]
-            wait_for(
-                lambda: all(len(s.acked) >= n + 30 for s, n in zip(streamers, killed_at, strict=True)),
-                120,
-                "orders after the node died",
-            )
-            for s in streamers:
-                s.stop.set()
-            for s in streamers:
-                s.join(60)
+            stream_through(streamers, cluster.nodes[0].kill, after=30, timeout=120)  # kill -9 one NATS server
             for s in streamers:
                 for oid in s.acked:
                     assert s.client.request("GET", f"/data/order/{oid}")["status"] == "LIVE"
