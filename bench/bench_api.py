@@ -54,7 +54,7 @@ MAKERS = 16
 
 
 # --- the server process ------------------------------------------------------------------------------------------
-def serve(port: int, db_url: str, verify_workers: int) -> None:
+def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL") -> None:
     import uvicorn
 
     from clob.api import create_app
@@ -73,7 +73,7 @@ def serve(port: int, db_url: str, verify_workers: int) -> None:
         def nonce(self, address: str) -> int:
             return 0
 
-    db = connect_database(db_url)
+    db = connect_database(db_url, sqlite_synchronous=synchronous)
     service = ExchangeService(
         db=db,
         sequencer=Sequencer(db),
@@ -462,6 +462,8 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
             db_url,
             "--verify-workers",
             str(args.verify_workers),
+            "--sqlite-synchronous",
+            args.sqlite_synchronous,
         ]
         proc = subprocess.Popen(cmd)
         try:
@@ -503,6 +505,7 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
         "single_refused": single["refused"],
         "connections": args.connections,
         "verify_workers": args.verify_workers,
+        "sqlite_synchronous": args.sqlite_synchronous,
     }
 
 
@@ -517,9 +520,15 @@ def main() -> None:
     parser.add_argument("--skip-verify", action="store_true", help="skip the bench_verify measurement")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--db", default="", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sqlite-synchronous",
+        default="FULL",
+        choices=("FULL", "NORMAL"),
+        help="FULL (default, a commit survives power loss) or NORMAL (survives a killed process, not an OS crash)",
+    )
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.db, args.verify_workers)
+        serve(args.serve, args.db, args.verify_workers, args.sqlite_synchronous)
         return
     result: dict[str, Any] = {}
     if not args.skip_verify:

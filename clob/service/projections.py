@@ -121,6 +121,7 @@ class Projector:
 
     def __init__(self, stream: str) -> None:
         self.stream = stream
+        self._cursor_upserts: dict[str, Any] = {}
 
     def write(self, conn: Connection, batch: Sequence[Applied]) -> None:
         new_orders: list[dict[str, Any]] = []
@@ -292,10 +293,13 @@ class Projector:
             )
 
     def _advance_cursor(self, conn: Connection, seq: int) -> None:
+        # One upsert statement per dialect, built once: building and cache-keying it per batch cost ~0.4 ms, a
+        # third of a one-command batch.
         dialect = conn.dialect.name
-        values = {"stream": self.stream, "seq": seq}
-        if dialect == "postgresql":
-            stmt: Any = postgresql.insert(projection_cursor).values(**values)
-        else:
-            stmt = sqlite.insert(projection_cursor).values(**values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["stream"], set_={"seq": seq}))
+        stmt = self._cursor_upserts.get(dialect)
+        if stmt is None:
+            dml: Any = postgresql if dialect == "postgresql" else sqlite
+            ins = dml.insert(projection_cursor).values(stream=bindparam("c_stream"), seq=bindparam("c_seq"))
+            stmt = ins.on_conflict_do_update(index_elements=["stream"], set_={"seq": ins.excluded.seq})
+            self._cursor_upserts[dialect] = stmt
+        conn.execute(stmt, {"c_stream": self.stream, "c_seq": seq})
