@@ -125,7 +125,7 @@ class ExchangeService:
         heartbeat_timeout_s: float = 10.0,
         admin_token: str = "",
         verify_workers: int = 0,
-        shared_heartbeats: bool = False,
+        shared_store: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
@@ -136,12 +136,12 @@ class ExchangeService:
         self.auth_window_s = auth_window_s
         self.admin_token = admin_token
         self.clock = clock
-        self.keys = KeyStore(db, master_secret)
+        self.keys = KeyStore(db, master_secret, cache_ttl_s=2.0 if shared_store else None)
         self.markets = MarketData(db, sequencer)
         self.intake = OrderIntake(verifier, self.markets, chain)
         self.queries = Queries(db, self.markets)
         self.heartbeats: Heartbeats | SharedHeartbeats = (
-            SharedHeartbeats(db, heartbeat_timeout_s) if shared_heartbeats else Heartbeats(heartbeat_timeout_s)
+            SharedHeartbeats(db, heartbeat_timeout_s) if shared_store else Heartbeats(heartbeat_timeout_s)
         )
         self._replays = ReplayGuard(auth_window_s)
         self._verify_workers = verify_workers
@@ -183,7 +183,7 @@ class ExchangeService:
             heartbeat_timeout_s=settings.heartbeat_timeout_s,
             admin_token=settings.admin_token,
             verify_workers=settings.verify_workers,
-            shared_heartbeats=settings.mode == "distributed",
+            shared_store=settings.mode == "distributed",  # other gateways write api_keys and heartbeats too
         )
 
     # --- lifecycle -----------------------------------------------------------------------------------------------

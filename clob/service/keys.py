@@ -8,8 +8,11 @@ record (key id, address, nonce, passphrase hash). This module owns that table:
 - ``derive`` (GET /auth/derive-api-key) returns the credentials only if the key exists and is active; otherwise it
   raises ``API_KEY_NOT_FOUND`` (our choice, documented in docs/api.md: py-clob-client's
   ``create_or_derive_api_creds`` calls create first, so it never depends on derive creating keys).
-- L2 lookups go through an in-memory cache of active records. This process is the only writer of the table, so the
-  cache is exact: ``delete`` drops the entry at once and the key stops working on the next request.
+- L2 lookups go through an in-memory cache of records. In the embedded mode this process is the only writer of the
+  table, so the cache is exact: ``delete`` drops the entry at once and the key stops working on the next request.
+  Where several API gateways share the table (distributed mode) each entry, found or not, is trusted for
+  ``cache_ttl_s`` only: a key revoked through one gateway stops working on the others within that time, and a key
+  created through one works on the others at once (a miss is not remembered longer than the TTL either).
 """
 
 from __future__ import annotations
@@ -49,19 +52,23 @@ def load_master_secret(secret_hex: str, path: Path) -> bytes:
 
 
 class KeyStore:
-    """The ``api_keys`` table plus an exact in-memory cache of active records."""
+    """The ``api_keys`` table plus an in-memory cache of records (exact, or for ``cache_ttl_s`` when shared)."""
 
-    def __init__(self, db: Database, master_secret: bytes) -> None:
+    def __init__(self, db: Database, master_secret: bytes, cache_ttl_s: float | None = None) -> None:
         self._db = db
         self._master = master_secret
         self._lock = threading.Lock()
         self._cache: dict[str, ApiKeyRecord | None] = {}
+        self._ttl = cache_ttl_s
+        self._cached_at: dict[str, float] = {}
         self.resolve = CredentialResolver(master_secret, self._find_record)
         """``api_key -> L2Credentials | None``, the ``lookup_creds`` of `clob.auth.verify_l2`."""
 
     def _find_record(self, api_key: str) -> ApiKeyRecord | None:
         with self._lock:
-            if api_key in self._cache:
+            if api_key in self._cache and (
+                self._ttl is None or time.monotonic() - self._cached_at.get(api_key, 0.0) < self._ttl
+            ):
                 return self._cache[api_key]
         if len(api_key) > 36:
             return None
@@ -77,7 +84,9 @@ class KeyStore:
         with self._lock:
             if len(self._cache) > 100_000:
                 self._cache.clear()
+                self._cached_at.clear()
             self._cache[api_key] = record
+            self._cached_at[api_key] = time.monotonic()
         return record
 
     def create(self, identity: L1Identity) -> ApiCreds:
@@ -112,6 +121,7 @@ class KeyStore:
             if replaced is not None:
                 self._cache.pop(replaced, None)
             self._cache[record.api_key] = record
+            self._cached_at[record.api_key] = time.monotonic()
         return creds
 
     def derive(self, identity: L1Identity) -> ApiCreds:
@@ -142,6 +152,7 @@ class KeyStore:
             conn.execute(update(api_keys).where(api_keys.c.api_key == api_key).values(revoked=True))
         with self._lock:
             self._cache[api_key] = None
+            self._cached_at[api_key] = time.monotonic()
 
 
 class ReplayGuard:
