@@ -51,14 +51,13 @@ from clob.distributed.lock import LeaderLock, exit_now
 from clob.distributed.replica import Replica
 from clob.engine import Command, Engine, PlaceOrder, Seq, Trade
 from clob.engine.types import Address as EngineAddress
-from clob.service.codec import CodecError, decode, encode, kind_of
+from clob.service.codec import CodecError, decode
 from clob.service.intake import reservation_precheck
 from clob.service.projections import Applied, trade_key, trade_to_json
 from clob.service.sequencer import Outcome, Sequencer, Submission
 from clob.settings import Settings
 from clob.store import connect_database
 from clob.store.db import Database
-from clob.store.journal import JournalEntry
 from clob.store.schema import journal
 
 log = logging.getLogger(__name__)
@@ -103,29 +102,14 @@ def last_bus_seq(db: Database, shard: str, head_seq: int) -> int:
     return 0
 
 
-def entry_of(shard: str, item: Applied, prev_hash: bytes) -> JournalEntry:
-    """The journal entry of an applied command, as the sequencer wrote it (the codec is canonical)."""
-    return JournalEntry(
-        shard,
-        item.seq,
-        kind_of(item.command),
-        encode(item.command, item.meta),
-        int(item.command.now) * 1000,
-        prev_hash,
-        bytes.fromhex(item.journal_hash),
-    )
-
-
 class Publisher:
     """Publishes durable entries (and their fills) in journal order; fed from the sequencer thread."""
 
-    def __init__(self, js: JetStreamContext, shard: str, loop: asyncio.AbstractEventLoop, head_hash: bytes) -> None:
+    def __init__(self, js: JetStreamContext, shard: str, loop: asyncio.AbstractEventLoop) -> None:
         self.js = js
         self.shard = shard
         self.loop = loop
-        self.prev_hash = head_hash
         self.queue: asyncio.Queue[Applied] = asyncio.Queue()
-        self.published_seq = 0
 
     def on_applied(self, item: Applied) -> None:  # sequencer thread
         self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
@@ -133,8 +117,8 @@ class Publisher:
     async def publish(self, items: list[Applied]) -> None:
         acks: list[asyncio.Future[Any]] = []
         for item in items:
-            entry = entry_of(self.shard, item, self.prev_hash)
-            self.prev_hash = entry.hash
+            entry = item.entry  # the sequencer's and the replica's items carry the entry as written
+            assert entry is not None, "an applied command without its journal entry cannot be published"
             acks.append(
                 await self.js.publish_async(journal_subject(self.shard), entry.payload, headers=entry_headers(entry))
             )
@@ -149,8 +133,6 @@ class Publisher:
                     )
         if acks:
             await asyncio.gather(*acks)
-        if items:
-            self.published_seq = items[-1].seq
 
 
 class ShardNode:
@@ -198,7 +180,7 @@ class ShardNode:
         await asyncio.to_thread(seqr.start)
         self.sequencer = seqr
         head = seqr.journal.head_seq
-        publisher = Publisher(js, self.shard, loop, seqr.journal.head_hash)
+        publisher = Publisher(js, self.shard, loop)
         while True:  # the bus may be electing or unreachable: the tail must go out before any new entry
             try:
                 await self._publish_tail(js, publisher, head)
@@ -208,8 +190,6 @@ class ShardNode:
                 if stop.is_set():
                     return
                 await asyncio.sleep(1.0)
-        publisher.prev_hash = seqr.journal.head_hash
-        publisher.published_seq = head
         seqr.add_listener(publisher.on_applied)
         pub_task = asyncio.create_task(self._run_publisher(publisher), name=f"publisher-{self.shard}")
         self.next_bus = await asyncio.to_thread(last_bus_seq, self.db, self.shard, head) + 1
@@ -236,14 +216,12 @@ class ShardNode:
             items = [await publisher.queue.get()]
             while not publisher.queue.empty() and len(items) < 1024:
                 items.append(publisher.queue.get_nowait())
-            prev = publisher.prev_hash
             while True:
                 try:
                     await publisher.publish(items)
                     break
                 except Exception:  # the bus is down or electing: same items, same order, until they are stored
                     log.warning("shard %s: publishing from seq %d failed; retrying", self.shard, items[0].seq)
-                    publisher.prev_hash = prev
                     await asyncio.sleep(0.5)
 
     async def _publish_tail(self, js: JetStreamContext, publisher: Publisher, head: int) -> None:
@@ -264,7 +242,6 @@ class ShardNode:
         items: list[Applied] = []
         replica.add_listener(items.append)
         await asyncio.to_thread(replica.load, published)
-        publisher.prev_hash = replica.head_hash
         await asyncio.to_thread(replica.catch_up, head)
         for start in range(0, len(items), 1000):
             await publisher.publish(items[start : start + 1000])

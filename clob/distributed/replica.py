@@ -111,7 +111,7 @@ class Replica:
             if not isinstance(command, PlaceOrder | CancelOrder):
                 self._markets = None  # markets may have been created, halted, resolved, re-ticked
             if notify:
-                items.append(Applied(entry.seq, command, meta, events, entry.hash.hex(), self.stream))
+                items.append(Applied(entry.seq, command, meta, events, entry.hash.hex(), self.stream, entry))
         if notify:
             for item in items:
                 for listener in self._listeners:

@@ -38,6 +38,7 @@ from clob.engine import (
     TickSizeChanged,
     Trade,
 )
+from clob.store.journal import JournalEntry
 from clob.store.schema import markets, orders, projection_cursor, trade_parties, trades
 
 
@@ -109,7 +110,9 @@ class Applied:
     events: Sequence[Event]
     journal_hash: str
     stream: str = ""
-    """The stream (shard) it was journaled in; empty from a single-stream sequencer."""
+    """The stream (shard) it was journaled in."""
+    entry: JournalEntry | None = None
+    """The journal entry exactly as written (what a bus publishes), where the producer has it."""
 
 
 def _status_of_cancel(reason: CancelReason) -> str:

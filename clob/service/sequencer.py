@@ -323,16 +323,14 @@ class Sequencer:
             answers.append((fut, seq, None, len(applied) - 1))
 
         entries = self.journal.prepare(items)
+        done = [
+            Applied(e.seq, cmd, meta, events, e.hash.hex(), self.stream, e)
+            for e, (cmd, meta, events) in zip(entries, applied, strict=True)
+        ]
         try:
             with self.db.engine.begin() as conn:
                 Journal.insert(conn, entries)
-                self.projector.write(
-                    conn,
-                    [
-                        Applied(e.seq, cmd, meta, events, e.hash.hex())
-                        for e, (cmd, meta, events) in zip(entries, applied, strict=True)
-                    ],
-                )
+                self.projector.write(conn, done)
         except Exception as exc:
             log.exception(
                 "stream %s: commit of %d commands failed; rebuilding from the journal", self.stream, len(items)
@@ -346,14 +344,12 @@ class Sequencer:
         self._update_views(applied)
         # Listeners (market data, WebSockets, metrics, the batcher's wake-up) see a command before its caller
         # gets the answer, so whatever the caller reads next already reflects it.
-        if self._listeners:
-            for entry, (cmd, meta, events) in zip(entries, applied, strict=True):
-                item = Applied(entry.seq, cmd, meta, events, entry.hash.hex())
-                for listener in self._listeners:
-                    try:
-                        listener(item)
-                    except Exception:
-                        log.exception("listener failed on seq %d", entry.seq)
+        for item in done if self._listeners else ():
+            for listener in self._listeners:
+                try:
+                    listener(item)
+                except Exception:
+                    log.exception("listener failed on seq %d", item.seq)
         for fut, done_seq, reason, idx in answers:
             if done_seq is None:
                 fut.set_result(Outcome(None, (), reason))
