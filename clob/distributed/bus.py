@@ -33,6 +33,7 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from clob.service.stream import StreamUnavailable
 from clob.store.journal import JournalEntry
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ DUPLICATE_WINDOW_S = 120.0
 _SHARD = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-class BusError(Exception):
+class BusError(StreamUnavailable):
     """The bus refused or lost a command (not published, or no answer in time)."""
 
 

@@ -80,7 +80,7 @@ from clob.service.outcomes import (
 from clob.service.projections import trade_key
 from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeFilter, TradeRecord
 from clob.service.sequencer import CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
-from clob.service.stream import CommandStream
+from clob.service.stream import CommandStream, StreamUnavailable
 from clob.service.verify_pool import VerifyPool
 from clob.settings import Settings
 from clob.store import connect_database
@@ -259,7 +259,7 @@ class ExchangeService:
                 out.append(result)
             elif isinstance(result, SequencerStopped | CommitFailed):
                 out.append(ServiceError(ErrorCode.UNAVAILABLE, "the exchange is not accepting commands right now"))
-            elif type(result).__name__ == "BusError":  # distributed mode: published, but no outcome came back
+            elif isinstance(result, StreamUnavailable):  # distributed mode: not published, or no outcome came back
                 out.append(ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it"))
             elif isinstance(result, BaseException):
                 log.error("command failed", exc_info=result)

@@ -16,6 +16,10 @@ from clob.service.projections import Applied
 from clob.service.sequencer import Outcome, StreamStatus, Submission
 
 
+class StreamUnavailable(Exception):  # noqa: N818 - a state, not an error
+    """A remote command stream could not take a command or did not answer in time (it may still be applied)."""
+
+
 class CommandStream(Protocol):
     stream: str
 

@@ -156,3 +156,18 @@ def test_merge_keeps_every_event_and_the_highest_seq() -> None:
     failing[0].set_result(Outcome(1))
     failing[1].set_exception(RuntimeError("shard down"))
     assert isinstance(target2.exception(), RuntimeError)
+
+
+def test_a_lost_bus_outcome_is_a_503_that_says_to_check_the_order() -> None:
+    import asyncio
+
+    from clob.distributed.bus import BusError
+    from clob.service.errors import ErrorCode, ServiceError
+    from clob.service.exchange import ExchangeService
+
+    lost: Future[Outcome] = Future()
+    lost.set_exception(BusError("no outcome from the sequencer in time"))
+    (answer,) = asyncio.run(ExchangeService._await(None, [lost]))  # type: ignore[arg-type]
+    assert isinstance(answer, ServiceError)
+    assert answer.code == ErrorCode.UNAVAILABLE
+    assert answer.message == "no outcome from the sequencer in time; the command may still be applied: check it"
