@@ -264,7 +264,8 @@ class ShardNode:
             kind = headers[H_KIND]
             command, meta = decode(kind, bytes(msg.data), 0)
             meta["bus_seq"] = bus_seq
-            submission = Submission(_with_seq(command), meta, precheck_of(command, meta))
+            order_id = str(command.order_id) if isinstance(command, PlaceOrder) else None
+            submission = Submission(_with_seq(command), meta, precheck_of(command, meta), order_id)
         except (KeyError, CodecError, ValueError, TypeError) as exc:
             await self._answer(reply, {"cid": cid, "error": f"malformed command: {exc}"})
             return

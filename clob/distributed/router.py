@@ -22,7 +22,7 @@ import socket
 import threading
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +71,7 @@ from clob.engine import (
 from clob.service.codec import encode, kind_of
 from clob.service.projections import Applied
 from clob.service.sequencer import Outcome, SequencerStopped, StreamStatus, Submission
+from clob.service.stream import collect
 from clob.store.db import Database
 from clob.store.schema import orders
 
@@ -324,6 +325,9 @@ class ShardRouter:
             parts.append(part)
         _merge(parts, fut)
         return fut
+
+    def submit_many(self, submissions: Sequence[Submission]) -> Future[list[Outcome | BaseException]]:
+        return collect([self.submit(s) for s in submissions])
 
     def _send(self, bus: BusThread, shard: str, command: Command, meta: dict[str, Any], fut: Future[Outcome]) -> None:
         cid = str(command.order_id) if isinstance(command, PlaceOrder) else uuid.uuid4().hex

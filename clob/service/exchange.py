@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -79,7 +78,7 @@ from clob.service.outcomes import (
 )
 from clob.service.projections import trade_key
 from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeFilter, TradeRecord
-from clob.service.sequencer import CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
+from clob.service.sequencer import DUPLICATE, CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
 from clob.service.stream import CommandStream, StreamUnavailable
 from clob.service.verify_pool import VerifyPool
 from clob.settings import Settings
@@ -107,6 +106,18 @@ def command_stream(settings: Settings, db: Database) -> CommandStream:
             answer_timeout_s=settings.answer_timeout_s,
         )
     return Sequencer(db, settings.stream, settings.max_batch, settings.snapshot_every)
+
+
+def _answer_of(result: Outcome | BaseException) -> Outcome | ServiceError:
+    """A sequencing result as the service answers it: the outcome, or a 503 naming why there is none."""
+    if isinstance(result, Outcome):
+        return result
+    if isinstance(result, SequencerStopped | CommitFailed):
+        return ServiceError(ErrorCode.UNAVAILABLE, "the exchange is not accepting commands right now")
+    if isinstance(result, StreamUnavailable):  # distributed mode: not published, or no outcome came back
+        return ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it")
+    log.error("command failed", exc_info=result)
+    return ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed")
 
 
 class ExchangeService:
@@ -147,8 +158,6 @@ class ExchangeService:
         self._verify_workers = verify_workers
         self._pool: VerifyPool | None = None
         self._wal_keeper: Any = None
-        self._inflight: set[str] = set()
-        self._inflight_lock = threading.Lock()
         sequencer.add_listener(self.markets.on_applied)
 
     @classmethod
@@ -253,18 +262,15 @@ class ExchangeService:
     # --- sequencing ------------------------------------------------------------------------------------------------
     async def _await(self, futures: Sequence[Future[Outcome]]) -> list[Outcome | ServiceError]:
         results = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures), return_exceptions=True)
-        out: list[Outcome | ServiceError] = []
-        for result in results:
-            if isinstance(result, Outcome):
-                out.append(result)
-            elif isinstance(result, SequencerStopped | CommitFailed):
-                out.append(ServiceError(ErrorCode.UNAVAILABLE, "the exchange is not accepting commands right now"))
-            elif isinstance(result, StreamUnavailable):  # distributed mode: not published, or no outcome came back
-                out.append(ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it"))
-            elif isinstance(result, BaseException):
-                log.error("command failed", exc_info=result)
-                out.append(ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed"))
-        return out
+        return [_answer_of(r) for r in results]
+
+    async def _sequence(self, submissions: Sequence[Submission]) -> list[Outcome | ServiceError]:
+        """Sequence ``submissions`` in order, woken once for all of them."""
+        try:
+            results = await asyncio.wrap_future(self.sequencer.submit_many(submissions))
+        except Exception as exc:
+            return [_answer_of(exc)] * len(submissions)
+        return [_answer_of(r) for r in results]
 
     async def _run(self, submission: Submission) -> Outcome:
         (result,) = await self._await([self.sequencer.submit(submission)])
@@ -280,35 +286,15 @@ class ExchangeService:
         now: int,
         digests: Sequence[bytes | None] | None = None,
     ) -> list[CheckedOrder | ServiceError]:
-        """Stateless checks, then duplicates (in flight in this process, or already stored). ``digests``: order
-        hashes already verified by the pool (None where the signature must be checked here)."""
+        """The checks of each order (`OrderIntake.check`); duplicates are the sequencer's (``order_id``).
+        ``digests``: order hashes already verified by the pool (None where the signature must be checked here)."""
         out: list[CheckedOrder | ServiceError] = []
         for i, body in enumerate(bodies):
             try:
                 out.append(self.intake.check(creds, body, now, digests[i] if digests else None))
             except ServiceError as exc:
                 out.append(exc)
-        ids = [c.order_id for c in out if isinstance(c, CheckedOrder)]
-        claimed: set[str] = set()
-        with self._inflight_lock:
-            for oid in ids:
-                if oid not in self._inflight:
-                    self._inflight.add(oid)
-                    claimed.add(oid)
-        stored = self.queries.existing_order_ids(sorted(claimed))
-        if stored:
-            self._release(stored)
-        for i, c in enumerate(out):
-            if isinstance(c, CheckedOrder):
-                if c.order_id in claimed and c.order_id not in stored:
-                    claimed.discard(c.order_id)  # the first occurrence in this batch owns the claim
-                    continue
-                out[i] = engine_reject(c.order_id, RejectReason.DUPLICATE_ORDER)
         return out
-
-    def _release(self, order_ids: set[str]) -> None:
-        with self._inflight_lock:
-            self._inflight -= order_ids
 
     @staticmethod
     def _place_submission(c: CheckedOrder, owner: str, now: int) -> Submission:
@@ -337,11 +323,13 @@ class ExchangeService:
         if c.spendable is not None:
             precheck = balance_precheck(o.maker, o, c.spendable)
             meta["spendable"] = str(c.spendable)  # what the reservation was checked against, for a remote sequencer
-        return Submission(make, meta, precheck)
+        return Submission(make, meta, precheck, c.order_id)
 
     def _placement(self, order_id: str, outcome: Outcome | ServiceError) -> Placement:
         if isinstance(outcome, ServiceError):
             return Placement(order_id, error=outcome)
+        if outcome.rejected == DUPLICATE:
+            return Placement(order_id, error=engine_reject(order_id, RejectReason.DUPLICATE_ORDER))
         if outcome.rejected is not None:
             code = ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE if outcome.rejected == NOT_ENOUGH_BALANCE else None
             return Placement(order_id, error=ServiceError(code or ErrorCode.INVALID_ORDER_PAYLOAD, outcome.rejected))
@@ -363,24 +351,10 @@ class ExchangeService:
         now = self.now()
         digests = await self._pool.digests(bodies) if self._pool is not None else None
         checked = await asyncio.to_thread(self._check_all, creds, bodies, now, digests)
-        futures: list[Future[Outcome]] = []
-        placed: list[CheckedOrder] = []
-        for c in checked:
-            if isinstance(c, CheckedOrder):
-                futures.append(self.sequencer.submit(self._place_submission(c, creds.api_key, now)))
-                placed.append(c)
-        try:
-            outcomes = await self._await(futures)
-        finally:
-            self._release({c.order_id for c in placed})
-        by_id = {c.order_id: self._placement(c.order_id, o) for c, o in zip(placed, outcomes, strict=True)}
-        results: list[Placement] = []
-        for c in checked:
-            if isinstance(c, ServiceError):
-                results.append(Placement("", error=c))
-            else:
-                results.append(by_id[c.order_id])
-        return results
+        placed = [c for c in checked if isinstance(c, CheckedOrder)]
+        outcomes = await self._sequence([self._place_submission(c, creds.api_key, now) for c in placed])
+        placements = iter([self._placement(c.order_id, o) for c, o in zip(placed, outcomes, strict=True)])
+        return [Placement("", error=c) if isinstance(c, ServiceError) else next(placements) for c in checked]
 
     async def place_order(self, creds: L2Credentials, body: object) -> Placement:
         """One order; a refusal raises `ServiceError`."""

@@ -8,7 +8,6 @@ whether another page follows.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -136,13 +135,6 @@ class Queries:
         with self._db.engine.connect() as conn:
             row = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
         return None if row is None else self._order(row)
-
-    def existing_order_ids(self, order_ids: Sequence[str]) -> set[str]:
-        if not order_ids:
-            return set()
-        with self._db.engine.connect() as conn:
-            rows = conn.execute(select(orders.c.order_id).where(orders.c.order_id.in_(list(order_ids)))).all()
-        return {r.order_id for r in rows}
 
     def open_orders(self, address: str, flt: OrderFilter, offset: int, limit: int) -> Page[OrderRecord]:
         query = select(orders).where(orders.c.maker == address, orders.c.status == "LIVE")

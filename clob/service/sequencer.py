@@ -28,10 +28,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import bindparam, select
 
 from clob.engine import BookDelta, Command, Engine, Event, MarketId, MarketInfo, Seq, TokenBook, TokenId
 from clob.service.codec import decode_command, encode, kind_of
@@ -40,6 +42,7 @@ from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
 from clob.store.db import Database
 from clob.store.journal import GENESIS, Journal, verified
+from clob.store.schema import orders
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,9 @@ class Submission:
     make_command: Callable[[Seq], Command]
     meta: Mapping[str, Any] = field(default_factory=dict)
     precheck: Callable[[Engine], str | None] | None = None
+    order_id: str | None = None
+    """A new order's id (its EIP-712 hash): the sequencer refuses it (``DUPLICATE``) if an order with this id was
+    ever sequenced — stored in ``orders`` or earlier in the same batch — before journaling anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,34 @@ class Outcome:
 
 Listener = Callable[[Applied], None]
 
+_STORED_ORDERS = select(orders.c.order_id).where(orders.c.order_id.in_(bindparam("ids", expanding=True)))
+
+DUPLICATE = "DUPLICATE_ORDER"
+"""`Outcome.rejected` of a new order whose id was sequenced before."""
+
+
+class _Group:
+    """Submissions answered together by one future (one HTTP request's orders): a single wake-up of the caller
+    instead of one per order. A group is never split across batches."""
+
+    __slots__ = ("future", "results", "single", "subs")
+
+    def __init__(self, subs: Sequence[Submission], future: Future[Any], single: bool) -> None:
+        self.subs = subs
+        self.future = future
+        self.single = single
+        self.results: list[Outcome | BaseException | None] = [None] * len(subs)
+
+    def settle(self) -> None:
+        if self.single:
+            result = self.results[0]
+            if isinstance(result, BaseException):
+                self.future.set_exception(result)
+            else:
+                self.future.set_result(result)
+        else:
+            self.future.set_result(self.results)
+
 
 class Sequencer:
     """Owns one stream's engine and journal. Thread-safe ``submit``; everything else runs on its own thread."""
@@ -113,7 +147,7 @@ class Sequencer:
         self.engine = Engine()
         self.journal = Journal(db, stream)
         self.projector = Projector(stream)
-        self._queue: queue.Queue[tuple[Submission | Inspection, Future[Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Group | tuple[Inspection, Future[Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._running = False
         self._listeners: list[Listener] = []
@@ -193,11 +227,25 @@ class Sequencer:
     # --- API ---------------------------------------------------------------------------------------------------
     def submit(self, submission: Submission) -> Future[Outcome]:
         fut: Future[Outcome] = Future()
-        if not self._running:
-            fut.set_exception(SequencerStopped("the sequencer is not running"))
-            return fut
-        self._queue.put((submission, fut))
+        self._enqueue(_Group((submission,), fut, True))
         return fut
+
+    def submit_many(self, submissions: Sequence[Submission]) -> Future[list[Outcome | BaseException]]:
+        """Sequence ``submissions`` in order, in one batch; the future gives one result each: its `Outcome`, or
+        the exception that kept it out (`CommitFailed`, a malformed submission's error). The caller is woken once
+        for all of them."""
+        fut: Future[list[Outcome | BaseException]] = Future()
+        if not submissions:
+            fut.set_result([])
+        else:
+            self._enqueue(_Group(tuple(submissions), fut, False))
+        return fut
+
+    def _enqueue(self, group: _Group) -> None:
+        if not self._running:
+            group.future.set_exception(SequencerStopped("the sequencer is not running"))
+        else:
+            self._queue.put(group)
 
     async def submit_async(self, submission: Submission) -> Outcome:
         return await asyncio.wrap_future(self.submit(submission))
@@ -247,19 +295,19 @@ class Sequencer:
     # --- the writer thread -----------------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
+            item = self._queue.get()
+            if item is None:
                 return
-            batch: list[tuple[Submission, Future[Outcome]]] = []
+            batch: list[_Group] = []
+            size = 0
             inspection: tuple[Inspection, Future[Any]] | None = None
-            item: tuple[Submission | Inspection, Future[Any]] | None = first
             while item is not None:
-                work, fut = item
-                if isinstance(work, Inspection):
-                    inspection = (work, fut)
+                if isinstance(item, tuple):
+                    inspection = item
                     break
-                batch.append((work, fut))
-                if len(batch) >= self.max_batch:
+                batch.append(item)
+                size += len(item.subs)
+                if size >= self.max_batch:
                     break
                 try:
                     item = self._queue.get_nowait()
@@ -285,7 +333,9 @@ class Sequencer:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not None:
+            if isinstance(item, _Group):
+                item.future.set_exception(SequencerStopped("the sequencer stopped"))
+            elif item is not None:
                 item[1].set_exception(SequencerStopped("the sequencer stopped"))
 
     def add_batch_hook(self, hook: Callable[[float, int], None]) -> None:
@@ -293,34 +343,56 @@ class Sequencer:
         dequeue to the commit, and how many commands it held."""
         self._batch_hooks.append(hook)
 
-    def _process(self, batch: list[tuple[Submission, Future[Outcome]]]) -> None:
+    def _sequenced_orders(self, batch: list[_Group]) -> set[str]:
+        """Which of the batch's new order ids are in ``orders`` already (one query for the whole batch)."""
+        ids = [s.order_id for group in batch for s in group.subs if s.order_id is not None]
+        if not ids:
+            return set()
+        with self.db.engine.connect() as conn:
+            return set(conn.execute(_STORED_ORDERS, {"ids": ids}).scalars())
+
+    def _process(self, batch: list[_Group]) -> None:
         started = time.perf_counter()
         engine = self.engine
         items: list[tuple[str, bytes, int]] = []
         applied: list[tuple[Command, dict[str, Any], list[Event]]] = []
-        answers: list[tuple[Future[Outcome], int | None, str | None, int]] = []
-        for sub, fut in batch:
-            try:
-                if sub.precheck is not None and (reason := sub.precheck(engine)) is not None:
-                    answers.append((fut, None, reason, -1))
+        journaled: list[tuple[_Group, int]] = []  # (group, position) of each applied command, in order
+        try:
+            known = self._sequenced_orders(batch)
+        except Exception as exc:
+            log.exception("stream %s: cannot read the stored order ids; failing a batch", self.stream)
+            self._fail(batch, exc)
+            return
+        for group in batch:
+            results = group.results
+            for pos, sub in enumerate(group.subs):
+                oid = sub.order_id
+                try:
+                    if oid is not None and oid in known:
+                        results[pos] = Outcome(None, (), DUPLICATE)
+                        continue
+                    if sub.precheck is not None and (reason := sub.precheck(engine)) is not None:
+                        results[pos] = Outcome(None, (), reason)
+                        continue
+                    seq = self.journal.head_seq + len(items) + 1
+                    command = sub.make_command(Seq(seq))
+                    meta = dict(sub.meta)
+                    payload = encode(command, meta)
+                except Exception as exc:  # a malformed submission must not take the stream down
+                    results[pos] = exc
                     continue
-                seq = self.journal.head_seq + len(items) + 1
-                command = sub.make_command(Seq(seq))
-                meta = dict(sub.meta)
-                payload = encode(command, meta)
-            except Exception as exc:  # a malformed submission must not take the stream down
-                fut.set_exception(exc)
-                continue
-            try:
-                events = engine.apply(command)
-            except Exception as exc:  # the engine refused to go on: its state is suspect, start over
-                log.exception("stream %s: engine failed on seq %d; rebuilding from the journal", self.stream, seq)
-                fut.set_exception(exc)
-                self._abort(answers, exc)
-                return
-            items.append((kind_of(command), payload, int(command.now) * 1000))
-            applied.append((command, meta, events))
-            answers.append((fut, seq, None, len(applied) - 1))
+                try:
+                    events = engine.apply(command)
+                except Exception as exc:  # the engine refused to go on: its state is suspect, start over
+                    log.exception("stream %s: engine failed on seq %d; rebuilding from the journal", self.stream, seq)
+                    results[pos] = exc
+                    self._abort(batch, exc)
+                    return
+                if oid is not None:
+                    known.add(oid)
+                items.append((kind_of(command), payload, int(command.now) * 1000))
+                applied.append((command, meta, events))
+                journaled.append((group, pos))
 
         entries = self.journal.prepare(items)
         done = [
@@ -335,7 +407,7 @@ class Sequencer:
             log.exception(
                 "stream %s: commit of %d commands failed; rebuilding from the journal", self.stream, len(items)
             )
-            self._abort(answers, exc)
+            self._abort(batch, exc)
             return
         self.journal.advance(entries)
         elapsed = time.perf_counter() - started
@@ -350,20 +422,25 @@ class Sequencer:
                     listener(item)
                 except Exception:
                     log.exception("listener failed on seq %d", item.seq)
-        for fut, done_seq, reason, idx in answers:
-            if done_seq is None:
-                fut.set_result(Outcome(None, (), reason))
-            else:
-                fut.set_result(Outcome(done_seq, tuple(applied[idx][2])))
+        for (group, pos), item in zip(journaled, done, strict=True):
+            group.results[pos] = Outcome(item.seq, tuple(item.events))
+        for group in batch:
+            group.settle()
         self._maybe_snapshot()
 
-    def _abort(self, answers: list[tuple[Future[Outcome], int | None, str | None, int]], exc: Exception) -> None:
-        """Nothing of this batch became durable: answer prechecked rejections, fail the rest, rebuild."""
-        for fut, seq, reason, _idx in answers:
-            if seq is None:
-                fut.set_result(Outcome(None, (), reason))
-            elif not fut.done():
-                fut.set_exception(CommitFailed(str(exc)))
+    @staticmethod
+    def _fail(batch: list[_Group], exc: Exception) -> None:
+        """Answer the batch with nothing of it durable: refusals stand, every other command failed."""
+        for group in batch:
+            results = group.results
+            for pos, result in enumerate(results):
+                if result is None or (isinstance(result, Outcome) and result.seq is not None):
+                    results[pos] = CommitFailed(str(exc))
+            group.settle()
+
+    def _abort(self, batch: list[_Group], exc: Exception) -> None:
+        """Nothing of this batch became durable: answer it (`_fail`), then rebuild the engine from the journal."""
+        self._fail(batch, exc)
         self.recover()
 
     # --- market-data views -----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Both take commands (``submit``) and show the engine state the journal produced (
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
@@ -29,6 +30,8 @@ class CommandStream(Protocol):
 
     def submit(self, submission: Submission) -> Future[Outcome]: ...
 
+    def submit_many(self, submissions: Sequence[Submission]) -> Future[list[Outcome | BaseException]]: ...
+
     def add_listener(self, listener: Callable[[Applied], None]) -> None: ...
 
     def add_batch_hook(self, hook: Callable[[float, int], None]) -> None: ...
@@ -40,3 +43,25 @@ class CommandStream(Protocol):
     def markets(self) -> list[MarketInfo]: ...
 
     def status(self, timeout: float = 30.0) -> StreamStatus: ...
+
+
+def collect(futures: Sequence[Future[Outcome]]) -> Future[list[Outcome | BaseException]]:
+    """One future for several: their results (or exceptions) in order, once all are done — ``submit_many`` for a
+    stream that takes commands one at a time."""
+    target: Future[list[Outcome | BaseException]] = Future()
+    if not futures:
+        target.set_result([])
+        return target
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def done(_f: Future[Outcome]) -> None:
+        with lock:
+            remaining[0] -= 1
+            if remaining[0]:
+                return
+        target.set_result([f.exception() or f.result() for f in futures])
+
+    for f in futures:
+        f.add_done_callback(done)
+    return target

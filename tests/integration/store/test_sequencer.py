@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -14,12 +15,13 @@ from clob.engine import (
     OrderId,
     OrderType,
     PlaceOrder,
+    Seq,
     Side,
     TokenId,
     UnixSeconds,
 )
 from clob.engine.types import Address, BaseUnits
-from clob.service.sequencer import Sequencer, Submission
+from clob.service.sequencer import DUPLICATE, Outcome, Sequencer, Submission
 from clob.store import connect_database
 from clob.store.journal import verify_chain
 from clob.store.schema import orders, trade_parties, trades
@@ -196,3 +198,41 @@ def test_restart_from_a_verified_snapshot_and_fall_back_when_it_is_bad(db_url: s
     assert fourth.recover() == head
     assert fourth.engine.state_hash() == expected
     db.dispose()
+
+
+def with_id(sub: Submission, n: int) -> Submission:
+    return replace(sub, order_id="0x" + f"{n:064x}")
+
+
+def test_submit_many_answers_each_in_order_and_refuses_ids_sequenced_before(db_url: str) -> None:
+    db = connect_database(db_url)
+    seqr = Sequencer(db, "main")
+    seqr.start()
+    try:
+        run(seqr, create_market())
+        assert run(seqr, with_id(place(1, "0xaaa", YES, Side.BUY, 40, 10), 1)).seq == 2
+
+        def broken(seq: Seq) -> PlaceOrder:
+            raise ValueError("malformed")
+
+        refused = replace(place(4, "0xbbb", YES, Side.BUY, 30, 10), precheck=lambda engine: "no")
+        results = seqr.submit_many(
+            [
+                with_id(place(2, "0xbbb", YES, Side.BUY, 30, 10), 2),
+                with_id(place(2, "0xbbb", YES, Side.BUY, 30, 10), 2),  # earlier in the same request
+                with_id(place(1, "0xaaa", YES, Side.BUY, 40, 10), 1),  # stored (and resting)
+                with_id(refused, 4),  # refused by its precheck: not sequenced...
+                Submission(broken, order_id="0x" + "ee" * 32),
+                with_id(place(4, "0xbbb", YES, Side.BUY, 30, 10), 4),  # ...so the same id is not a duplicate
+            ]
+        ).result(timeout=10)
+        assert [r.seq if isinstance(r, Outcome) else type(r) for r in results] == [3, None, None, None, ValueError, 4]
+        assert [r.rejected for r in results if isinstance(r, Outcome)] == [None, DUPLICATE, DUPLICATE, "no", None]
+        # cancelled orders stay sequenced: their id can never be placed again
+        run(seqr, Submission(lambda seq: CancelOrder(seq, NOW, OrderId("0x" + f"{2:064x}"))))
+        (again,) = seqr.submit_many([with_id(place(2, "0xbbb", YES, Side.BUY, 30, 10), 2)]).result(timeout=10)
+        assert isinstance(again, Outcome)
+        assert again.rejected == DUPLICATE
+        assert seqr.status().head_seq == 5
+    finally:
+        seqr.stop()
