@@ -59,9 +59,11 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
 
     from clob.api import create_app
     from clob.orders import OrderVerifier
+    from clob.runtime import tune
     from clob.service.chain_view import UNLIMITED, CachedChainView, Holding
     from clob.service.exchange import ExchangeService
     from clob.service.sequencer import Sequencer
+    from clob.settings import Settings
     from clob.store import connect_database
 
     class FundedChain:
@@ -73,6 +75,8 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
         def nonce(self, address: str) -> int:
             return 0
 
+    runtime = Settings()  # the API process's interpreter settings (clob.runtime), as the real server applies them
+    tune(runtime.gc_threshold, runtime.switch_interval_us)
     db = connect_database(db_url, sqlite_synchronous=synchronous)
     service = ExchangeService(
         db=db,

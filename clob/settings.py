@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clob.runtime import parse_gc_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +37,8 @@ class Settings(BaseSettings):
     max_batch: int = 512
     admin_token: str = ""
     verify_workers: int = Field(default=0, description="processes verifying order signatures (0: in the API process)")
+    gc_threshold: str = Field(default="50000,50,100", description="gc.set_threshold for the API process (clob.runtime)")
+    switch_interval_us: int = Field(default=200, description="GIL switch interval of the API process (clob.runtime)")
     # --- deployment mode (docs/distributed.md) ---
     mode: Literal["embedded", "distributed"] = Field(
         default="embedded",
@@ -45,6 +49,20 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, description="JetStream replicas of each stream (3 in a cluster)")
     answer_timeout_s: float = Field(default=15.0, description="gateway: how long to wait for a command's outcome")
     gateway_id: str = Field(default="", description="gateway: name on the bus (default: host-pid)")
+
+    @field_validator("gc_threshold")
+    @classmethod
+    def _gc_threshold(cls, value: str) -> str:
+        if value:
+            parse_gc_threshold(value)
+        return value
+
+    @field_validator("switch_interval_us")
+    @classmethod
+    def _switch_interval(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be positive (0: leave the interpreter's default)")
+        return value
 
     @property
     def shard_list(self) -> list[str]:

@@ -56,7 +56,10 @@ def _settings(args: argparse.Namespace, manifest: Manifest, rpc_url: str) -> Any
         admin.write_text(secrets.token_hex(16))
         admin.chmod(0o600)
     env_url = os.environ.get("POLYCLOB_DATABASE_URL")
+    # Signatures are verified in a worker process when there is a core to spare (POLYCLOB_VERIFY_WORKERS wins).
+    workers = os.environ.get("POLYCLOB_VERIFY_WORKERS") or (1 if (os.cpu_count() or 1) > 1 else 0)
     return Settings(
+        verify_workers=int(workers),
         database_url=env_url or f"sqlite:///{state / 'polyclob.db'}",
         rpc_url=rpc_url,
         chain_id=manifest.chain_id,

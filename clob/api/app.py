@@ -23,6 +23,7 @@ from clob.api.metrics import ExchangeMetrics
 from clob.api.metrics import router as metrics_router
 from clob.api.responses import JSON
 from clob.api.routers import admin, audit, auth, balance, book, data, health, heartbeats, markets, orders
+from clob.runtime import tune
 from clob.service.exchange import ExchangeService
 from clob.settings import Settings
 from clob.ws.hub import WsHub
@@ -34,8 +35,13 @@ ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin
 
 
 def create_app(settings: Settings | None = None, *, services: ExchangeService | None = None) -> FastAPI:
-    """The API app. ``services``: a ready `ExchangeService` (tests); otherwise built from ``settings``."""
-    service = services if services is not None else ExchangeService.from_settings(settings or Settings())
+    """The API app. ``services``: a ready `ExchangeService` (tests); otherwise built from ``settings``, whose
+    interpreter settings (`clob.runtime`) the lifespan applies to this process."""
+    if services is None:
+        settings = settings or Settings()
+        service = ExchangeService.from_settings(settings)
+    else:
+        service = services
 
     hub = build_ws_hub(service)
     follow_status = getattr(service.sequencer, "add_status_listener", None)
@@ -48,6 +54,8 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
+        if settings is not None:
+            tune(settings.gc_threshold, settings.switch_interval_us)
         await asyncio.to_thread(service.start)
         monitor = asyncio.create_task(service.run_heartbeat_monitor(), name="heartbeat-monitor")
         try:
