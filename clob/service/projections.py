@@ -204,6 +204,9 @@ class _Statements:
             "ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq"
         )
 
+    def select_order_ids(self, count: int) -> str:
+        return f"SELECT order_id FROM {orders.name} WHERE order_id IN ({', '.join([self.marker] * count)})"
+
     def select_orders(self, count: int) -> str:
         return (
             f"SELECT order_id, size_matched, status, associate_trades FROM {orders.name} "
@@ -231,6 +234,15 @@ class Projector:
             sql = None  # (the cursor upsert's ON CONFLICT syntax is theirs)
         self._statements[key] = sql
         return sql
+
+    def stored_order_ids(self, conn: Connection, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` have an ``orders`` row (one statement)."""
+        if not ids:
+            return set()
+        sql = self._sql(conn)
+        if sql is not None:
+            return {row[0] for row in conn.exec_driver_sql(sql.select_order_ids(len(ids)), tuple(ids))}
+        return set(conn.execute(select(orders.c.order_id).where(orders.c.order_id.in_(list(ids)))).scalars())
 
     def write(self, conn: Connection, batch: Sequence[Applied]) -> None:
         placed: list[tuple[Applied, PlaceOrder]] = []

@@ -33,16 +33,26 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
-
-from clob.engine import BookDelta, Command, Engine, Event, MarketId, MarketInfo, Seq, TokenBook, TokenId
+from clob.engine import (
+    BookDelta,
+    Command,
+    Engine,
+    Event,
+    MarketCreated,
+    MarketId,
+    MarketInfo,
+    MarketStatusChanged,
+    Seq,
+    TickSizeChanged,
+    TokenBook,
+    TokenId,
+)
 from clob.service.codec import decode_command, encode, kind_of
 from clob.service.projections import Applied, Projector
 from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
 from clob.store.db import Database
 from clob.store.journal import GENESIS, Journal, verified
-from clob.store.schema import orders
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +111,9 @@ class Outcome:
 
 Listener = Callable[[Applied], None]
 
-_STORED_ORDERS = select(orders.c.order_id).where(orders.c.order_id.in_(bindparam("ids", expanding=True)))
+_MARKET_EVENTS = (MarketCreated, MarketStatusChanged, TickSizeChanged)
+"""The events after which the market views are read again (nothing else changes a `MarketInfo`)."""
+
 
 DUPLICATE = "DUPLICATE_ORDER"
 """`Outcome.rejected` of a new order whose id was sequenced before."""
@@ -349,7 +361,7 @@ class Sequencer:
         if not ids:
             return set()
         with self.db.engine.connect() as conn:
-            return set(conn.execute(_STORED_ORDERS, {"ids": ids}).scalars())
+            return self.projector.stored_order_ids(conn, ids)
 
     def _process(self, batch: list[_Group]) -> None:
         started = time.perf_counter()
@@ -446,15 +458,19 @@ class Sequencer:
     # --- market-data views -----------------------------------------------------------------------------------
     def _update_views(self, applied: list[tuple[Command, dict[str, Any], list[Event]]]) -> None:
         tokens: set[TokenId] = set()
+        market_changed = False
         for _cmd, _meta, events in applied:
             for ev in events:
                 if isinstance(ev, BookDelta):
                     tokens.add(ev.token_id)
+                elif isinstance(ev, _MARKET_EVENTS):
+                    market_changed = True
         books = {t: b for t in tokens if (b := self.engine.book(t)) is not None}
-        markets = {m.market: m for m in self.engine.markets()}
+        markets = {m.market: m for m in self.engine.markets()} if market_changed else None
         with self._view_lock:
             self._books.update(books)
-            self._markets = markets
+            if markets is not None:
+                self._markets = markets
 
     def _refresh_all_views(self) -> None:
         markets = {m.market: m for m in self.engine.markets()}

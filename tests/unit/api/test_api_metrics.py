@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from clob.orders import Side
 from tests.unit.api.conftest import World
 from tests.unit.api.support import YES
@@ -29,3 +31,23 @@ def test_metrics_follow_orders_and_trades(world: World) -> None:
     assert metric(after, "polyclob_settlement_lag_seconds") >= 0
     assert metric(after, "polyclob_command_latency_seconds_count") >= 3  # market creation + two orders
     assert metric(after, "polyclob_discrepancies_open") == 0
+
+
+def test_batch_latency_counts_every_command_of_a_batch_in_its_bucket() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from clob.api.metrics import _BatchLatency
+
+    registry = CollectorRegistry()
+    latency = _BatchLatency("s0")
+    registry.register(latency)
+    latency.observe(0.003, 5)  # five commands in a 3 ms batch
+    latency.observe(0.005, 1)  # on a bucket bound: counted in it
+    latency.observe(10.0, 2)  # beyond the last bound: +Inf only
+    text = generate_latest(registry).decode()
+    assert metric(text, "polyclob_command_latency_seconds_bucket", 'le="0.0025",stream="s0"') == 0
+    assert metric(text, "polyclob_command_latency_seconds_bucket", 'le="0.005",stream="s0"') == 6
+    assert metric(text, "polyclob_command_latency_seconds_bucket", 'le="2.5",stream="s0"') == 6
+    assert metric(text, "polyclob_command_latency_seconds_bucket", r'le="\+Inf",stream="s0"') == 8
+    assert metric(text, "polyclob_command_latency_seconds_count") == 8
+    assert metric(text, "polyclob_command_latency_seconds_sum") == pytest.approx(0.003 * 5 + 0.005 + 20.0)
