@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from clob.api.errors import install_error_handlers
 from clob.api.metrics import ExchangeMetrics
 from clob.api.metrics import router as metrics_router
+from clob.api.order_path import OrderPath
 from clob.api.responses import JSON
 from clob.api.routers import admin, audit, auth, balance, book, data, health, heartbeats, markets, orders
 from clob.runtime import tune
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     app.state.metrics = metrics
     app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
     install_error_handlers(app)
+    app.add_middleware(OrderPath, service=service)
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(ws_router)

@@ -6,7 +6,8 @@ the dependency reads the raw body (Starlette caches it; the route can read it ag
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -24,10 +25,16 @@ Service = Annotated[ExchangeService, Depends(get_service)]
 
 def signed_path(request: Request) -> str:
     """The request path as sent (percent-encoding kept), without the query string."""
-    raw = request.scope.get("raw_path")
+    return signed_path_of(request.scope)
+
+
+def signed_path_of(scope: Mapping[str, Any]) -> str:
+    """`signed_path` of an ASGI scope."""
+    raw = scope.get("raw_path")
     if isinstance(raw, bytes) and raw:
         return raw.decode("latin-1").partition("?")[0]
-    return request.url.path
+    path: str = scope["path"]
+    return path
 
 
 async def l2_user(request: Request, service: Service) -> L2Credentials:

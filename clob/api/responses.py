@@ -20,7 +20,11 @@ class JSON(JSONResponse):
 
 async def json_body(request: Request, *, required: bool = True) -> Any:
     """The request body decoded as JSON; ``INVALID_PAYLOAD`` if it is not. An empty body is None."""
-    raw = await request.body()
+    return decode_json(await request.body(), required=required)
+
+
+def decode_json(raw: bytes, *, required: bool = True) -> Any:
+    """`json_body` of raw bytes."""
     if not raw.strip():
         if required:
             raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: a JSON body is required")

@@ -17,8 +17,10 @@ from starlette.responses import Response
 
 from clob.api.deps import L2User, Service
 from clob.api.render import cancel_json, placement_json
-from clob.api.responses import JSON, json_body
+from clob.api.responses import JSON, decode_json, json_body
+from clob.auth import L2Credentials
 from clob.service.errors import ErrorCode, ServiceError
+from clob.service.exchange import ExchangeService
 from clob.service.outcomes import MAX_BATCH_ORDERS, parse_token_id
 
 router = APIRouter(tags=["orders"])
@@ -97,12 +99,24 @@ def _ok(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"schema": schema}}}}
 
 
+async def place_order(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Response:
+    """POST /order once authenticated: the route below and the fast path (`clob.api.order_path`) both answer so."""
+    return JSON(placement_json(await service.place_order(creds, decode_json(raw))))
+
+
+async def place_orders(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Response:
+    """POST /orders once authenticated."""
+    body = decode_json(raw)
+    if not isinstance(body, list):
+        raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: expected a JSON array of orders")
+    return JSON([placement_json(p) for p in await service.place_orders(creds, body)])
+
+
 @router.post(
     "/order", summary="Place one signed order", openapi_extra=_body(ORDER_SCHEMA), responses=_ok(PLACEMENT_SCHEMA)
 )
 async def post_order(request: Request, creds: L2User, service: Service) -> Response:
-    body = await json_body(request)
-    return JSON(placement_json(await service.place_order(creds, body)))
+    return await place_order(service, creds, await request.body())
 
 
 @router.post(
@@ -112,10 +126,7 @@ async def post_order(request: Request, creds: L2User, service: Service) -> Respo
     responses=_ok({"type": "array", "items": PLACEMENT_SCHEMA}),
 )
 async def post_orders(request: Request, creds: L2User, service: Service) -> Response:
-    body = await json_body(request)
-    if not isinstance(body, list):
-        raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: expected a JSON array of orders")
-    return JSON([placement_json(p) for p in await service.place_orders(creds, body)])
+    return await place_orders(service, creds, await request.body())
 
 
 def _order_id_of(body: Any) -> str:
