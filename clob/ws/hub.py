@@ -83,6 +83,8 @@ class WsHub:
         self._watched: frozenset[str] = frozenset()
         """Assets some market subscriber follows: read on the sequencer thread, replaced (never mutated) on the
         loop. Market messages of other assets are not rendered at all (a book summary and hash per change)."""
+        self._users: frozenset[str] = frozenset()
+        """Addresses (lower case) some user subscriber follows: order messages of others are not rendered."""
         self._orders: dict[str, dict[str, Any]] = {}
 
     # --- wiring ------------------------------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class WsHub:
 
     def subscriptions_changed(self) -> None:
         self._watched = frozenset(a for s in self._subs if s.channel == "market" for a in s.assets)
+        self._users = frozenset(s.address for s in self._subs if s.channel != "market")
 
     def new_subscriber(self, channel: str) -> Subscriber:
         return Subscriber(channel, asyncio.Queue(maxsize=self.max_queue))
@@ -151,7 +154,7 @@ class WsHub:
         market_msgs: list[tuple[str, dict[str, Any]]] = []
         user_msgs: list[tuple[str, dict[str, Any]]] = []
         cmd = item.command
-        watched = self._watched
+        watched, users = self._watched, self._users
         deltas: dict[str, list[BookDelta]] = defaultdict(list)
         for ev in item.events:
             if isinstance(ev, OrderAccepted) and isinstance(cmd, PlaceOrder):
@@ -169,15 +172,18 @@ class WsHub:
                     "expiration": int(cmd.expiration),
                     "order_type": str(cmd.order_type),
                 }
-                user_msgs.append((cmd.maker, self._order_msg(ev.order_id, "PLACEMENT", "LIVE", now)))
+                if cmd.maker.lower() in users:
+                    user_msgs.append((cmd.maker, self._order_msg(ev.order_id, "PLACEMENT", "LIVE", now)))
             elif isinstance(ev, Trade):
                 self._on_trade(ev, item, now, market_msgs, user_msgs)
             elif isinstance(ev, OrderUpdated):
                 status = "MATCHED" if ev.status.value == "MATCHED" else "LIVE"
-                user_msgs.append((ev.owner, self._order_msg(ev.order_id, "UPDATE", status, now)))
+                if ev.owner.lower() in users:
+                    user_msgs.append((ev.owner, self._order_msg(ev.order_id, "UPDATE", status, now)))
             elif isinstance(ev, OrderCancelled):
                 status = "CANCELED_MARKET_RESOLVED" if ev.reason == CancelReason.MARKET_RESOLVED else "CANCELED"
-                user_msgs.append((ev.owner, self._order_msg(ev.order_id, "CANCELLATION", status, now)))
+                if ev.owner.lower() in users:
+                    user_msgs.append((ev.owner, self._order_msg(ev.order_id, "CANCELLATION", status, now)))
                 self._orders.pop(ev.order_id, None)
             elif isinstance(ev, BookDelta):
                 if str(ev.token_id) in watched:
