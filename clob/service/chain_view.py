@@ -83,6 +83,10 @@ _NONCES_ABI = [
 ]
 
 
+class ChainCacheMiss(Exception):  # noqa: N818 - a state, not an error
+    """A cache-only read found no fresh value (the caller reads again where blocking is allowed)."""
+
+
 class CachedChainView:
     """A thread-safe cache in front of a ``ChainState``."""
 
@@ -96,25 +100,30 @@ class CachedChainView:
         self._holdings: dict[tuple[str, int], tuple[float, Holding]] = {}
         self._nonces: dict[str, tuple[float, int]] = {}
 
-    def holding(self, address: str, asset_id: int, refresh: bool = False) -> Holding:
+    def holding(self, address: str, asset_id: int, refresh: bool = False, cached_only: bool = False) -> Holding:
+        """``cached_only``: never call the chain (raise `ChainCacheMiss` instead), for callers on an event loop."""
         key = (address.lower(), asset_id)
         now = self._clock()
         with self._lock:
             cached = self._holdings.get(key)
         if cached is not None and not refresh and now - cached[0] < self._max_age:
             return cached[1]
+        if cached_only:
+            raise ChainCacheMiss(address)
         value = self._source.holding(address, asset_id)
         with self._lock:
             self._holdings[key] = (now, value)
         return value
 
-    def nonce(self, address: str, refresh: bool = False) -> int:
+    def nonce(self, address: str, refresh: bool = False, cached_only: bool = False) -> int:
         key = address.lower()
         now = self._clock()
         with self._lock:
             cached = self._nonces.get(key)
         if cached is not None and not refresh and now - cached[0] < self._max_age:
             return cached[1]
+        if cached_only:
+            raise ChainCacheMiss(address)
         value = self._source.nonce(address)
         with self._lock:
             self._nonces[key] = (now, value)

@@ -153,9 +153,12 @@ class OrderIntake:
         self.chain = chain
         self.policy = policy
 
-    def check(self, creds: L2Credentials, body: object, now: int, digest: bytes | None = None) -> CheckedOrder:
+    def check(
+        self, creds: L2Credentials, body: object, now: int, digest: bytes | None = None, cached_only: bool = False
+    ) -> CheckedOrder:
         """Run every check on one order body; raise `ServiceError`. ``digest``: the order hash if the signature
-        was already verified elsewhere (a verification pool)."""
+        was already verified elsewhere (a verification pool). ``cached_only``: read the chain view from its cache
+        only (`ChainCacheMiss` if a value is missing or stale), so the call never blocks on the chain."""
         try:
             request = parse_order_request(body)
         except OrderError as exc:
@@ -194,10 +197,10 @@ class OrderIntake:
             digest = self.verify(order)
         spendable = None
         if self.chain is not None:
-            if order.nonce != self.chain.nonce(order.maker):
+            if order.nonce != self.chain.nonce(order.maker, cached_only=cached_only):
                 raise ServiceError(ErrorCode.INVALID_ORDER_NONCE, "invalid nonce")
             asset = COLLATERAL if order.side == Side.BUY else order.token_id
-            spendable = self.chain.holding(order.maker, asset).spendable
+            spendable = self.chain.holding(order.maker, asset, cached_only=cached_only).spendable
             if spendable < order.maker_amount:
                 raise ServiceError(ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE, NOT_ENOUGH_BALANCE)
         return CheckedOrder(

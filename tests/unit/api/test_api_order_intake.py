@@ -286,10 +286,12 @@ def test_verification_pool(tmp_path: Any) -> None:
     from fastapi.testclient import TestClient
 
     from clob.api import create_app
+    from clob.service.chain_view import COLLATERAL, Holding
     from tests.unit.api.conftest import KEYS, make_service
     from tests.unit.api.support import FakeChain, Trader
 
-    service = make_service(f"sqlite:///{tmp_path / 'pool.db'}", FakeChain(), verify_workers=1)
+    chain = FakeChain()
+    service = make_service(f"sqlite:///{tmp_path / 'pool.db'}", chain, verify_workers=1)
     with TestClient(create_app(services=service)) as client:
         create_market(client)
         alice = Trader(client, KEYS[0]).login()
@@ -298,4 +300,36 @@ def test_verification_pool(tmp_path: Any) -> None:
         results = alice.request("POST", "/orders", [alice.body(good), alice.body(bad)]).json()
         assert [r["success"] for r in results] == [True, False]
         assert results[1]["errorMsg"] == "invalid signature"
+        # every signature good and the chain view cached: checked on the loop, with the same answers
+        reads = chain.reads
+        again = alice.request("POST", "/orders", [alice.body(alice.order(YES, Side.BUY, "0.30", "10"))]).json()
+        assert [r["success"] for r in again] == [True]
+        assert chain.reads == reads
+        # a balance the cache no longer has is read from the chain (off the loop): refused when it is too small
+        chain.holdings[(alice.address.lower(), COLLATERAL)] = Holding(0, 0)
+        service.invalidate_chain_state(alice.address)
+        poor = alice.request("POST", "/orders", [alice.body(alice.order(YES, Side.BUY, "0.20", "10"))]).json()
+        assert poor[0]["errorMsg"] == "not enough balance / allowance"
     service.db.dispose()
+
+
+def test_cache_only_chain_reads_never_call_the_chain() -> None:
+    from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss
+    from tests.unit.api.support import FakeChain
+
+    now = [0.0]
+    chain = FakeChain()
+    view = CachedChainView(chain, max_age_s=10.0, clock=lambda: now[0])
+    with pytest.raises(ChainCacheMiss):
+        view.holding("0xabc", COLLATERAL, cached_only=True)
+    with pytest.raises(ChainCacheMiss):
+        view.nonce("0xabc", cached_only=True)
+    assert chain.reads == 0
+    view.holding("0xabc", COLLATERAL)
+    view.nonce("0xabc")
+    assert view.holding("0xABC", COLLATERAL, cached_only=True) == chain.default
+    assert view.nonce("0xABC", cached_only=True) == 0
+    now[0] = 11.0  # stale
+    with pytest.raises(ChainCacheMiss):
+        view.holding("0xabc", COLLATERAL, cached_only=True)
+    assert chain.reads == 1
