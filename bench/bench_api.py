@@ -515,12 +515,17 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=6.0, help="batch phase duration (default 6)")
-    parser.add_argument("--connections", type=int, default=8, help="batch connections (default 8)")
-    parser.add_argument("--target", type=float, default=6_000, help="orders/s to sign ahead for (default 6000)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="batch phase duration (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="batch connections (default 16)")
+    parser.add_argument("--target", type=float, default=10_000, help="orders/s to sign ahead for (default 10000)")
     parser.add_argument("--single-rate", type=float, default=500.0, help="single-order rate (default 500/s)")
     parser.add_argument("--single-seconds", type=float, default=6.0, help="single phase duration (default 6)")
-    parser.add_argument("--verify-workers", type=int, default=0, help="signature verification processes")
+    parser.add_argument(
+        "--verify-workers",
+        type=int,
+        default=1 if (os.cpu_count() or 1) > 1 else 0,
+        help="signature verification processes (default: 1 where a core is spare, as make run does)",
+    )
     parser.add_argument("--skip-verify", action="store_true", help="skip the bench_verify measurement")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--db", default="", help=argparse.SUPPRESS)
