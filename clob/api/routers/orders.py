@@ -99,24 +99,25 @@ def _ok(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"schema": schema}}}}
 
 
-async def place_order(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Response:
-    """POST /order once authenticated: the route below and the fast path (`clob.api.order_path`) both answer so."""
-    return JSON(placement_json(await service.place_order(creds, decode_json(raw))))
+async def place_order(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Any:
+    """POST /order once authenticated, as JSON-ready content: the route below and the fast path
+    (`clob.api.order_path`) both answer with it."""
+    return placement_json(await service.place_order(creds, decode_json(raw)))
 
 
-async def place_orders(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Response:
+async def place_orders(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Any:
     """POST /orders once authenticated."""
     body = decode_json(raw)
     if not isinstance(body, list):
         raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: expected a JSON array of orders")
-    return JSON([placement_json(p) for p in await service.place_orders(creds, body)])
+    return [placement_json(p) for p in await service.place_orders(creds, body)]
 
 
 @router.post(
     "/order", summary="Place one signed order", openapi_extra=_body(ORDER_SCHEMA), responses=_ok(PLACEMENT_SCHEMA)
 )
 async def post_order(request: Request, creds: L2User, service: Service) -> Response:
-    return await place_order(service, creds, await request.body())
+    return JSON(await place_order(service, creds, await request.body()))
 
 
 @router.post(
@@ -126,7 +127,7 @@ async def post_order(request: Request, creds: L2User, service: Service) -> Respo
     responses=_ok({"type": "array", "items": PLACEMENT_SCHEMA}),
 )
 async def post_orders(request: Request, creds: L2User, service: Service) -> Response:
-    return await place_orders(service, creds, await request.body())
+    return JSON(await place_orders(service, creds, await request.body()))
 
 
 def _order_id_of(body: Any) -> str:

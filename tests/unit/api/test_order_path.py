@@ -14,7 +14,7 @@ from tests.unit.api.conftest import World
 from tests.unit.api.support import YES
 
 
-def _shape(response: Response) -> tuple[int, str | None, Any]:
+def _shape(response: Response) -> tuple[int, str | None, str, Any]:
     """Status, error code and body with the order ids (which differ per signed order) left out."""
     body = response.json()
     rows = body if isinstance(body, list) else [body]
@@ -22,10 +22,10 @@ def _shape(response: Response) -> tuple[int, str | None, Any]:
         for key in ("orderID", "errorMsg", "error"):
             if isinstance(row.get(key), str) and "0x" in row[key]:
                 row[key] = re.sub("0x[0-9a-f]{64}", "<id>", row[key])
-    return response.status_code, response.headers.get("x-error-code"), body
+    return response.status_code, response.headers.get("x-error-code"), response.headers["content-type"], body
 
 
-def _answers(world: World) -> list[tuple[int, str | None, Any]]:
+def _answers(world: World) -> list[tuple[int, str | None, str, Any]]:
     alice, bob = world.alice, world.bob
     good = alice.order(YES, Side.BUY, "0.40", "10")
     forged = replace(alice.order(YES, Side.BUY, "0.40", "10"), taker_amount=good.taker_amount * 2)
@@ -54,9 +54,9 @@ def test_fast_path_and_routes_answer_alike(world: World) -> None:
     _remove_fast_path(world)
     routed = _answers(world)
     assert fast == routed
-    assert [status for status, _, _ in fast] == [200, 400, 400, 200, 400, 400, 401]
+    assert [status for status, _, _, _ in fast] == [200, 400, 400, 200, 400, 400, 401]
     assert fast[1][1] == "INVALID_ORDER_DUPLICATED"
-    assert [row["success"] for row in fast[3][2]] == [True, False, False]
+    assert [row["success"] for row in fast[3][3]] == [True, False, False]
 
 
 def test_a_body_beyond_the_limit_is_413_and_places_nothing(world: World) -> None:
