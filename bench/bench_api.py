@@ -77,7 +77,7 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
 
     runtime = Settings()  # the API process's interpreter settings (clob.runtime), as the real server applies them
     tune(runtime.gc_threshold, runtime.switch_interval_us)
-    db = connect_database(db_url, sqlite_synchronous=synchronous)
+    db = connect_database(db_url, sqlite_synchronous=synchronous, sqlite_autocheckpoint=runtime.sqlite_autocheckpoint)
     service = ExchangeService(
         db=db,
         sequencer=Sequencer(db),
@@ -87,6 +87,7 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
         chain_id=CHAIN_ID,
         admin_token=ADMIN_TOKEN,
         verify_workers=verify_workers,
+        wal_checkpoint_s=runtime.sqlite_checkpoint_s,
     )
     uvicorn.run(
         create_app(services=service),

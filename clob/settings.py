@@ -20,6 +20,10 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=f"sqlite:///{ROOT / 'var' / 'polyclob.db'}", description="SQLAlchemy URL")
     sqlite_synchronous: str = "FULL"
+    sqlite_checkpoint_s: float = Field(default=0.05, gt=0, description="how often the API checkpoints the SQLite WAL")
+    sqlite_autocheckpoint: int = Field(
+        default=10_000, ge=0, description="WAL pages before a commit checkpoints itself (a backstop)"
+    )
     rpc_url: str = "http://127.0.0.1:8545"
     chain_id: int = 31337
     manifest_path: Path = ROOT / "var" / "deployment.json"

@@ -84,7 +84,7 @@ from clob.service.stream import CommandStream, StreamUnavailable
 from clob.service.verify_pool import VerifyPool
 from clob.settings import Settings
 from clob.store import connect_database
-from clob.store.db import Database
+from clob.store.db import Database, WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ class ExchangeService:
         verify_workers: int = 0,
         shared_store: bool = False,
         clock: Callable[[], float] = time.time,
+        wal_checkpoint_s: float = 0.05,
     ) -> None:
         self.db = db
         self.sequencer = sequencer
@@ -158,6 +159,8 @@ class ExchangeService:
         self._replays = ReplayGuard(auth_window_s)
         self._verify_workers = verify_workers
         self._pool: VerifyPool | None = None
+        self._checkpointer = WalCheckpointer(db, wal_checkpoint_s)
+        """SQLite: the WAL checkpointed off the sequencer's commits (clob.store.db)."""
         self._wal_keeper: Any = None
         sequencer.add_listener(self.markets.on_applied)
 
@@ -173,7 +176,11 @@ class ExchangeService:
         exchange = settings.exchange_address or contracts.get("exchange", "")
         if not exchange:
             raise ValueError("no exchange address: set POLYCLOB_EXCHANGE_ADDRESS or deploy a manifest")
-        db = connect_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        db = connect_database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            sqlite_autocheckpoint=settings.sqlite_autocheckpoint,
+        )
         chain = None
         if settings.check_balances:
             from contracts.chain import connect
@@ -193,6 +200,7 @@ class ExchangeService:
             heartbeat_timeout_s=settings.heartbeat_timeout_s,
             admin_token=settings.admin_token,
             verify_workers=settings.verify_workers,
+            wal_checkpoint_s=settings.sqlite_checkpoint_s,
             shared_store=settings.mode == "distributed",  # other gateways write api_keys and heartbeats too
         )
 
@@ -205,12 +213,14 @@ class ExchangeService:
             # lifetime keeps the WAL in place; SQLite still checkpoints it automatically every 1,000 pages.
             self._wal_keeper = self.db.engine.raw_connection()
         self.sequencer.start()
+        self._checkpointer.start()
         if self._verify_workers > 0 and self._pool is None:
             self._pool = VerifyPool(self._verify_workers, self.verifier.chain_id, self.verifier.exchange)
             self._pool.warm_up()
 
     def stop(self) -> None:
         self.sequencer.stop()
+        self._checkpointer.stop()
         if self._pool is not None:
             self._pool.close()
             self._pool = None

@@ -4,8 +4,17 @@ SQLite (WAL) is the embedded default; PostgreSQL (``postgresql+psycopg://...``) 
 the same migrations and the same tests.
 """
 
-from clob.store.db import Database, connect_database
+from clob.store.db import Database, WalCheckpointer, connect_database
 from clob.store.journal import Journal, JournalEntry, JournalVerifyError, entry_hash
 from clob.store.schema import metadata
 
-__all__ = ["Database", "Journal", "JournalEntry", "JournalVerifyError", "connect_database", "entry_hash", "metadata"]
+__all__ = [
+    "Database",
+    "Journal",
+    "JournalEntry",
+    "JournalVerifyError",
+    "WalCheckpointer",
+    "connect_database",
+    "entry_hash",
+    "metadata",
+]
