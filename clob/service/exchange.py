@@ -56,7 +56,8 @@ from clob.engine import (
 )
 from clob.engine import OrderType as EngineOrderType
 from clob.engine.types import Address as EngineAddress
-from clob.orders import OrderVerifier, TickSize, checksum_address
+from clob.orders import OrderType, OrderVerifier, TickSize, checksum_address
+from clob.orders import Side as OrderSide
 from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss, Holding, Web3ChainState
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.heartbeats import Heartbeats, SharedHeartbeats
@@ -119,6 +120,11 @@ def _answer_of(result: Outcome | BaseException) -> Outcome | ServiceError:
         return ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it")
     log.error("command failed", exc_info=result)
     return ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed")
+
+
+_SIDES = {s: Side(int(s)) for s in OrderSide}
+_ORDER_TYPES = {t: EngineOrderType(t.value) for t in OrderType}
+"""The engine's enums for the order model's (looked up, not constructed, per order)."""
 
 
 class ExchangeService:
@@ -321,12 +327,12 @@ class ExchangeService:
                 oid,
                 maker,
                 TokenId(o.token_id),
-                Side(int(o.side)),
+                _SIDES[o.side],
                 BaseUnits(o.maker_amount),
                 BaseUnits(o.taker_amount),
                 o.fee_rate_bps,
                 UnixSeconds(o.expiration),
-                EngineOrderType(c.request.order_type.value),
+                _ORDER_TYPES[c.request.order_type],
                 c.request.post_only,
             )
 

@@ -53,7 +53,7 @@ from clob.orders import (
 from clob.service.chain_view import COLLATERAL, CachedChainView
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.marketdata import format_units
-from clob.service.markets import MarketData, TokenRef, tick_string
+from clob.service.markets import MarketData, TokenRef
 
 NOT_ENOUGH_BALANCE = "not enough balance / allowance"
 
@@ -135,6 +135,9 @@ def reservation_precheck(
     return tokens_fit
 
 
+_TICKS: dict[int, TickSize] = {t.decimals: t for t in TickSize}
+"""Tick size by price decimals (a market's ``tick_decimals``)."""
+
 _AMOUNT_CODES = {OrderErrorCode.INVALID_TICK: ErrorCode.INVALID_ORDER_MIN_TICK_SIZE}
 
 
@@ -181,7 +184,7 @@ class OrderIntake:
                 ErrorCode.INVALID_ORDER_FEE_RATE,
                 f"invalid order: fee rate ({order.fee_rate_bps}) must be the market's fee rate ({market.fee_rate_bps})",
             )
-        tick = TickSize(tick_string(market.tick_decimals))
+        tick = _TICKS[market.tick_decimals]
         try:
             validate_order_amounts(order, request.order_type, tick, self.policy)
         except OrderAmountError as exc:
