@@ -1,11 +1,14 @@
 """The sequencer: the ONE writer of a stream (a shard of markets). Journal before effect, in batches.
 
-Callers (API handlers, the heartbeat monitor, admin tools) ``submit`` a ``Submission`` and get a future. A single
-thread drains the queue in batches and, for each submission in order:
+Callers (API handlers, the heartbeat monitor, admin tools) ``submit`` a ``Submission`` and get a future, or
+``submit_many`` a request's worth and get one future for all. A single thread drains the queue in batches and, for
+each submission in order:
 
-1. runs its ``precheck`` against the current engine (e.g. balance and allowance reservation) — a rejection here
+1. refuses a new order whose id (``Submission.order_id``) was sequenced before — stored in ``orders`` (one query for
+   the whole batch) or earlier in the batch — and, as the single writer, nothing can slip in between;
+2. runs its ``precheck`` against the current engine (e.g. balance and allowance reservation) — a rejection here
    is answered at once and nothing is journaled;
-2. builds the engine command with the next sequence number and applies it to the engine (in memory);
+3. builds the engine command with the next sequence number and applies it to the engine (in memory);
 
 then, for the whole batch, writes the journal entries, the projections of their events and the projection cursor
 in ONE database transaction. Only after that commit are futures resolved, market-data views updated and events
