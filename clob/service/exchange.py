@@ -16,8 +16,8 @@ Composition (`ExchangeService.from_settings` builds it from `Settings`):
 Thread model: the HTTP layer is asyncio. Blocking work (database reads, chain reads) runs in the default thread pool
 (``asyncio.to_thread``). Order checks run on the loop when nothing in them can block — a single order, or a batch
 whose signatures the worker processes verified, with the chain view answering from its cache — and on a thread
-otherwise. Sequencing happens on the sequencer's own thread, awaited through one future per request. Only the sequencer mutates the engine (balance reservations run inside it as
-a ``precheck``).
+otherwise. Sequencing happens on the sequencer's own thread, awaited through one future per request. Only the
+sequencer mutates the engine (balance reservations run inside it as a ``precheck``).
 """
 
 from __future__ import annotations
