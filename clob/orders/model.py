@@ -111,6 +111,19 @@ def normalize_address(text: str) -> Address:
     mixed-case address whose checksum is wrong is rejected, since it is most likely a typo.
     Raises ValueError with a short reason.
     """
+    if type(text) is str:  # (a str subclass could compare differently: not cached)
+        return _normalized(text)
+    return _normalize(text)
+
+
+@lru_cache(maxsize=65_536)
+def _normalized(text: str) -> Address:
+    """Cached: every order names its maker and signer (and the zero taker), the same few addresses over and over.
+    Only valid addresses are cached (lru_cache does not keep raised errors)."""
+    return _normalize(text)
+
+
+def _normalize(text: str) -> Address:
     if len(text) != 42 or text[:2] not in ("0x", "0X"):
         raise ValueError("must be 0x followed by 40 hex digits")
     body = text[2:]

@@ -265,3 +265,21 @@ _BASE = _body()
 
 def _BASE_BODY() -> dict[str, Any]:  # noqa: N802 - reads like the constant it copies
     return copy.deepcopy(_BASE)
+
+
+def test_address_normalisation_is_cached_for_valid_addresses_only() -> None:
+    from clob.orders import checksum_address, normalize_address
+
+    lower = "0x" + "ab" * 20
+    checked = checksum_address(lower)
+    for _ in range(2):  # the second call answers from the cache, identically
+        assert normalize_address(checked) == lower
+        assert normalize_address(lower.upper().replace("0X", "0x")) == lower
+    for _ in range(2):  # refusals are not cached: refused every time
+        with pytest.raises(ValueError, match="checksum"):
+            normalize_address(CHECKSUM_TYPO)
+
+    class Text(str):
+        pass
+
+    assert normalize_address(Text(checked)) == lower  # a str subclass takes the uncached path
