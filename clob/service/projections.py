@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -146,6 +147,15 @@ def _prebuilt_json(sort_keys: bool) -> Callable[[Any], str]:
     except Exception:  # another signature: use what json.dumps uses
         pass
     return plain.encode
+
+
+def signed_order_json(order: Any) -> str:
+    """``orders.signed_order``: the signed order as compact JSON with sorted keys — orjson, or the standard library
+    where a number does not fit in 64 bits (same text either way)."""
+    try:
+        return orjson.dumps(order, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(order, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 sorted_json: Callable[[Any], str] = _prebuilt_json(sort_keys=True)
@@ -376,7 +386,7 @@ class Projector:
             _ORDER_TYPES.get(order_type) or str(order_type),
             cmd.expiration,
             cmd.now,
-            sorted_json(meta.get("order", {})),
+            signed_order_json(meta.get("order", {})),
             dumps_json(own_trades) if own_trades else "[]",
             item.seq,
         )

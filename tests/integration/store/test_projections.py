@@ -25,7 +25,7 @@ from clob.engine import (
 )
 from clob.engine.types import Address, BaseUnits
 from clob.service.codec import encode, kind_of
-from clob.service.projections import Applied, Projector, dumps_json, sorted_json
+from clob.service.projections import Applied, Projector, dumps_json, signed_order_json, sorted_json
 from clob.store import Journal, connect_database
 from clob.store.schema import journal, markets, orders, projection_cursor, trade_parties, trades
 
@@ -130,3 +130,17 @@ def test_driver_statements_write_what_core_writes(db_url: str) -> None:
 def test_prebuilt_json_is_json_dumps(value: Any) -> None:
     assert sorted_json(value) == json.dumps(value, sort_keys=True)
     assert dumps_json(value) == json.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        {"salt": 12, "maker": "0xAb", "signature": "0x00", "signatureType": 0, "tokenId": "7"},
+        {"salt": 2**80, "maker": "0xé", "side": "BUY"},  # beyond 64 bits: the standard library writes it
+        {},
+    ],
+)
+def test_signed_order_json_is_compact_sorted_json(order: dict[str, Any]) -> None:
+    text = signed_order_json(order)
+    assert text == json.dumps(order, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert json.loads(text) == order
