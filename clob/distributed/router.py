@@ -400,23 +400,17 @@ class ShardRouter:
 
 def _merge(parts: list[Future[Outcome]], target: Future[Outcome]) -> None:
     """One outcome for a command sent to several shards: all events, the highest seq; fails if any part fails."""
-    remaining = [len(parts)]
-    lock = threading.Lock()
 
-    def done(_f: Future[Outcome]) -> None:
-        with lock:
-            remaining[0] -= 1
-            if remaining[0]:
-                return
-        errors = [e for p in parts if (e := p.exception()) is not None]
-        if errors:
-            target.set_exception(errors[0])
+    def done(all_parts: Future[list[Outcome | BaseException]]) -> None:
+        results = all_parts.result()
+        error = next((r for r in results if isinstance(r, BaseException)), None)
+        if error is not None:
+            target.set_exception(error)
             return
-        results = [p.result() for p in parts]
-        seqs = [r.seq for r in results if r.seq is not None]
-        events = tuple(ev for r in results for ev in r.events)
-        rejected = next((r.rejected for r in results if r.rejected is not None), None)
+        outcomes = [r for r in results if isinstance(r, Outcome)]
+        seqs = [r.seq for r in outcomes if r.seq is not None]
+        events = tuple(ev for r in outcomes for ev in r.events)
+        rejected = next((r.rejected for r in outcomes if r.rejected is not None), None)
         target.set_result(Outcome(max(seqs) if seqs else None, events, rejected if not seqs else None))
 
-    for p in parts:
-        p.add_done_callback(done)
+    collect(parts).add_done_callback(done)
