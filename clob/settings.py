@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     admin_token: str = ""
     verify_workers: int = Field(default=0, description="processes verifying order signatures (0: in the API process)")
     gc_threshold: str = Field(default="50000,50,100", description="gc.set_threshold for the API process (clob.runtime)")
-    switch_interval_us: int = Field(default=200, description="GIL switch interval of the API process (clob.runtime)")
+    switch_interval_us: int = Field(
+        default=200, ge=0, description="GIL switch interval of the API process (clob.runtime); 0: Python's default"
+    )
     # --- deployment mode (docs/distributed.md) ---
     mode: Literal["embedded", "distributed"] = Field(
         default="embedded",
@@ -59,13 +61,6 @@ class Settings(BaseSettings):
     def _gc_threshold(cls, value: str) -> str:
         if value:
             parse_gc_threshold(value)
-        return value
-
-    @field_validator("switch_interval_us")
-    @classmethod
-    def _switch_interval(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("must be positive (0: leave the interpreter's default)")
         return value
 
     @property

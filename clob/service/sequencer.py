@@ -45,6 +45,7 @@ from clob.engine import (
     MarketId,
     MarketInfo,
     MarketStatusChanged,
+    RejectReason,
     Seq,
     TickSizeChanged,
     TokenBook,
@@ -118,8 +119,8 @@ _MARKET_EVENTS = (MarketCreated, MarketStatusChanged, TickSizeChanged)
 """The events after which the market views are read again (nothing else changes a `MarketInfo`)."""
 
 
-DUPLICATE = "DUPLICATE_ORDER"
-"""`Outcome.rejected` of a new order whose id was sequenced before."""
+DUPLICATE = RejectReason.DUPLICATE_ORDER.value
+"""`Outcome.rejected` of a new order whose id was sequenced before (the engine's reason for a live duplicate)."""
 
 
 class _Group:
@@ -449,7 +450,7 @@ class Sequencer:
         for group in batch:
             results = group.results
             for pos, result in enumerate(results):
-                if result is None or (isinstance(result, Outcome) and result.seq is not None):
+                if result is None:  # (journaled commands are answered only after the commit)
                     results[pos] = CommitFailed(str(exc))
             group.settle()
 
