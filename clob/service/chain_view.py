@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from web3 import Web3
 
@@ -83,6 +83,10 @@ _NONCES_ABI = [
 ]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
 class ChainCacheMiss(Exception):  # noqa: N818 - a state, not an error
     """A cache-only read found no fresh value (the caller reads again where blocking is allowed)."""
 
@@ -103,30 +107,25 @@ class CachedChainView:
     def holding(self, address: str, asset_id: int, refresh: bool = False, cached_only: bool = False) -> Holding:
         """``cached_only``: never call the chain (raise `ChainCacheMiss` instead), for callers on an event loop."""
         key = (address.lower(), asset_id)
-        now = self._clock()
-        with self._lock:
-            cached = self._holdings.get(key)
-        if cached is not None and not refresh and now - cached[0] < self._max_age:
-            return cached[1]
-        if cached_only:
-            raise ChainCacheMiss(address)
-        value = self._source.holding(address, asset_id)
-        with self._lock:
-            self._holdings[key] = (now, value)
-        return value
+        return self._read(self._holdings, key, lambda: self._source.holding(address, asset_id), refresh, cached_only)
 
     def nonce(self, address: str, refresh: bool = False, cached_only: bool = False) -> int:
-        key = address.lower()
+        return self._read(self._nonces, address.lower(), lambda: self._source.nonce(address), refresh, cached_only)
+
+    def _read(
+        self, table: dict[K, tuple[float, V]], key: K, load: Callable[[], V], refresh: bool, cached_only: bool
+    ) -> V:
+        """``table[key]`` if fresh (and not ``refresh``), else ``load()`` stored with its time."""
         now = self._clock()
         with self._lock:
-            cached = self._nonces.get(key)
+            cached = table.get(key)
         if cached is not None and not refresh and now - cached[0] < self._max_age:
             return cached[1]
         if cached_only:
-            raise ChainCacheMiss(address)
-        value = self._source.nonce(address)
+            raise ChainCacheMiss(key)
+        value = load()
         with self._lock:
-            self._nonces[key] = (now, value)
+            table[key] = (now, value)
         return value
 
     def invalidate(self, address: str, asset_id: int | None = None) -> None:
