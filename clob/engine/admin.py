@@ -230,6 +230,22 @@ def expire_orders(state: EngineState, cmd: ExpireOrders, out: list[Event]) -> No
     _cancel_each(state, cmd.seq, doomed, CancelReason.EXPIRED, out)
 
 
+def next_expiry(state: EngineState) -> int | None:
+    """The first second at which a resting order counts as expired (what an `ExpireOrders` at that `now` would
+    cancel), or None when no resting order expires. Entries of orders that are gone are dropped from the top of the
+    heap on the way: the heap is derived data (not in the state hash or a snapshot) and `expire_orders` skips
+    them anyway, so this changes no decision."""
+    heap = state.expiries
+    orders = state.orders
+    while heap:
+        expires_at, order_id = heap[0]
+        order = orders.get(order_id)
+        if order is not None and order.expiration - GTD_SAFETY_MARGIN_S == expires_at:
+            return expires_at
+        heappop(heap)
+    return None
+
+
 def market_orders(market: Market, token_index: int | None) -> list[Order]:
     """Resting orders of a market (of one outcome only, if given), bids then asks, each best price first."""
     found: list[Order] = []

@@ -141,3 +141,8 @@ class Engine:
 
     def resting_count(self) -> int:
         return len(self.state.orders)
+
+    def next_expiry(self) -> int | None:
+        """The earliest `now` at which an `ExpireOrders` would cancel something (a resting GTD order's expiration
+        less the safety margin), or None: when the GTD sweep is next due."""
+        return admin.next_expiry(self.state)

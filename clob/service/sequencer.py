@@ -52,6 +52,7 @@ from clob.engine import (
     TokenId,
 )
 from clob.service.codec import decode_command, encode, kind_of
+from clob.service.expiry import ExpiryTimer
 from clob.service.projections import Applied, Projector
 from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
@@ -156,6 +157,7 @@ class Sequencer:
         max_batch: int = 512,
         snapshot_every: int = 100_000,
         snapshot_mode: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
         self.stream = stream
@@ -175,6 +177,8 @@ class Sequencer:
         self._books: dict[TokenId, TokenBook] = {}
         self._markets: dict[MarketId, MarketInfo] = {}
         self._view_lock = threading.Lock()
+        self.expiry = ExpiryTimer(clock)
+        """When the GTD sweep is due (``clob.service.expiry``): the writer thread waits for commands until then."""
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def recover(self, use_snapshot: bool = True) -> int:
@@ -237,6 +241,7 @@ class Sequencer:
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
+        self.expiry.flush()
         if not self.snapshots.wait(timeout):
             log.warning("stream %s: a snapshot was still being made at stop", self.stream)
 
@@ -311,11 +316,21 @@ class Sequencer:
     # --- the writer thread -----------------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
+            item: _Group | tuple[Inspection, Future[Any]] | None
+            try:
+                item = self._queue.get(timeout=self.expiry.wait_s(self.engine))
+            except queue.Empty:
+                item = None  # the expiry deadline came first: a sweep alone
+            else:
+                if item is None:
+                    return
             batch: list[_Group] = []
-            size = 0
+            sweep = self.expiry.due(self.engine)
+            if sweep is not None:  # first in the batch: what expired is gone before the batch's orders arrive
+                group = _Group((Submission(sweep[0], {}, sweep[1]),), Future(), True)
+                self.expiry.sent(group.future)
+                batch.append(group)
+            size = len(batch)
             inspection: tuple[Inspection, Future[Any]] | None = None
             while item is not None:
                 if isinstance(item, tuple):

@@ -200,3 +200,38 @@ def test_overflowing_subscriber_is_resynced_not_waited_for() -> None:
         assert len(items) <= 4
 
     asyncio.run(scenario())
+
+
+def test_expired_gtd_order_is_announced_on_both_channels(stack: tuple[Sequencer, str]) -> None:
+    """The sequencer's expiry sweep, on time: the owner's ``order`` CANCELLATION and the market's
+    ``price_change`` (level size 0), within a second of the second at which the order counts as expired."""
+    from tests.integration.store.test_expiry import gtd
+
+    seqr, url = stack
+    expires_at = int(time.time()) + 2
+
+    async def scenario() -> None:
+        async with websockets.connect(url + "/ws/user") as user, websockets.connect(url + "/ws/market") as market:
+            auth = {"apiKey": "key-0xaaa", "secret": "s-a", "passphrase": "p-a"}
+            await user.send(json.dumps({"type": "user", "markets": [], "auth": auth}))
+            await market.send(json.dumps({"type": "market", "assets_ids": [str(YES)], "initial_dump": False}))
+            await asyncio.sleep(0.1)
+            await asyncio.to_thread(run, seqr, gtd(7, "0xaaa", expires_at, 42))
+            placement = await recv_json(user)
+            assert (placement["type"], placement["order_type"]) == ("PLACEMENT", "GTD")
+            placed = await recv_json(market)
+            assert [(c["price"], c["size"]) for c in placed["price_changes"] if c["asset_id"] == str(YES)] == [
+                ("0.42", "10")
+            ]
+            cancel = await recv_json(user, timeout=5)
+            announced = time.time()
+            assert (cancel["event_type"], cancel["type"], cancel["status"]) == ("order", "CANCELLATION", "CANCELED")
+            assert cancel["id"] == "0x" + f"{7:064x}"
+            gone = await recv_json(market, timeout=5)
+            assert gone["event_type"] == "price_change"
+            assert [(c["price"], c["size"]) for c in gone["price_changes"] if c["asset_id"] == str(YES)] == [
+                ("0.42", "0")
+            ]
+            assert expires_at <= announced < expires_at + 1.0
+
+    asyncio.run(scenario())

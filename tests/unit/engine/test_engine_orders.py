@@ -197,6 +197,33 @@ def test_expired_maker_is_cancelled_not_matched() -> None:
     assert [f.order_id for f in trade.makers] == ["0xm"]
 
 
+def test_a_maker_matches_until_the_second_it_counts_as_expired() -> None:
+    """The command's own time decides: a taker at `expiration - 60 - 1` trades with the GTD maker, one at
+    `expiration - 60` (what the sweep would expire) cancels it instead; `next_expiry` names that second."""
+    for now, traded in ((NOW + 939, True), (NOW + 940, False)):
+        h = Harness()
+        h.apply(market_command())
+        h.apply(limit("g", "alice", YES, SELL, 5500, TEN, OrderType.GTD, expiration=NOW + 1000))
+        assert h.engine.next_expiry() == NOW + 940
+        events = h.apply(limit("t", "carol", YES, BUY, 5500, TEN), now=now)
+        assert bool(events_of(events, Trade)) is traded
+        if not traded:
+            assert h.engine.order(OrderId("0xg")) is None
+            assert h.engine.next_expiry() is None
+
+
+def test_next_expiry_skips_orders_that_are_gone() -> None:
+    h = Harness()
+    h.apply(market_command())
+    assert h.engine.next_expiry() is None
+    h.apply(limit("a", "carol", YES, BUY, 5000, TEN, OrderType.GTD, expiration=NOW + 1000))
+    h.apply(limit("b", "dave", YES, BUY, 4900, TEN, OrderType.GTD, expiration=NOW + 2000))
+    h.apply(CancelOrder(Seq(0), NOW, OrderId("0xa")))
+    assert h.engine.next_expiry() == NOW + 1940
+    h.apply(CancelOrder(Seq(0), NOW, OrderId("0xb")))
+    assert h.engine.next_expiry() is None
+
+
 def test_self_trade_cancels_the_resting_order_and_keeps_matching() -> None:
     h = _booked()
     h.apply(limit("own", "carol", NO, BUY, 4500, TEN))  # carol's own YES ask at 0.55, behind alice
