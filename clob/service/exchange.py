@@ -63,7 +63,7 @@ from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss,
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.heartbeats import Heartbeats, SharedHeartbeats
 from clob.service.intake import NOT_ENOUGH_BALANCE, CheckedOrder, OrderIntake, balance_precheck
-from clob.service.keys import KeyStore, ReplayGuard, load_master_secret
+from clob.service.keys import KeyStore, load_master_secret
 from clob.service.markets import LastTrade, MarketData, MarketRecord, TokenRef
 from clob.service.outcomes import (
     CANCEL_REASONS,
@@ -77,6 +77,7 @@ from clob.service.outcomes import (
     engine_reject,
     is_order_id,
     parse_token_id,
+    stored_taker_amounts,
     taker_amounts,
 )
 from clob.service.projections import trade_key
@@ -90,9 +91,8 @@ from clob.store.db import Database, WalCheckpointer
 
 log = logging.getLogger(__name__)
 
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_SELF_PROTECTED = frozenset({("POST", "/order"), ("POST", "/orders")})
-"""Order placement needs no replay guard: a replayed order is refused as INVALID_ORDER_DUPLICATED by its hash."""
+_KEY_DELETION = ("DELETE", "/auth/api-key")
+"""Authenticated by revoked keys too, so that a retried deletion answers as the first one did."""
 
 
 def command_stream(settings: Settings, db: Database) -> CommandStream:
@@ -121,6 +121,10 @@ def _answer_of(result: Outcome | BaseException) -> Outcome | ServiceError:
         return ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it")
     log.error("command failed", exc_info=result)
     return ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed")
+
+
+def _is_duplicate(outcome: Outcome | ServiceError) -> bool:
+    return isinstance(outcome, Outcome) and outcome.rejected == DUPLICATE
 
 
 _SIDES = {s: Side(int(s)) for s in OrderSide}
@@ -163,7 +167,6 @@ class ExchangeService:
         self.heartbeats: Heartbeats | SharedHeartbeats = (
             SharedHeartbeats(db, heartbeat_timeout_s) if shared_store else Heartbeats(heartbeat_timeout_s)
         )
-        self._replays = ReplayGuard(auth_window_s)
         self._verify_workers = verify_workers
         self._pool: VerifyPool | None = None
         self._checkpointer = WalCheckpointer(db, wal_checkpoint_s)
@@ -246,20 +249,15 @@ class ExchangeService:
             raise ServiceError(ErrorCode.INVALID_L1_HEADERS, exc.public_message) from None
 
     def authenticate_l2(self, headers: Mapping[str, str], method: str, path: str, body: bytes) -> L2Credentials:
-        """Check the HMAC headers. A mutating request (POST/PUT/PATCH/DELETE) whose signature was seen before is
-        refused as a replay, except order placement, whose replays are duplicates of a signed order hash; GETs may
-        repeat (py-clob-client reuses one signature for every page)."""
-        now = self.clock()
+        """Check the HMAC headers and the timestamp window. The same signed request may come again (a client's
+        retry, py-clob-client's one signature for every page, two identical cancel-alls in one second): every
+        operation is idempotent instead (docs/api.md, "Retries"), so a repeat is served, never refused. Deleting
+        an API key accepts the key once revoked, so a retried deletion answers "OK" again."""
+        lookup = self.keys.resolve_any if (method.upper(), path) == _KEY_DELETION else self.keys.resolve
         try:
-            creds = verify_l2(headers, method, path, body, self.keys.resolve, int(now), self.auth_window_s)
+            return verify_l2(headers, method, path, body, lookup, int(self.clock()), self.auth_window_s)
         except AuthError as exc:
             raise ServiceError(ErrorCode.UNAUTHORIZED, exc.public_message) from None
-        verb = method.upper()
-        if verb in _MUTATING and (verb, path) not in _SELF_PROTECTED:
-            signature = next((v for k, v in headers.items() if k.upper().replace("-", "_") == "POLY_SIGNATURE"), "")
-            if not self._replays.first_use(creds.api_key, signature, now):
-                raise ServiceError(ErrorCode.UNAUTHORIZED, "Unauthorized/Invalid api key")
-        return creds
 
     def create_api_key(self, identity: L1Identity) -> ApiCreds:
         return self.keys.create(identity)
@@ -381,8 +379,31 @@ class ExchangeService:
             checked = await asyncio.to_thread(self._check_all, creds, bodies, now, digests)
         placed = [c for c in checked if isinstance(c, CheckedOrder)]
         outcomes = await self._sequence([self._place_submission(c, creds.api_key, now) for c in placed])
-        placements = iter([self._placement(c.order_id, o) for c, o in zip(placed, outcomes, strict=True)])
+        again = [c.order_id for c, o in zip(placed, outcomes, strict=True) if _is_duplicate(o)]
+        first = await asyncio.to_thread(self._first_answers, again, creds.address) if again else {}
+        placements = iter(
+            [first.get(c.order_id) or self._placement(c.order_id, o) for c, o in zip(placed, outcomes, strict=True)]
+        )
         return [Placement("", error=c) if isinstance(c, ServiceError) else next(placements) for c in checked]
+
+    def _first_answers(self, order_ids: Sequence[str], owner: str) -> dict[str, Placement]:
+        """What the placement of each of these sequenced orders answered (the same order posted again: a retry):
+        ``matched`` with what it gave and received on arrival and its trades, or ``live``."""
+        out: dict[str, Placement] = {}
+        for order_id in dict.fromkeys(order_ids):
+            found = self.queries.arrival(order_id)
+            if found is None or found[0].maker != owner:
+                continue
+            _record, arrivals = found
+            if not arrivals:
+                out[order_id] = Placement(order_id, "live")
+                continue
+            making = taking = 0
+            for _tid, payload in arrivals:
+                gave, got = stored_taker_amounts(payload)
+                making, taking = making + gave, taking + got
+            out[order_id] = Placement(order_id, "matched", making, taking, tuple(t for t, _p in arrivals))
+        return out
 
     async def place_order(self, creds: L2Credentials, body: object) -> Placement:
         """One order; a refusal raises `ServiceError`."""
@@ -405,12 +426,15 @@ class ExchangeService:
         rows = await asyncio.to_thread(self._order_rows, valid)
         owner = creds.address
         todo: list[str] = []
+        already: list[str] = []
         for i in valid:
             row = rows.get(i)
             if row is None:
                 not_canceled[i] = CANCEL_REASONS[RejectReason.ORDER_NOT_FOUND]
             elif row.maker != owner:
                 not_canceled[i] = CANCEL_REASONS[RejectReason.NOT_OWNER]
+            elif row.status.startswith("CANCELED"):  # cancelled before (a retry, or expired): what was asked holds
+                already.append(i)
             elif row.status != "LIVE":
                 not_canceled[i] = f"order is already {row.status.lower()}"
             else:
@@ -421,7 +445,7 @@ class ExchangeService:
             self.sequencer.submit(Submission(cancel_one_command(now, OrderId(i), address), {"owner": creds.api_key}))
             for i in todo
         ]
-        canceled: list[str] = []
+        canceled: list[str] = list(already)
         for i, outcome in zip(todo, await self._await(futures), strict=True):
             if isinstance(outcome, ServiceError):
                 not_canceled[i] = outcome.message

@@ -21,7 +21,6 @@ import os
 import secrets
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
@@ -63,6 +62,8 @@ class KeyStore:
         self._cached_at: dict[str, float] = {}
         self.resolve = CredentialResolver(master_secret, self._find_record)
         """``api_key -> L2Credentials | None``, the ``lookup_creds`` of `clob.auth.verify_l2`."""
+        self.resolve_any = CredentialResolver(master_secret, self._find_any_record)
+        """The same, revoked keys included (uncached): what deleting a key authenticates with."""
 
     def _find_record(self, api_key: str) -> ApiKeyRecord | None:
         with self._lock:
@@ -88,6 +89,17 @@ class KeyStore:
             self._cache[api_key] = record
             self._cached_at[api_key] = time.monotonic()
         return record
+
+    def _find_any_record(self, api_key: str) -> ApiKeyRecord | None:
+        if len(api_key) > 36:
+            return None
+        with self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(api_keys.c.address, api_keys.c.nonce, api_keys.c.passphrase_hash).where(
+                    api_keys.c.api_key == api_key
+                )
+            ).first()
+        return None if row is None else ApiKeyRecord(api_key, Address(row.address), int(row.nonce), row.passphrase_hash)
 
     def create(self, identity: L1Identity) -> ApiCreds:
         """The credentials of (address, nonce), storing (or re-activating) their record."""
@@ -153,25 +165,3 @@ class KeyStore:
         with self._lock:
             self._cache[api_key] = None
             self._cached_at[api_key] = time.monotonic()
-
-
-class ReplayGuard:
-    """Remembers the HMAC signatures of mutating requests for twice the timestamp window: a replay is refused."""
-
-    def __init__(self, window_s: int) -> None:
-        self._ttl = 2 * window_s + 1
-        self._lock = threading.Lock()
-        self._seen: set[tuple[str, str]] = set()
-        self._order: deque[tuple[float, tuple[str, str]]] = deque()
-
-    def first_use(self, api_key: str, signature: str, now: float) -> bool:
-        key = (api_key, signature)
-        with self._lock:
-            order = self._order
-            while order and order[0][0] < now:
-                self._seen.discard(order.popleft()[1])
-            if key in self._seen:
-                return False
-            self._seen.add(key)
-            order.append((now + self._ttl, key))
-            return True

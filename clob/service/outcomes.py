@@ -3,8 +3,9 @@ the engine's reject reasons as coded `ServiceError`s, and small parsers shared w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from clob.engine import (
     CancelAll,
@@ -117,12 +118,31 @@ def taker_amounts(trade: Trade) -> tuple[int, int]:
     so it gives what COMPLEMENTARY makers receive (their ``taking``) plus, for each MINT maker, the complement of
     the maker's collateral in the split (``taking - making``).
     """
-    received = int(trade.taker_taking - trade.taker_fee)
-    if trade.side == Side.SELL:
-        return int(trade.taker_fill), received
+    makers = ((m.match_type == MatchType.COMPLEMENTARY, m.making, m.taking) for m in trade.makers)
+    return _taker_amounts(trade.side == Side.SELL, trade.taker_fill, trade.taker_taking, trade.taker_fee, makers)
+
+
+def stored_taker_amounts(payload: Mapping[str, Any]) -> tuple[int, int]:
+    """`taker_amounts` of a trade as stored (``trades.payload``, `clob.service.projections.trade_to_json`)."""
+    makers = ((m["match_type"] == "COMPLEMENTARY", int(m["making"]), int(m["taking"])) for m in payload["makers"])
+    return _taker_amounts(
+        payload["side"] == "SELL",
+        int(payload["taker_fill"]),
+        int(payload["taker_taking"]),
+        int(payload["taker_fee"]),
+        makers,
+    )
+
+
+def _taker_amounts(
+    sell: bool, taker_fill: int, taker_taking: int, taker_fee: int, makers: Iterable[tuple[bool, int, int]]
+) -> tuple[int, int]:
+    received = int(taker_taking - taker_fee)
+    if sell:
+        return int(taker_fill), received
     given = 0
-    for m in trade.makers:
-        given += m.taking if m.match_type == MatchType.COMPLEMENTARY else m.taking - m.making
+    for complementary, making, taking in makers:
+        given += taking if complementary else taking - making
     return given, received
 
 

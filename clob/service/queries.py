@@ -136,6 +136,21 @@ class Queries:
             row = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
         return None if row is None else self._order(row)
 
+    def arrival(self, order_id: str) -> tuple[OrderRecord, list[tuple[str, dict[str, Any]]]] | None:
+        """A stored order and the trades it made on arrival, as taker — (trade id, stored payload) — or None if it
+        was never sequenced. What its placement answered follows from them."""
+        with self._db.engine.connect() as conn:
+            row = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
+            if row is None:
+                return None
+            record = self._order(row)
+            found = conn.execute(
+                select(trades.c.trade_id, trades.c.payload)
+                .where(trades.c.trade_id.in_(record.associate_trades), trades.c.taker_order_id == order_id)
+                .order_by(trades.c.journal_seq, trades.c.trade_id)
+            ).all()
+        return record, [(r.trade_id, json.loads(r.payload)) for r in found]
+
     def open_orders(self, address: str, flt: OrderFilter, offset: int, limit: int) -> Page[OrderRecord]:
         query = select(orders).where(orders.c.maker == address, orders.c.status == "LIVE")
         if flt.order_id:

@@ -63,8 +63,7 @@ def test_heartbeats_cancel_orders_when_they_stop(quick_heartbeats: tuple[TestCli
         time.sleep(0.1)
     assert alice.request("GET", f"/data/order/{oid}").json()["status"] == "CANCELED"
     assert bob.request("GET", f"/data/order/{bob_oid}").json()["status"] == "LIVE"
-    # the session ended with the cancel: the old id is refused, null starts again (a fresh timestamp, so that
-    # this request is not a byte-identical replay of the beat above)
+    # the session ended with the cancel: the old id is refused, null starts again
     later = int(time.time()) + 2
     assert alice.request("POST", "/v1/heartbeats", {"heartbeat_id": hb}, timestamp=later).status_code == 400
     assert alice.request("POST", "/v1/heartbeats", {"heartbeat_id": None}, timestamp=later).status_code == 200

@@ -55,24 +55,37 @@ def test_tampered_amount_after_signing(world: World) -> None:
     _refused(world.alice.place(replace(order, taker_amount=2 * order.taker_amount)), "INVALID_SIGNATURE")
 
 
-def test_replayed_order_is_duplicated(world: World) -> None:
-    alice = world.alice
+def test_a_retried_order_gets_the_first_answer(world: World) -> None:
+    """The same signed order posted again (a retry after a timeout) is not placed twice: it is answered as it was
+    the first time — same orderID, status, amounts and trades — even once it has left the book."""
+    alice, bob = world.alice, world.bob
     order = alice.order(YES, Side.BUY, "0.40", "10")
-    assert alice.place(order).status_code == 200
-    message = _refused(alice.place(order), "INVALID_ORDER_DUPLICATED")
-    assert "Duplicated" in message
-    # still a duplicate once it left the book
-    oid = alice.request("GET", "/data/orders").json()["data"][0]["id"]
+    first = alice.place(order)
+    assert first.status_code == 200
+    assert first.json()["status"] == "live"
+    again = alice.place(order)
+    assert (again.status_code, again.json()) == (200, first.json())
+    oid = first.json()["orderID"]
     assert alice.request("DELETE", "/order", {"orderID": oid}).json()["canceled"] == [oid]
-    _refused(alice.place(order), "INVALID_ORDER_DUPLICATED")
+    assert alice.place(order).json() == first.json()
+    assert [o["id"] for o in alice.request("GET", "/data/orders").json()["data"]] == []
+    # a taker that traded on arrival: "matched", what it gave and got, its trade
+    assert bob.place(bob.order(YES, Side.SELL, "0.45", "5")).json()["status"] == "live"
+    taker = alice.order(YES, Side.BUY, "0.50", "6")
+    matched = alice.place(taker).json()
+    assert (matched["status"], matched["makingAmount"], matched["takingAmount"]) == ("matched", "2.25", "5")
+    assert len(matched["tradeIDs"]) == 1
+    assert alice.place(taker).json() == matched
+    assert len(alice.request("GET", "/data/trades").json()["data"]) == 1
 
 
 def test_same_order_twice_in_one_batch(world: World) -> None:
     alice = world.alice
     body = alice.body(alice.order(YES, Side.BUY, "0.40", "10"))
     results = alice.request("POST", "/orders", [body, body]).json()
-    assert [r["success"] for r in results] == [True, False]
-    assert "Duplicated" in results[1]["errorMsg"]
+    assert [r["success"] for r in results] == [True, True]
+    assert results[0] == results[1]
+    assert len(alice.request("GET", "/data/orders").json()["data"]) == 1
 
 
 @pytest.mark.parametrize(
