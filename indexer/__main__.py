@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import threading
@@ -20,6 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from clob.logconfig import configure_logging
 from clob.settings import Settings
 from clob.store import connect_database
 from contracts.deploy import Manifest
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv_list or argv_list[0] not in ("run", "status", "-h", "--help"):
         argv_list = ["run", *argv_list]
     args = parser.parse_args(argv_list)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     return _status(args) if args.command == "status" else _run(args)
 
 

@@ -31,7 +31,8 @@ def sequencer_command(shard: str) -> list[str]:
 
 def api_command(port: int, *extra: str) -> list[str]:
     """The command line of an API process (a gateway when ``POLYCLOB_MODE=distributed``) on 127.0.0.1:``port``."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port), *extra]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port)]
+    return [*uvicorn, "--no-access-log", *extra]  # a line per request would drown the log
 
 
 def spawn(cmd: list[str], env: dict[str, str], log: Path, append: bool = True) -> subprocess.Popen[bytes]:

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from clob.logconfig import configure_logging
 from contracts.anvil import Anvil, dev_key
 from contracts.chain import Signer, connect
 from contracts.deploy import Manifest, ensure_deployed
@@ -159,10 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--gateways", type=int, default=2, help="distributed mode: API gateway processes (ports API_PORT, +1, ...)"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-    )
+    configure_logging()
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

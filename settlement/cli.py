@@ -18,6 +18,7 @@ import signal
 import threading
 from pathlib import Path
 
+from clob.logconfig import configure_logging
 from clob.settings import Settings
 from clob.store.db import connect_database
 from contracts.deploy import Manifest
@@ -80,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level)
     key = args.key
     if not key:
         from contracts.anvil import dev_key

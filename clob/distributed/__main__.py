@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from clob.logconfig import configure_logging
 from clob.settings import Settings
 
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     feed = sub.add_parser("trades", help="print every trade as one JSON line (durable consumer, explicit acks)")
     feed.add_argument("--durable", default="trades-cli")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = Settings()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -24,6 +24,7 @@ import collections
 import contextlib
 import logging
 import multiprocessing
+import signal
 from collections.abc import Sequence
 from functools import lru_cache
 from multiprocessing.connection import Connection
@@ -72,7 +73,10 @@ def decode_digests(data: bytes) -> list[bytes | None]:
 
 
 def _serve(conn: Connection, chain_id: int, exchange: str) -> None:
-    """A worker: answer each request (a JSON array of order bodies) until an empty message or the pipe closes."""
+    """A worker: answer each request (a JSON array of order bodies) until an empty message or the pipe closes.
+    Ctrl-C reaches the whole process group: the worker ignores it and ends when its parent closes the pipe (no
+    KeyboardInterrupt traceback in the log)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             request = conn.recv_bytes()
