@@ -57,8 +57,9 @@ from clob.engine import (
 )
 from clob.engine import OrderType as EngineOrderType
 from clob.engine.types import Address as EngineAddress
-from clob.orders import OrderType, OrderVerifier, TickSize, checksum_address
+from clob.orders import OrderError, OrderType, OrderVerifier, TickSize, checksum_address, parse_order_request
 from clob.orders import Side as OrderSide
+from clob.orders import order_id as order_id_of
 from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss, Holding, Web3ChainState
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.heartbeats import Heartbeats, SharedHeartbeats
@@ -121,6 +122,17 @@ def _answer_of(result: Outcome | BaseException) -> Outcome | ServiceError:
         return ServiceError(ErrorCode.UNAVAILABLE, f"{result}; the command may still be applied: check it")
     log.error("command failed", exc_info=result)
     return ServiceError(ErrorCode.UNAVAILABLE, "the command could not be processed")
+
+
+_MOMENT_CODES = frozenset(
+    {
+        ErrorCode.MARKET_NOT_READY,
+        ErrorCode.INVALID_ORDER_EXPIRATION,
+        ErrorCode.INVALID_ORDER_NONCE,
+        ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE,
+    }
+)
+"""Refusals of an order that may have been fine when it was first posted."""
 
 
 def _is_duplicate(outcome: Outcome | ServiceError) -> bool:
@@ -380,11 +392,33 @@ class ExchangeService:
         placed = [c for c in checked if isinstance(c, CheckedOrder)]
         outcomes = await self._sequence([self._place_submission(c, creds.api_key, now) for c in placed])
         again = [c.order_id for c, o in zip(placed, outcomes, strict=True) if _is_duplicate(o)]
-        first = await asyncio.to_thread(self._first_answers, again, creds.address) if again else {}
+        # A retry refused by a check of what changed since the first try (the market halted, the order expired,
+        # the balance spent by its own settlement) is still a retry if the order was sequenced: first answer.
+        refused = {i: oid for i, c in enumerate(checked) if (oid := self._retry_id(creds, bodies[i], c)) is not None}
+        lookups = [*again, *refused.values()]
+        first = await asyncio.to_thread(self._first_answers, lookups, creds.address) if lookups else {}
         placements = iter(
             [first.get(c.order_id) or self._placement(c.order_id, o) for c, o in zip(placed, outcomes, strict=True)]
         )
-        return [Placement("", error=c) if isinstance(c, ServiceError) else next(placements) for c in checked]
+        return [
+            (first.get(refused.get(i, "")) or Placement("", error=c))
+            if isinstance(c, ServiceError)
+            else next(placements)
+            for i, c in enumerate(checked)
+        ]
+
+    def _retry_id(self, creds: L2Credentials, body: object, result: CheckedOrder | ServiceError) -> str | None:
+        """The order id of a refused body if the refusal depends on the moment (a retry may be of an order
+        sequenced before); None otherwise."""
+        if not isinstance(result, ServiceError) or result.code not in _MOMENT_CODES:
+            return None
+        try:
+            order = parse_order_request(body).order
+        except OrderError:
+            return None
+        if order.signer != creds.address:
+            return None
+        return order_id_of(self.verifier.order_hash(order))
 
     def _first_answers(self, order_ids: Sequence[str], owner: str) -> dict[str, Placement]:
         """What the placement of each of these sequenced orders answered (the same order posted again: a retry):

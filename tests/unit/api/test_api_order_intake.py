@@ -12,7 +12,17 @@ from clob.client import order_body
 from clob.orders import ExchangeDomain, Side, sign_order
 from clob.service.chain_view import Holding
 from tests.unit.api.conftest import World
-from tests.unit.api.support import CHAIN_ID, EXCHANGE, NO, OTHER_CONDITION, USDC, YES, create_market
+from tests.unit.api.support import (
+    ADMIN_TOKEN,
+    CHAIN_ID,
+    CONDITION,
+    EXCHANGE,
+    NO,
+    OTHER_CONDITION,
+    USDC,
+    YES,
+    create_market,
+)
 
 
 def _refused(response: Any, code: str, status: int = 400) -> str:
@@ -77,6 +87,21 @@ def test_a_retried_order_gets_the_first_answer(world: World) -> None:
     assert len(matched["tradeIDs"]) == 1
     assert alice.place(taker).json() == matched
     assert len(alice.request("GET", "/data/trades").json()["data"]) == 1
+
+
+def test_a_retry_after_the_moment_changed_still_gets_the_first_answer(world: World) -> None:
+    """Checks that depend on the moment (market open, balance) refuse new orders, not retries of sequenced ones."""
+    alice = world.alice
+    order = alice.order(YES, Side.BUY, "0.40", "10")
+    first = alice.place(order).json()
+    world.chain.default = Holding(0, 0)  # the wallet emptied meanwhile
+    world.service.chain.invalidate(alice.address)  # type: ignore[union-attr]
+    assert alice.place(order).json() == first
+    _refused(alice.place(alice.order(YES, Side.BUY, "0.40", "10")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")
+    halted = world.client.post(f"/admin/markets/{CONDITION}/halt", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert halted.status_code == 200
+    assert alice.place(order).json() == first
+    _refused(alice.place(alice.order(YES, Side.BUY, "0.40", "10")), "MARKET_NOT_READY")
 
 
 def test_same_order_twice_in_one_batch(world: World) -> None:
