@@ -16,6 +16,9 @@ published. Nobody can observe an effect whose command is not durable. If the com
 ahead of the journal: the sequencer rebuilds it from the journal (``recover``) and fails the batch's futures —
 their commands were not accepted.
 
+Between batches the thread waits for commands only until the next GTD expiry (``clob.service.expiry``): then an
+``ExpireOrders`` goes first into the next batch, journaled like any command (and not at all when nothing expires).
+
 ``recover`` on start-up: restore the newest verified snapshot (``clob.service.snapshots``; one is taken every
 ``snapshot_every`` commands, serialized and stored off the writer thread by ``clob.service.snapshot_capture``; a
 failed one is logged and the next is due ``snapshot_every`` commands later), re-apply every later journal entry and
