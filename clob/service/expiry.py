@@ -36,6 +36,8 @@ NOTHING_DUE = "no order expires at this time"
 RETRY_S = 1.0
 """A sweep whose batch failed is tried again after this long."""
 LOG_EVERY_S = 60.0
+MAX_WAIT_S = 3600.0
+"""The longest single wait (an expiration can be centuries away, beyond what a thread can wait for)."""
 
 
 Sweep = tuple[Callable[[Seq], ExpireOrders], Callable[[Engine], str | None]]
@@ -59,7 +61,7 @@ class ExpiryTimer:
         due = engine.next_expiry()
         if due is None:
             return None
-        return max(due - self.clock(), self._hold_until - self.monotonic(), 0.0)
+        return min(max(due - self.clock(), self._hold_until - self.monotonic(), 0.0), MAX_WAIT_S)
 
     def due(self, engine: Engine) -> Sweep | None:
         """The sweep to sequence now — its command builder and its precheck, which refuses it (nothing journaled)

@@ -24,7 +24,7 @@ from clob.engine import (
 )
 from clob.engine.types import Address, BaseUnits
 from clob.service.codec import decode_command
-from clob.service.expiry import NOTHING_DUE
+from clob.service.expiry import MAX_WAIT_S, NOTHING_DUE
 from clob.service.projections import Applied
 from clob.service.replay import replay
 from clob.service.sequencer import Sequencer, Submission
@@ -187,4 +187,21 @@ def test_expire_entries_decode_with_their_own_time(db_url: str) -> None:
     assert isinstance(command, ExpireOrders)
     assert command.seq == Seq(int(row.seq))
     assert int(row.ts_ms) == int(command.now) * 1000
+    db.dispose()
+
+
+def test_an_expiry_centuries_away_does_not_break_the_wait(db_url: str) -> None:
+    """The writer's wait is capped (a thread cannot wait 10^12 s): the stream keeps taking commands."""
+    db = connect_database(db_url)
+    seqr = Sequencer(db, "main")
+    seqr.start()
+    try:
+        run(seqr, create_market())
+        run(seqr, gtd(1, "0xaaa", 2**40))
+        assert seqr.expiry.wait_s(seqr.engine) == MAX_WAIT_S
+        run(seqr, gtd(2, "0xbbb", int(time.time()) + 1))
+        wait_until(lambda: seqr.engine.resting_count() == 1, 5)
+        assert seqr.status().resting_orders == 1
+    finally:
+        seqr.stop()
     db.dispose()
