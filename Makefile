@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 API_PORT ?= 8080
 CHAIN_PORT ?= 8545
+STATE_DIR ?= var
 PYTEST_ARGS ?=
 SRC := clob contracts settlement indexer
 LINT_PATHS := clob contracts settlement indexer tests bench scripts
@@ -17,7 +18,7 @@ build: bootstrap  ## compile the contracts (cached on a hash of sources and sett
 	@$(PY) -m contracts.build
 
 run: bootstrap build  ## the whole stack on embedded defaults: chain, contracts, API, batcher, indexer, demo market
-	@$(PY) -m scripts.run_stack --api-port $(API_PORT) --chain-port $(CHAIN_PORT)
+	@$(PY) -m scripts.run_stack --api-port $(API_PORT) --chain-port $(CHAIN_PORT) --state-dir "$(STATE_DIR)"
 
 test: bootstrap build  ## the test suite (SQLite and, when reachable, PostgreSQL)
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -62,7 +63,7 @@ bench-indexer: bootstrap build  ## logs decoded and stored per second, catch-up 
 bench: bench-engine bench-api bench-gas bench-journal bench-settlement bench-indexer bench-distributed
 
 replay: bootstrap  ## re-run the engine over the journal, verify the hash chain and every stored fill
-	@$(PY) -m clob.service.replay
+	@$(PY) -m clob.service.replay $(if $(POLYCLOB_DATABASE_URL),,--database-url "sqlite:///$(abspath $(STATE_DIR))/polyclob.db")
 
 bench-gas: bootstrap build
 	@$(PY) -m bench.bench_gas --write

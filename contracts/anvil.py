@@ -3,8 +3,11 @@
 ``Anvil`` picks a free port on 127.0.0.1 (or takes one), starts the native binary directly (not through the npm
 launcher, so the PID we hold is anvil's own), waits until JSON-RPC answers, and stops it by PID: SIGTERM, then
 SIGKILL after a grace period. It is a context manager and also registers an ``atexit`` hook, so no orphan
-survives the Python process. The child is put in its own process group and asked to die with its parent
-(``PR_SET_PDEATHSIG`` on Linux) so even ``kill -9`` of the parent leaves nothing behind.
+survives the Python process. By default (tests, benchmarks) the child is put in its own process group and asked to
+die with its parent (``PR_SET_PDEATHSIG`` on Linux) so even ``kill -9`` of the parent leaves nothing behind.
+``survive_parent=True`` (the stack runner) does neither: the chain stays in the runner's process group, so a
+``kill -9`` of the group stops it too, while a ``kill -9`` of the runner alone leaves the chain running for the
+next runner to adopt (``scripts/startup.py``).
 
 Memory: anvil keeps every state in memory; the toolchain notes measured unbounded growth under bursts of
 pending transactions. Tests use one chain per session with snapshot/revert per test and bounded bursts;
@@ -65,6 +68,22 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+def stop_pid(pid: int, grace: float = 5.0) -> None:
+    """Stop a process that is not our child (an adopted anvil): SIGTERM, then SIGKILL after ``grace`` seconds."""
+    from contracts.stack import pid_alive
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.05)
+
+
 def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
     """One JSON-RPC call over HTTP with the standard library (used for readiness and dev methods)."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
@@ -88,6 +107,7 @@ class Anvil:
     balance_eth: int = 10_000
     extra_args: tuple[str, ...] = ()
     log_path: Path | None = None
+    survive_parent: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -127,7 +147,10 @@ class Anvil:
             self.port = free_port()
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            self.command(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=None if self.survive_parent else _die_with_parent,
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout

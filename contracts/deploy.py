@@ -4,18 +4,22 @@ What gets deployed: a 6-decimal collateral (``MockUSDC``, mintable by the deploy
 address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's source), and our exchange
 (``Exchange``, once its artifact exists) with the operator added. The manifest is JSON:
 
-    {"chain_id", "rpc_url", "deploy_block", "deployer", "operator",
-     "contracts": {"collateral", "ctf", "exchange"}, "build": <artifact build hash>}
+    {"chain_id", "deploy_block", "deploy_block_hash", "deployer", "operator",
+     "contracts": {"collateral", "ctf", "exchange", "oracle"}, "build": <artifact build hash>}
+
+plus ``rpc_url`` when a standalone deploy was given one. A stack's state directory keeps deployment facts only: the
+RPC address of the running stack is in its ``stack.json`` (``contracts.stack``), not here.
 
 Deploying is idempotent: ``ensure_deployed`` reuses a manifest whose addresses still hold code on the chain (same
-chain id), and deploys afresh otherwise.
+chain id, and the same block hash at the deploy block: a chain reset and redeployed at the same addresses is another
+chain), and deploys afresh otherwise. ``Manifest.deployment_id`` names the deployment; stores record it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +42,24 @@ class Manifest:
     operator: str
     contracts: dict[str, str] = field(default_factory=dict)
     build: str = ""
+    deploy_block_hash: str = ""
+
+    @property
+    def deployment_id(self) -> str:
+        """Which deployment on which chain: chain id, the deploy block's hash and the exchange's address."""
+        exchange = self.contracts.get("exchange", "").lower()
+        return f"{self.chain_id}:{self.deploy_block_hash or self.deploy_block}:{exchange}"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        data = asdict(self)
+        if not data["rpc_url"]:
+            del data["rpc_url"]
+        return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data: dict[str, Any] = json.loads(text)
+        data.setdefault("rpc_url", "")
         return cls(**data)
 
     def save(self, path: Path) -> None:
@@ -86,6 +101,7 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
     # The market oracle: optimistic proposals with a bond, disputes settled by the arbitrator (the deployer here).
     oracle = signer.deploy("OptimisticOracle", contracts["collateral"], contracts["ctf"], signer.address)
     contracts["oracle"] = str(oracle.address)
+    block_hash = "0x" + bytes(w3.eth.get_block(start_block + 1)["hash"]).hex()
     return Manifest(
         chain_id=int(w3.eth.chain_id),
         rpc_url=rpc_url,
@@ -94,25 +110,46 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
         operator=op,
         contracts=contracts,
         build=result.digest,
+        deploy_block_hash=block_hash,
     )
 
 
 def is_live(manifest: Manifest, w3: Web3) -> bool:
-    """Every address of the manifest holds code on this chain, and the chain id matches."""
+    """Every address of the manifest holds code on this chain, the chain id matches, and (when the manifest has it)
+    the deploy block has the recorded hash."""
     if int(w3.eth.chain_id) != manifest.chain_id:
         return False
+    if manifest.deploy_block_hash:
+        try:
+            block = w3.eth.get_block(manifest.deploy_block)
+        except Exception:  # the chain is shorter than the deploy block: another chain
+            return False
+        if "0x" + bytes(block["hash"]).hex() != manifest.deploy_block_hash.lower():
+            return False
     return all(len(w3.eth.get_code(Web3.to_checksum_address(a))) > 0 for a in manifest.contracts.values())
 
 
-def ensure_deployed(rpc_url: str, deployer_key: str, manifest_path: Path, operator: str | None = None) -> Manifest:
-    """Reuse the manifest at ``manifest_path`` if it is live on ``rpc_url``; otherwise deploy and save it."""
+def ensure_deployed(
+    rpc_url: str, deployer_key: str, manifest_path: Path, operator: str | None = None, save_rpc_url: bool = True
+) -> Manifest:
+    """Reuse the manifest at ``manifest_path`` if it is live on ``rpc_url``; otherwise deploy and save it. The
+    manifest returned carries ``rpc_url``; the file does only when ``save_rpc_url`` (a stack's state directory
+    keeps deployment facts only). A live manifest written before deploy block hashes were recorded gets its hash."""
+    w3 = connect(rpc_url)
     if manifest_path.exists():
         manifest = Manifest.load(manifest_path)
         wants_exchange = exchange_available()
-        if is_live(manifest, connect(rpc_url)) and (not wants_exchange or "exchange" in manifest.contracts):
-            return manifest
+        if is_live(manifest, w3) and (not wants_exchange or "exchange" in manifest.contracts):
+            stored = manifest
+            if not manifest.deploy_block_hash:
+                block_hash = "0x" + bytes(w3.eth.get_block(manifest.deploy_block)["hash"]).hex()
+                stored = replace(manifest, deploy_block_hash=block_hash)
+            stored = replace(stored, rpc_url=rpc_url if save_rpc_url else "")
+            if stored != manifest:
+                stored.save(manifest_path)
+            return replace(stored, rpc_url=rpc_url)
     manifest = deploy(rpc_url, deployer_key, operator=operator)
-    manifest.save(manifest_path)
+    replace(manifest, rpc_url=rpc_url if save_rpc_url else "").save(manifest_path)
     return manifest
 
 

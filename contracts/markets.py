@@ -14,8 +14,10 @@ the exchange halts the book (see docs/runbook.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from web3 import Web3
@@ -100,6 +102,60 @@ def create_market(
     return OnchainMarket("0x" + bytes(qid).hex(), "0x" + condition.hex(), market.yes, market.no)
 
 
+def market_for_question(w3: Web3, manifest: Manifest, question: str) -> tuple[str, str, bool, bool]:
+    """(question id, condition id, prepared by the oracle, tokens registered on the exchange) of ``question``."""
+    oracle: Any = contract_at(w3, "OptimisticOracle", manifest.contracts["oracle"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
+    qid = bytes(Web3.keccak(text=question))
+    condition = bytes(ctf.functions.getConditionId(oracle.address, qid, 2).call())
+    prepared = int(ctf.functions.getOutcomeSlotCount(condition).call()) == 2
+    yes, _no = position_ids(ctf, manifest.contracts["collateral"], condition)
+    registered = bytes(exchange.functions.getConditionId(yes).call()) == condition
+    return "0x" + qid.hex(), "0x" + condition.hex(), prepared, registered
+
+
+def ensure_market(
+    admin: Signer, manifest: Manifest, question: str, bond: int = 10_000_000, liveness: int = 7200
+) -> tuple[OnchainMarket, bool]:
+    """``create_market`` that adopts what the chain already has: the oracle question is initialized only if it is
+    not, the tokens registered only if they are not. Returns the market and whether anything was created."""
+    qid, condition, prepared, registered = market_for_question(admin.w3, manifest, question)
+    if not prepared:
+        return create_market(admin, manifest, question, bond, liveness), True
+    ctf: Any = contract_at(admin.w3, "ConditionalTokens", manifest.contracts["ctf"])
+    exchange: Any = contract_at(admin.w3, "Exchange", manifest.contracts["exchange"])
+    condition_bytes = bytes.fromhex(condition[2:])
+    if registered:
+        yes, no = position_ids(ctf, manifest.contracts["collateral"], condition_bytes)
+    else:
+        market = register_tokens(admin, exchange, ctf, manifest.contracts["collateral"], condition_bytes)
+        yes, no = market.yes, market.no
+    return OnchainMarket(qid, condition, yes, no), not registered
+
+
+def registered_markets(w3: Web3, manifest: Manifest) -> list[OnchainMarket]:
+    """Every binary market registered on the exchange since the deployment (``TokenRegistered`` logs), with the
+    question id its condition was prepared with (``ConditionPreparation``)."""
+    exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    logs = exchange.events.TokenRegistered().get_logs(from_block=manifest.deploy_block)
+    conditions: list[bytes] = []
+    for entry in logs:
+        condition = bytes(entry["args"]["conditionId"])
+        if condition not in conditions:
+            conditions.append(condition)
+    found = []
+    for condition in conditions:
+        prepared = ctf.events.ConditionPreparation().get_logs(
+            from_block=manifest.deploy_block, argument_filters={"conditionId": condition}
+        )
+        qid = bytes(prepared[0]["args"]["questionId"]).hex() if prepared else ""
+        yes, no = position_ids(ctf, manifest.contracts["collateral"], condition)
+        found.append(OnchainMarket("0x" + qid, "0x" + condition.hex(), yes, no))
+    return found
+
+
 def propose(proposer: Signer, manifest: Manifest, question_id: str, outcome: int) -> None:
     """Post the bond and propose ``outcome`` (0 YES, 1 NO, 2 invalid); approves the bond first."""
     w3 = proposer.w3
@@ -148,6 +204,40 @@ def fund_trader(admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: 
     _fund(admin, trader, usdc, ctf, manifest.contracts["exchange"], usdc_amount, splits)
 
 
+def ensure_funded(
+    admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: int, split: dict[str, int]
+) -> dict[str, int]:
+    """``fund_trader`` up to a target: mint and split only what ``trader`` lacks of ``usdc_amount`` USDC and of
+    ``split[condition_id]`` YES and NO each, and approve only what is not approved. Returns what was added
+    (``usdc`` and each condition id's sets)."""
+    w3 = admin.w3
+    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    exchange = manifest.contracts["exchange"]
+    unlimited = 2**256 - 1
+    splits: list[tuple[bytes, int]] = []
+    for condition_id, target in split.items():
+        condition = bytes.fromhex(condition_id[2:])
+        yes, no = position_ids(ctf, usdc.address, condition)
+        held = min(int(ctf.functions.balanceOf(trader.address, t).call()) for t in (yes, no))
+        if held < target:
+            splits.append((condition, target - held))
+    usdc_short = max(0, usdc_amount - int(usdc.functions.balanceOf(trader.address).call()))
+    minted = usdc_short + sum(amount for _, amount in splits)
+    if minted:
+        admin.transact(usdc.functions.mint(trader.address, minted))
+    if int(usdc.functions.allowance(trader.address, exchange).call()) < unlimited // 2:
+        trader.transact(usdc.functions.approve(exchange, unlimited))
+    if not ctf.functions.isApprovedForAll(trader.address, exchange).call():
+        trader.transact(ctf.functions.setApprovalForAll(exchange, True))
+    if splits:
+        if int(usdc.functions.allowance(trader.address, ctf.address).call()) < unlimited // 2:
+            trader.transact(usdc.functions.approve(ctf.address, unlimited))
+        for condition, amount in splits:
+            trader.transact(ctf.functions.splitPosition(usdc.address, ZERO32, condition, [1, 2], amount))
+    return {"usdc": usdc_short, **{"0x" + c.hex(): a for c, a in splits}}
+
+
 def fund_account(
     admin: Signer,
     trader: Signer,
@@ -164,24 +254,46 @@ def fund_account(
     _fund(admin, trader, usdc, ctf, exchange, collateral, splits)
 
 
+MARKETS_FILE = "markets.json"
+
+
+def remember_market(state_dir: Path, market: OnchainMarket, details: dict[str, Any]) -> None:
+    """Keep what the chain does not hold (question text, tick size, minimum size, fee) in ``markets.json`` of the
+    state directory, so that a new store can adopt the market with it (``scripts/startup.py``)."""
+    path = state_dir / MARKETS_FILE
+    known = known_markets(state_dir)
+    known[market.condition_id] = {**market.to_json(), **details}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def known_markets(state_dir: Path) -> dict[str, dict[str, Any]]:
+    """What ``remember_market`` kept, by condition id (empty if nothing or unreadable)."""
+    try:
+        data = json.loads((state_dir / MARKETS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m contracts.markets create|propose|settle|redeem ...``: a market's life from the command line."""
+    """``python -m contracts.markets create|propose|settle|redeem ...``: a market's life from the command line.
+    The RPC and API are those of the stack running on ``--state-dir`` (its ``stack.json``) unless given."""
     import argparse
-    import json
-    from pathlib import Path
+    import os
+    import sys
 
-    import httpx
-
-    from contracts.anvil import dev_key
-    from contracts.chain import connect
+    from contracts.stack import StackNotRunningError
 
     parser = argparse.ArgumentParser(description="Create a binary market: oracle question, tokens, book.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     create = sub.add_parser("create")
     create.add_argument("--question", required=True)
     create.add_argument("--state-dir", type=Path, default=Path("var"))
-    create.add_argument("--api-url", default="http://127.0.0.1:8080")
-    create.add_argument("--admin-key", default=dev_key(0), help="exchange admin (and collateral owner) key")
+    create.add_argument("--api-url", default=None, help="default: the API of the stack running on --state-dir")
+    create.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
+    create.add_argument("--admin-key", default=None, help="exchange admin (and collateral owner) key")
     create.add_argument("--tick-size", default="0.01")
     create.add_argument("--min-order-size", default="5")
     create.add_argument("--fee-rate-bps", type=int, default=0)
@@ -192,17 +304,45 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--question-id", required=True)
         p.add_argument("--key", required=True, help="the caller's private key")
         p.add_argument("--state-dir", type=Path, default=Path("var"))
+        p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
         if name == "propose":
             p.add_argument("--outcome", type=int, choices=(0, 1, 2), required=True, help="0 YES, 1 NO, 2 invalid")
     redeem_p = sub.add_parser("redeem", help="redeem a holder's positions of a resolved market")
     redeem_p.add_argument("--condition-id", required=True)
     redeem_p.add_argument("--key", required=True, help="the holder's private key")
     redeem_p.add_argument("--state-dir", type=Path, default=Path("var"))
+    redeem_p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (StackNotRunningError, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if os.environ.get("POLYCLOB_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc} (POLYCLOB_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
-    manifest = Manifest.load(args.state_dir / "deployment.json")
+
+class CliError(Exception):
+    """A one-line failure of the CLI."""
+
+
+def _run(args: Any) -> int:
+    import httpx
+
+    from contracts.anvil import dev_key
+    from contracts.chain import connect
+    from contracts.stack import live_rpc_url, live_stack
+
+    state: Path = args.state_dir
+    manifest_path = state / "deployment.json"
+    if not manifest_path.exists():
+        raise CliError(f"no deployment in {state}: start the stack with make run (STATE_DIR={state})")
+    manifest = Manifest.load(manifest_path)
     if args.cmd != "create":
-        signer = Signer.from_key(connect(manifest.rpc_url), args.key)
+        signer = Signer.from_key(connect(args.rpc_url or live_rpc_url(state)), args.key)
         if args.cmd == "propose":
             propose(signer, manifest, args.question_id, args.outcome)
         elif args.cmd == "settle":
@@ -210,26 +350,32 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(json.dumps({"redeemed": redeem(signer, manifest, args.condition_id)}))
         return 0
-    admin = Signer.from_key(connect(manifest.rpc_url), args.admin_key)
-    market = create_market(admin, manifest, args.question, args.bond, args.liveness)
-    token = (args.state_dir / "admin.token").read_text().strip()
+    api_url, rpc_url = args.api_url, args.rpc_url
+    if api_url is None or rpc_url is None:
+        stack = live_stack(state)
+        api_url, rpc_url = api_url or stack.api_url, rpc_url or stack.rpc_url
+    admin = Signer.from_key(connect(rpc_url), args.admin_key or dev_key(0))
+    # A market already on chain (a run that stopped half-way) is adopted: the book gets it from the chain's facts.
+    market, _created = ensure_market(admin, manifest, args.question, args.bond, args.liveness)
+    details = {
+        "question": args.question,
+        "tick_size": args.tick_size,
+        "min_order_size": args.min_order_size,
+        "fee_rate_bps": args.fee_rate_bps,
+    }
+    remember_market(state, market, details)
+    token = (state / "admin.token").read_text().strip()
     body = {
         "condition_id": market.condition_id,
         "question_id": market.question_id,
         "yes_token_id": str(market.yes_token),
         "no_token_id": str(market.no_token),
-        "tick_size": args.tick_size,
-        "min_order_size": args.min_order_size,
-        "fee_rate_bps": args.fee_rate_bps,
-        "question": args.question,
         "oracle": manifest.contracts["oracle"],
+        **details,
     }
-    resp = httpx.post(
-        f"{args.api_url}/admin/markets", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    resp = httpx.post(f"{api_url}/admin/markets", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     if resp.status_code != 200:
-        print(resp.text)
-        return 1
+        raise CliError(f"the API refused the market ({resp.status_code}): {resp.text[:300]}")
     print(json.dumps(market.to_json()))
     return 0
 

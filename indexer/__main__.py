@@ -23,6 +23,7 @@ from clob.logconfig import configure_logging
 from clob.settings import Settings
 from clob.store import connect_database
 from contracts.deploy import Manifest
+from contracts.stack import rpc_url_for
 from indexer.follower import Indexer, IndexerConfig
 from indexer.queries import indexer_status
 from indexer.source import RpcSource
@@ -40,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides["start_block"] = args.start_block
     config = IndexerConfig.from_manifest(manifest, **overrides)
     db = connect_database(args.db)
-    source = RpcSource(args.rpc_url or manifest.rpc_url)
+    source = RpcSource(args.rpc_url or rpc_url_for(args.manifest, manifest.rpc_url))
     indexer = Indexer(db, source, config)
     try:
         if args.once:
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="follow the chain (default)")
     run.add_argument("--manifest", type=Path, default=Settings().manifest_path)
     run.add_argument("--db", default=Settings().database_url)
-    run.add_argument("--rpc-url", default=None, help="default: the manifest's rpc_url")
+    run.add_argument("--rpc-url", default=None, help="default: the stack running on the manifest's state dir")
     run.add_argument("--confirmations", type=int, default=10)
     run.add_argument("--confirmed-only", action="store_true", help="never index past head - confirmations")
     run.add_argument("--start-block", type=int, default=None, help="default: the manifest's deploy block")

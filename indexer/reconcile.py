@@ -679,10 +679,13 @@ def _holdings_for(args: argparse.Namespace, db: Database) -> HoldingsSource | No
     from clob.service.chain_view import CachedChainView, Web3ChainState
     from contracts.chain import connect
     from contracts.deploy import Manifest
+    from contracts.stack import rpc_url_for
 
     manifest = Manifest.load(args.manifest)
     c = manifest.contracts
-    state = Web3ChainState(connect(args.rpc_url or manifest.rpc_url), c["collateral"], c["ctf"], c["exchange"])
+    state = Web3ChainState(
+        connect(args.rpc_url or rpc_url_for(args.manifest, manifest.rpc_url)), c["collateral"], c["ctf"], c["exchange"]
+    )
     return ViewHoldings(CachedChainView(state))
 
 

@@ -3,9 +3,11 @@
 What it starts, in order:
 
 1. anvil on 127.0.0.1:CHAIN_PORT mining a block every second (``--block-time``), its state kept in
-   ``var/anvil-state.json`` (dumped every few seconds and on exit);
-2. the contracts, deployed idempotently (manifest ``var/deployment.json``; if the chain state was lost, the old
-   database no longer matches it and the embedded SQLite file is started afresh);
+   ``STATE_DIR/anvil-state.json`` (dumped every few seconds and on exit; ``STATE_DIR`` is ``var/`` unless
+   ``--state-dir``), or the chain a killed runner left running on that port, adopted (``scripts/startup.py``);
+2. the contracts, deployed idempotently (manifest ``STATE_DIR/deployment.json``: deployment facts only); the store
+   records which deployment it belongs to: the state directory's own SQLite file of another chain is moved aside
+   and started afresh, any other store of another chain is refused with one line saying what to do;
 3. the API with its WebSockets and heartbeat monitor on 127.0.0.1:API_PORT (SQLite ``var/polyclob.db``;
    ``POLYCLOB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/polyclob`` for PostgreSQL);
 4. the settlement batcher, the chain indexer and the resolution watcher, on threads of this process
@@ -14,11 +16,15 @@ What it starts, in order:
    sequencer process per shard (``POLYCLOB_SHARDS``, NATS at ``POLYCLOB_NATS_URL``), serves gateway 0 in this
    process and ``--gateways N`` - 1 more gateway processes on the next ports;
 5. a demo market (on chain: oracle question, condition, registered tokens; off chain: the book) with two funded,
-   approved demo traders and a seeded book.
+   approved demo traders and a seeded book; on a chain that has it (and any other market) but a store that does not,
+   the market is opened in the book from the chain's facts, and the traders are funded up to their targets only.
 
 It prints where everything is and, as its LAST line before serving, one JSON object with ``api_url``, ``ws_url``,
 ``rpc_url``, ``chain_id``, ``exchange``, ``collateral``, ``ctf``, ``markets`` (``condition_id`` + ``token_ids``) and
-``demo_traders`` (private keys). Ctrl-C (or SIGTERM) stops everything cleanly.
+``demo_traders`` (private keys). The same facts (and the pids) go to ``STATE_DIR/stack.json``, where CLIs find the
+running stack; a clean stop removes it. Ctrl-C (or SIGTERM) stops everything cleanly. A start-up failure is one
+line saying what to do and exit code 2 (1 for the unexpected; ``--debug`` or ``POLYCLOB_DEBUG=1`` for the
+traceback).
 """
 
 from __future__ import annotations
@@ -36,10 +42,22 @@ from pathlib import Path
 from typing import Any
 
 from clob.logconfig import configure_logging
-from contracts.anvil import Anvil, dev_key
+from contracts.anvil import dev_key
 from contracts.chain import Signer, connect
 from contracts.deploy import Manifest, ensure_deployed
-from contracts.markets import create_market, fund_trader
+from contracts.markets import ensure_funded, ensure_market, remember_market
+from contracts.stack import StackInfo
+from contracts.stack import remove as remove_stack_file
+from scripts.startup import (
+    StartupError,
+    adopt_markets,
+    bind_store,
+    check_no_runner,
+    check_ports,
+    has_book,
+    open_in_book,
+    start_chain,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 USDC = 1_000_000
@@ -91,62 +109,41 @@ def _serve_api(settings: Any, port: int) -> tuple[Any, threading.Thread, Any]:
     return server, thread, app
 
 
-def _demo_market(args: argparse.Namespace, api_url: str, settings: Any, manifest: Manifest, w3: Any) -> dict[str, Any]:
-    """Create the demo market once (on chain and in the book) and seed it; reuse it on later runs."""
-    import httpx
-
+def _demo_market(api_url: str, settings: Any, manifest: Manifest, w3: Any, state: Path) -> dict[str, Any]:
+    """The demo market: created on chain once (adopted when the chain has it), opened in the book when the book
+    lacks it (and then seeded), its two traders funded up to their targets."""
     from clob.client import ClobHttpClient
 
-    saved = args.state_dir / "demo-market.json"
-    if saved.exists():
-        market: dict[str, Any] = json.loads(saved.read_text())
-        if httpx.get(f"{api_url}/markets/{market['condition_id']}", timeout=10).status_code == 200:
-            return market
     admin = Signer.from_key(w3, dev_key(0))
-    onchain = create_market(admin, manifest, f"{DEMO_QUESTION} ({manifest.deploy_block})")
-    body = {
-        "condition_id": onchain.condition_id,
-        "question_id": onchain.question_id,
-        "yes_token_id": str(onchain.yes_token),
-        "no_token_id": str(onchain.no_token),
-        "tick_size": "0.01",
-        "min_order_size": "5",
-        "fee_rate_bps": 0,
-        "question": DEMO_QUESTION,
-        "market_slug": "demo-market",
-        "oracle": manifest.contracts["oracle"],
-    }
-    resp = httpx.post(
-        f"{api_url}/admin/markets", json=body, headers={"Authorization": f"Bearer {settings.admin_token}"}, timeout=30
-    )
-    resp.raise_for_status()
-    # Two demo traders (anvil dev accounts 1 and 2): funded, approved, holding YES and NO to sell.
+    question = f"{DEMO_QUESTION} ({manifest.deploy_block})"
+    onchain, _created = ensure_market(admin, manifest, question)
+    details = {"question": DEMO_QUESTION, "market_slug": "demo-market", "tick_size": "0.01", "min_order_size": "5"}
+    remember_market(state, onchain, details)
+    fresh = not has_book(api_url, onchain.yes_token)
+    if fresh:
+        open_in_book(api_url, settings.admin_token, manifest, onchain, details)
+    # Two demo traders (anvil dev accounts 1 and 2): funded, approved, holding YES and NO to sell (up to the target).
     for index in (1, 2):
-        fund_trader(
+        ensure_funded(
             admin, Signer.from_key(w3, dev_key(index)), manifest, 10_000 * USDC, {onchain.condition_id: 1_000 * USDC}
         )
-    maker_a = ClobHttpClient(api_url, dev_key(1), manifest.chain_id, manifest.contracts["exchange"])
-    maker_b = ClobHttpClient(api_url, dev_key(2), manifest.chain_id, manifest.contracts["exchange"])
-    maker_a.create_api_key()
-    maker_b.create_api_key()
     yes, no = onchain.yes_token, onchain.no_token
-    maker_a.post_orders(
-        [maker_a.limit_order(yes, "BUY", p, "100") for p in ("0.45", "0.44", "0.43")]
-        + [maker_a.limit_order(yes, "SELL", p, "100") for p in ("0.55", "0.56", "0.57")]
-    )
-    maker_b.post_orders(
-        [maker_b.limit_order(no, "BUY", p, "50") for p in ("0.40", "0.39")]
-        + [maker_b.limit_order(no, "SELL", p, "50") for p in ("0.60", "0.62")]
-    )
-    maker_a.close()
-    maker_b.close()
-    market = {
-        "condition_id": onchain.condition_id,
-        "question_id": onchain.question_id,
-        "token_ids": [str(yes), str(no)],
-    }
-    saved.write_text(json.dumps(market))
-    return market
+    if fresh:  # a book just opened is seeded; a book that exists keeps its orders
+        maker_a = ClobHttpClient(api_url, dev_key(1), manifest.chain_id, manifest.contracts["exchange"])
+        maker_b = ClobHttpClient(api_url, dev_key(2), manifest.chain_id, manifest.contracts["exchange"])
+        maker_a.create_api_key()
+        maker_b.create_api_key()
+        maker_a.post_orders(
+            [maker_a.limit_order(yes, "BUY", p, "100") for p in ("0.45", "0.44", "0.43")]
+            + [maker_a.limit_order(yes, "SELL", p, "100") for p in ("0.55", "0.56", "0.57")]
+        )
+        maker_b.post_orders(
+            [maker_b.limit_order(no, "BUY", p, "50") for p in ("0.40", "0.39")]
+            + [maker_b.limit_order(no, "SELL", p, "50") for p in ("0.60", "0.62")]
+        )
+        maker_a.close()
+        maker_b.close()
+    return {"condition_id": onchain.condition_id, "question_id": onchain.question_id, "token_ids": [str(yes), str(no)]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,30 +156,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gateways", type=int, default=2, help="distributed mode: API gateway processes (ports API_PORT, +1, ...)"
     )
+    parser.add_argument("--debug", action="store_true", help="a start-up failure shows its traceback (POLYCLOB_DEBUG)")
     args = parser.parse_args(argv)
     configure_logging()
+    debug = args.debug or bool(os.environ.get("POLYCLOB_DEBUG"))
+    try:
+        return _run(args)
+    except StartupError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        print(
+            f"error: the stack failed: {type(exc).__name__}: {reason} (POLYCLOB_DEBUG=1 or --debug shows the "
+            f"traceback; logs in {args.state_dir})",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
 
+
+def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
-    state: Path = args.state_dir
-    state.mkdir(parents=True, exist_ok=True)
-    chain_state = state / "anvil-state.json"
-    node = Anvil(
-        port=args.chain_port,
-        block_time=args.block_time,
-        log_path=state / "anvil.log",
-        extra_args=("--state", str(chain_state), "--state-interval", "5"),
-    )
-    node.start()
+    state: Path = args.state_dir.resolve()
+    args.state_dir = state
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(
+            f"state directory {state} cannot be created ({exc.strerror}): choose another STATE_DIR"
+        ) from None
+    previous = check_no_runner(state)
+    api_ports = {args.api_port: "API"}
+    if os.environ.get("POLYCLOB_MODE", "embedded") == "distributed":
+        api_ports.update({args.api_port + i: "gateway" for i in range(1, args.gateways)})
+    check_ports(api_ports)
+    chain = start_chain(state, args.chain_port, args.block_time, previous)
+    me = os.getpid()
+    StackInfo(str(state), me, chain.url, chain.port, anvil_pid=chain.pid).save(state)
     children: list[Any] = []  # distributed mode: shard sequencers and extra gateways
     try:
-        manifest = ensure_deployed(node.url, dev_key(0), state / "deployment.json")
-        if _redeployed(manifest, state):
-            for stale in ("polyclob.db", "polyclob.db-wal", "polyclob.db-shm", "demo-market.json"):
-                (state / stale).unlink(missing_ok=True)
-        settings = _settings(args, manifest, node.url)
+        for note in chain.notes:
+            print(f"chain      {note}", file=sys.stderr)
+        manifest = ensure_deployed(chain.url, dev_key(0), state / "deployment.json", save_rpc_url=False)
+        w3 = connect(chain.url)
+        settings = _settings(args, manifest, chain.url)
+        own_sqlite = not os.environ.get("POLYCLOB_DATABASE_URL")
+        for note in bind_store(settings.database_url, manifest, w3, state, own_sqlite):
+            print(f"database   {note}", file=sys.stderr)
         distributed = settings.mode == "distributed"
         if distributed:  # the shards' sequencers first: a gateway only forwards commands to them
             from scripts.distributed_stack import start_sequencers
@@ -197,15 +225,18 @@ def main(argv: list[str] | None = None) -> int:
             ports = [args.api_port + i for i in range(1, args.gateways)]
             children += start_gateways(settings, state, ports)
             gateway_urls += [f"http://127.0.0.1:{p}" for p in ports]
-        w3 = connect(node.url)
-        markets = [] if args.no_demo else [_demo_market(args, api_url, settings, manifest, w3)]
+        markets = [] if args.no_demo else [_demo_market(api_url, settings, manifest, w3, state)]
+        adopted = adopt_markets(api_url, settings.admin_token, manifest, w3, state)
+        if adopted:
+            print(f"markets    opened {len(adopted)} market(s) of the chain in this store's book", file=sys.stderr)
         from scripts.wiring import start_services
 
         services = start_services(app, settings, manifest, dev_key(0))
         print("batcher    running (operator = deployer)", file=sys.stderr)
         print("indexer    running (confirmations 1), resolution watcher running", file=sys.stderr)
 
-        print(f"chain      {node.url} (chain id {manifest.chain_id}, state {chain_state})", file=sys.stderr)
+        dump = state / "anvil-state.json"
+        print(f"chain      {chain.url} (chain id {manifest.chain_id}, state {dump})", file=sys.stderr)
         for role, address in sorted(manifest.contracts.items()):
             print(f"{role:<10} {address}", file=sys.stderr)
         print(f"api        {api_url}  (OpenAPI: {api_url}/docs)", file=sys.stderr)
@@ -215,10 +246,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mode       distributed: shards {settings.shards} over {settings.nats_url}", file=sys.stderr)
             print(f"gateways   {' '.join(gateway_urls)}", file=sys.stderr)
         print(f"admin      token in {state / 'admin.token'}", file=sys.stderr)
+        print(f"stack      {state / 'stack.json'} (where CLIs find this stack)", file=sys.stderr)
+        StackInfo(
+            str(state),
+            me,
+            chain.url,
+            chain.port,
+            anvil_pid=chain.pid,
+            phase="ready",
+            api_url=api_url,
+            api_port=args.api_port,
+            chain_id=manifest.chain_id,
+            gateways=gateway_urls,
+        ).save(state)
         summary = {
             "api_url": api_url,
             "ws_url": f"ws://127.0.0.1:{args.api_port}/ws",
-            "rpc_url": node.url,
+            "rpc_url": chain.url,
             "chain_id": manifest.chain_id,
             "exchange": manifest.contracts["exchange"],
             "collateral": manifest.contracts["collateral"],
@@ -229,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             "mode": settings.mode,
             "gateways": gateway_urls,
             "shards": settings.shard_list if distributed else [settings.stream],
+            "state_dir": str(state),
+            "pid": me,
+            "chain_pid": chain.pid,
+            "chain_adopted": chain.adopted,
         }
         print(json.dumps(summary), flush=True)
         while not stop.is_set() and api_thread.is_alive():
@@ -243,18 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             from scripts.distributed_stack import stop_all
 
             stop_all(children)
-        node.stop()
+        chain.stop()
+        remove_stack_file(state, me)
     return 0
-
-
-def _redeployed(manifest: Manifest, state: Path) -> bool:
-    """Whether this run deployed afresh (a new manifest): the old database then describes another chain."""
-    marker = state / "deployment.stamp"
-    stamp = f"{manifest.chain_id}:{manifest.deploy_block}:{sorted(manifest.contracts.items())}"
-    if marker.exists() and marker.read_text() == stamp:
-        return False
-    marker.write_text(stamp)
-    return True
 
 
 if __name__ == "__main__":

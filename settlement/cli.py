@@ -22,6 +22,7 @@ from clob.logconfig import configure_logging
 from clob.settings import Settings
 from clob.store.db import connect_database
 from contracts.deploy import Manifest
+from contracts.stack import rpc_url_for
 from settlement.batcher import Batcher
 from settlement.chain import RpcChain
 from settlement.config import CRASH_POINTS, SettlementConfig
@@ -100,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         priority_fee_wei=None if args.priority_fee_gwei is None else int(args.priority_fee_gwei * 10**9),
         crash_at=args.crash_at,
     )
-    batcher = create_batcher(Manifest.load(args.manifest), args.db, key, config, args.rpc_url)
-    log.info("settling for operator %s on %s", batcher.operator, args.rpc_url or "the manifest's RPC URL")
+    manifest = Manifest.load(args.manifest)
+    rpc_url = args.rpc_url or rpc_url_for(args.manifest, manifest.rpc_url)
+    batcher = create_batcher(manifest, args.db, key, config, rpc_url)
+    log.info("settling for operator %s on %s", batcher.operator, rpc_url)
     service = SettlementService(batcher)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -312,7 +312,12 @@ class Projector:
 
         sql = self._sql(conn)
         if new_markets:
-            conn.execute(insert(markets), new_markets)
+            # A market re-opened on another stream (the store was used in the other mode, docs/runbook.md) moves
+            # there: the stream that journals its CreateMarket owns its row.
+            dml: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+            ins = dml.insert(markets)
+            moved = {c: ins.excluded[c] for c in new_markets[0] if c not in ("condition_id", "created_at_ms")}
+            conn.execute(ins.on_conflict_do_update(index_elements=["condition_id"], set_=moved), new_markets)
         if placed:
             # Orders born in this batch get their final state before the insert: no read-back, no update.
             new_orders = [self._order_row(item, cmd, matched, status, order_trades) for item, cmd in placed]

@@ -3,6 +3,7 @@
 - ``journal``: every accepted command, in sequence, hash-chained (see ``clob.store.journal``).
 - ``snapshots``: periodic engine snapshots that bound restart time.
 - ``markets``, ``api_keys``: reference data.
+- ``deployment``: the chain and contracts the store belongs to (``make run`` refuses a store of another chain).
 - ``orders``, ``trades``: projections of the engine's events, rebuilt from the journal if lost; trades also carry the
   settlement status (MATCHED → MINED → CONFIRMED, RETRYING, FAILED) written by the batcher.
 """
@@ -73,6 +74,17 @@ markets = Table(
     Column("end_date_iso", String(40), nullable=False, default=""),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("stream", String(64), nullable=False, default="main"),
+)
+
+deployment = Table(
+    "deployment",
+    metadata,
+    Column("deployment_id", String(200), primary_key=True, comment="chain id : deploy block hash : exchange"),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("exchange", String(42), nullable=False),
+    Column("deploy_block", BigInteger, nullable=False),
+    Column("recorded_at_ms", BigInteger, nullable=False),
+    comment="the deployment whose markets, orders and trades this store holds (one row; make run checks it)",
 )
 
 api_keys = Table(

@@ -1,0 +1,383 @@
+"""Start-up of ``make run`` on a state directory that may already hold a chain, a store and a running chain.
+
+Every check here either adopts what exists or raises ``StartupError`` whose message is the one line the runner
+prints (what is wrong and what to do):
+
+- another runner alive on the state directory (``stack.json``): refuse;
+- the chain: a chain left running by a runner that was ``kill -9``-ed alone (its anvil pid in ``stack.json``, the
+  same ``--state`` file) is adopted on the same port and stopped when this runner stops; a port taken by anything
+  else is refused. A chain state dump cut short (anvil writes it in place, so a ``kill -9`` during the write
+  truncates it) is replaced by the last good copy, which ``StateKeeper`` keeps;
+- the store: it records the deployment it belongs to (table ``deployment``). A store of another chain is refused
+  (PostgreSQL, or an SQLite URL given by hand) or, for the state directory's own SQLite file, moved aside;
+- markets: every market registered on chain that the store's book lacks is opened in the book from the chain's
+  facts (``adopt_markets``), never created on chain a second time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from contracts.anvil import Anvil, AnvilError, stop_pid
+from contracts.stack import StackInfo, chain_id_at, pid_alive, process_command
+
+STATE_FILE = "anvil-state.json"
+GOOD_COPY = "anvil-state.good.json"
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line naming the problem and what to do."""
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1.0)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def check_ports(ports: dict[int, str]) -> None:
+    """Refuse ports (API, gateways) that something already listens on."""
+    for port, what in ports.items():
+        if port_in_use(port):
+            raise StartupError(f"port {port} ({what}) is taken: stop what listens there or choose another {what} port")
+
+
+# --- the state directory's runner -----------------------------------------------------------------------------
+def _is_runner(pid: int) -> bool:
+    return pid_alive(pid) and any("run_stack" in part for part in process_command(pid))
+
+
+def check_no_runner(state: Path) -> StackInfo | None:
+    """The previous runner's record (if any), after making sure that runner is not alive."""
+    info = StackInfo.load(state)
+    if info is not None and info.pid != os.getpid() and _is_runner(info.pid):
+        where = f", {info.api_url}" if info.api_url else ""
+        raise StartupError(
+            f"a stack is already running on {state} (pid {info.pid}{where}): stop it first or use another STATE_DIR"
+        )
+    return info
+
+
+# --- the chain ------------------------------------------------------------------------------------------------
+def _flag(cmd: list[str], name: str) -> str | None:
+    for i, part in enumerate(cmd[:-1]):
+        if part == name:
+            return cmd[i + 1]
+    return None
+
+
+def anvil_of(pid: int, state_file: Path) -> int | None:
+    """The port of ``pid`` if it is an anvil dumping its state to ``state_file``."""
+    cmd = process_command(pid)
+    if not cmd or not Path(cmd[0]).name.startswith("anvil") or not pid_alive(pid):
+        return None
+    state = _flag(cmd, "--state")
+    port = _flag(cmd, "--port")
+    if state is None or port is None or Path(state).resolve() != state_file.resolve():
+        return None
+    return int(port)
+
+
+def find_anvil(port: int, state_file: Path) -> int:
+    """The pid of the anvil on ``port`` that dumps to ``state_file`` (0: none)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and anvil_of(int(entry.name), state_file) == port:
+            return int(entry.name)
+    return 0
+
+
+def state_file_ok(path: Path) -> bool:
+    try:
+        return isinstance(orjson.loads(path.read_bytes()), dict)
+    except (OSError, orjson.JSONDecodeError):
+        return False
+
+
+def restore_chain_state(state: Path) -> str | None:
+    """Make the chain state dump loadable before anvil starts: a dump cut short is moved aside and replaced by the
+    last good copy. Returns a line for the operator when it did so."""
+    dump, good = state / STATE_FILE, state / GOOD_COPY
+    if not dump.exists() or state_file_ok(dump):
+        return None
+    broken = state / f"{STATE_FILE}.broken"
+    dump.replace(broken)
+    if good.exists() and state_file_ok(good):
+        shutil.copyfile(good, dump)
+        age = time.time() - good.stat().st_mtime
+        return (
+            f"chain state {dump} was cut short (anvil killed while writing it; kept as {broken.name}): "
+            f"restarted from the last good copy ({age:.0f} s old)"
+        )
+    raise StartupError(
+        f"chain state {dump} was cut short (moved to {broken}) and there is no good copy: "
+        f"delete {state} to start over (or put a good anvil state dump at {dump})"
+    )
+
+
+class StateKeeper:
+    """Keeps ``anvil-state.good.json``: a copy of the chain's state dump taken whenever the dump changed and parses
+    (anvil rewrites the dump in place every few seconds, so it can be caught half-written)."""
+
+    def __init__(self, state: Path, interval_s: float = 10.0) -> None:
+        self.dump, self.good = state / STATE_FILE, state / GOOD_COPY
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._seen = 0.0
+        self._thread = threading.Thread(target=self._run, name="chain-state-keeper", daemon=True)
+
+    def start(self) -> StateKeeper:
+        self.keep()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def keep(self) -> bool:
+        """Copy the dump if it changed and parses; True when it did."""
+        try:
+            mtime = self.dump.stat().st_mtime
+            if mtime == self._seen:
+                return False
+            data = self.dump.read_bytes()
+            if not isinstance(orjson.loads(data), dict):
+                return False
+        except (OSError, orjson.JSONDecodeError):
+            return False
+        tmp = self.good.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(self.good)
+        self._seen = mtime
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.keep()
+
+
+@dataclass
+class Chain:
+    """The chain of a stack: started here (``node``) or adopted (``pid`` of a surviving anvil)."""
+
+    url: str
+    port: int
+    pid: int
+    node: Anvil | None = None
+    adopted: bool = False
+    keeper: StateKeeper | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        if self.keeper is not None:
+            self.keeper.stop()
+        if self.node is not None:
+            self.node.stop()
+        elif self.pid:
+            stop_pid(self.pid)
+        if self.keeper is not None:
+            self.keeper.keep()  # anvil's dump on exit
+
+
+def start_chain(state: Path, port: int, block_time: float, previous: StackInfo | None) -> Chain:
+    """Start anvil on ``port`` with its state in the state directory, or adopt the one a killed runner left."""
+    dump = state / STATE_FILE
+    url = f"http://127.0.0.1:{port}"
+    survivor = previous.anvil_pid if previous is not None and previous.anvil_pid else 0
+    survivor_port = anvil_of(survivor, dump) if survivor else None
+    if survivor_port is not None and survivor_port != port:
+        raise StartupError(
+            f"this state dir's chain is still running on port {survivor_port} (pid {survivor}, left by a runner "
+            f"that was killed): run make run CHAIN_PORT={survivor_port} to adopt it, or stop it (kill {survivor})"
+        )
+    if port_in_use(port):
+        chain_id = chain_id_at(url)
+        pid = survivor if survivor_port == port else find_anvil(port, dump)
+        if chain_id is None:
+            raise StartupError(f"port {port} (chain) is taken by another program: stop it or choose another CHAIN_PORT")
+        if not pid:
+            raise StartupError(
+                f"port {port} (chain) serves a chain (id {chain_id}) that is not this state dir's: "
+                f"stop it or choose another CHAIN_PORT"
+            )
+        chain = Chain(url, port, pid, adopted=True)
+        chain.notes.append(f"adopted the chain left running on port {port} (anvil pid {pid}); it stops with this run")
+    else:
+        notes = [note] if (note := restore_chain_state(state)) else []
+        node = Anvil(
+            port=port,
+            block_time=block_time,
+            log_path=state / "anvil.log",
+            extra_args=("--state", str(dump), "--state-interval", "5"),
+            survive_parent=True,
+        )
+        try:
+            node.start()
+        except AnvilError as exc:
+            raise StartupError(f"the chain did not start: {exc}; see {state / 'anvil.log'}") from None
+        assert node.process is not None
+        chain = Chain(url, port, node.process.pid, node=node, notes=notes)
+    chain.keeper = StateKeeper(state).start()
+    return chain
+
+
+# --- the store ------------------------------------------------------------------------------------------------
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def open_store(url: str) -> Any:
+    """Connect to and migrate the store; a store that does not answer is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from clob.store import connect_database
+
+    try:
+        return connect_database(url)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        raise StartupError(
+            f"database {_safe_url(url)} cannot be used ({reason}): start it, create it, or set another "
+            f"POLYCLOB_DATABASE_URL"
+        ) from None
+
+
+def _foreign_markets(db: Any, w3: Any, manifest: Any) -> list[str]:
+    """Markets of the store that this deployment's exchange has not registered (they belong to another chain)."""
+    from sqlalchemy import select
+
+    from clob.store.schema import markets
+    from contracts.chain import contract_at
+
+    exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(markets.c.condition_id, markets.c.yes_token_id)).all()
+    foreign = []
+    for condition, yes in rows:
+        if "0x" + bytes(exchange.functions.getConditionId(int(yes)).call()).hex() != condition.lower():
+            foreign.append(condition)
+    return foreign
+
+
+def bind_store(url: str, manifest: Any, w3: Any, state: Path, own_sqlite: bool) -> list[str]:
+    """Make sure the store at ``url`` belongs to this deployment, and record it there. The state directory's own
+    SQLite file (``own_sqlite``) of another chain is moved aside and started afresh; any other store of another
+    chain is refused. Returns lines for the operator."""
+    from sqlalchemy import insert, select
+
+    from clob.store.schema import deployment
+
+    notes: list[str] = []
+    db = open_store(url)
+    try:
+        with db.engine.connect() as conn:
+            recorded = [str(r) for r in conn.execute(select(deployment.c.deployment_id)).scalars()]
+        foreign = [r for r in recorded if r != manifest.deployment_id]
+        if not recorded:  # a store from before the record: its markets tell
+            markets_elsewhere = _foreign_markets(db, w3, manifest)
+            if markets_elsewhere:
+                foreign = [f"markets {', '.join(m[:10] + '…' for m in markets_elsewhere[:3])} not on this chain"]
+        if foreign:
+            if not own_sqlite:
+                name = _db_name(url)
+                raise StartupError(
+                    f"database {_safe_url(url)} belongs to another chain ({foreign[0]}; this chain is "
+                    f"{manifest.deployment_id}): drop it{f' (dropdb {name})' if name else ''} or set another "
+                    f"POLYCLOB_DATABASE_URL"
+                )
+            db.dispose()
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                old = state / f"polyclob.db{suffix}"
+                if old.exists():
+                    old.replace(state / f"polyclob.db{suffix}.{stamp}.other-chain")
+            notes.append(
+                f"{state / 'polyclob.db'} described another chain: moved aside (*.{stamp}.other-chain), started afresh"
+            )
+            db = open_store(url)
+            recorded = []
+        if not recorded:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    insert(deployment).values(
+                        deployment_id=manifest.deployment_id,
+                        chain_id=manifest.chain_id,
+                        exchange=manifest.contracts.get("exchange", ""),
+                        deploy_block=manifest.deploy_block,
+                        recorded_at_ms=int(time.time() * 1000),
+                    )
+                )
+    finally:
+        db.dispose()
+    return notes
+
+
+def _db_name(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return ""
+    return "" if parsed.get_backend_name() == "sqlite" else str(parsed.database or "")
+
+
+# --- markets --------------------------------------------------------------------------------------------------
+def has_book(api_url: str, token_id: int) -> bool:
+    import httpx
+
+    return httpx.get(f"{api_url}/book", params={"token_id": str(token_id)}, timeout=30).status_code == 200
+
+
+def open_in_book(api_url: str, admin_token: str, manifest: Any, market: Any, details: dict[str, Any]) -> None:
+    """Open an on-chain market in the store's book (``POST /admin/markets``) with the chain's facts."""
+    import httpx
+
+    body = {
+        "condition_id": market.condition_id,
+        "question_id": market.question_id,
+        "yes_token_id": str(market.yes_token),
+        "no_token_id": str(market.no_token),
+        "oracle": manifest.contracts["oracle"],
+        "question": str(details.get("question", "")),
+        "tick_size": str(details.get("tick_size", "0.01")),
+        "min_order_size": str(details.get("min_order_size", "5")),
+        "fee_rate_bps": int(details.get("fee_rate_bps", 0)),
+    }
+    if details.get("market_slug"):
+        body["market_slug"] = str(details["market_slug"])
+    resp = httpx.post(
+        f"{api_url}/admin/markets", json=body, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30
+    )
+    if resp.status_code != 200:
+        raise StartupError(
+            f"market {market.condition_id} is on chain but the book refused it ({resp.status_code}: "
+            f"{resp.text[:200]}): see {api_url}/admin/stream"
+        )
+
+
+def adopt_markets(api_url: str, admin_token: str, manifest: Any, w3: Any, state: Path) -> list[str]:
+    """Open in the book every market registered on chain that the book lacks; returns their condition ids."""
+    from contracts.markets import known_markets, registered_markets
+
+    known = known_markets(state)
+    adopted = []
+    for market in registered_markets(w3, manifest):
+        if has_book(api_url, market.yes_token):
+            continue
+        open_in_book(api_url, admin_token, manifest, market, known.get(market.condition_id, {}))
+        adopted.append(market.condition_id)
+    return adopted
