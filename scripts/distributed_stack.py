@@ -12,7 +12,10 @@ All of them read the same ``POLYCLOB_*`` settings (`settings_env`), so one confi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -35,10 +38,27 @@ def api_command(port: int, *extra: str) -> list[str]:
     return [*uvicorn, "--no-access-log", *extra]  # a line per request would drown the log
 
 
-def spawn(cmd: list[str], env: dict[str, str], log: Path, append: bool = True) -> subprocess.Popen[bytes]:
-    """Start ``cmd`` in the repository with its output (stdout and stderr) in ``log``."""
+def _die_with_runner() -> None:  # pragma: no cover - runs in the child between fork and exec
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def spawn(
+    cmd: list[str], env: dict[str, str], log: Path, append: bool = True, die_with_parent: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in the repository with its output (stdout and stderr) in ``log``. ``die_with_parent`` (the
+    runner's sequencers and gateways): the child gets SIGKILL when the thread that started it dies
+    (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the runner alone takes them with it and the next ``make run`` finds
+    their ports and shard locks free (only the chain survives, to be adopted)."""
     with log.open("ab" if append else "wb") as out:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_runner if die_with_parent else None,
+        )
 
 
 def settings_env(settings: Any) -> dict[str, str]:
@@ -56,7 +76,7 @@ def start_sequencers(settings: Any, state: Path, timeout: float = 120.0) -> list
     for shard in settings.shard_list:
         log = state / f"sequencer-{shard}.log"
         start = log.stat().st_size if log.exists() else 0
-        proc = spawn(sequencer_command(shard), env, log)
+        proc = spawn(sequencer_command(shard), env, log, die_with_parent=True)
         procs.append((shard, log, proc))
         deadline = time.monotonic() + timeout
         while f"shard {shard}: active" not in log.read_bytes()[start:].decode(errors="replace"):
@@ -73,7 +93,7 @@ def start_gateways(settings: Any, state: Path, ports: list[int]) -> list[subproc
     for i, port in enumerate(ports, 1):
         log = state / f"gateway-{i}.log"
         gw_env = {**env, "POLYCLOB_GATEWAY_ID": f"gateway-{i}"}
-        procs.append(spawn(api_command(port), gw_env, log))
+        procs.append(spawn(api_command(port), gw_env, log, die_with_parent=True))
     for port, proc in zip(ports, procs, strict=True):
         deadline = time.monotonic() + 60
         while True:

@@ -73,7 +73,7 @@ class Runner:
         if ready:
             assert line.startswith("{"), run.stderr()[-3000:]
             run.info = json.loads(line)
-            self.chain_pids.add(run.info["chain_pid"])
+            self.chain_pids.add(anvil_on(chain_port))
         else:
             proc.wait(120)
         return run
@@ -121,6 +121,23 @@ def pg_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def anvil_on(port: int) -> int:
+    """The pid of the anvil serving ``port`` (0: none)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            cmd
+            and cmd[0].endswith(b"anvil")
+            and b"--port" in cmd
+            and cmd[cmd.index(b"--port") + 1] == str(port).encode()
+        ):
+            return int(entry.name)
+    return 0
 
 
 def one_line_error(run: Run) -> str:
@@ -201,7 +218,7 @@ def test_switching_stores_adopts_the_chains_markets(runner: Runner, pg_database:
 def test_a_runner_killed_alone_leaves_a_chain_the_next_run_adopts(runner: Runner) -> None:
     api, chain = free_port(), free_port()
     first = runner.start(api, chain)
-    anvil = first.info["chain_pid"]
+    anvil = anvil_on(chain)
     w3 = connect(first.info["rpc_url"])
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(10)
@@ -211,7 +228,7 @@ def test_a_runner_killed_alone_leaves_a_chain_the_next_run_adopts(runner: Runner
 
     second = runner.start(api, chain)
     assert second.info["chain_adopted"] is True
-    assert second.info["chain_pid"] == anvil
+    assert second.info["chain_pid"] == anvil == anvil_on(chain)
     assert "adopted the chain" in second.stderr()
     assert second.info["markets"] == first.info["markets"]
     assert int(w3.eth.block_number) >= height
@@ -298,3 +315,33 @@ def test_a_chain_state_dump_cut_short_falls_back_to_the_last_good_copy(runner: R
     (runner.state / "anvil-state.good.json").unlink()
     broken = runner.start(api, chain, ready=False)
     assert "cut short" in one_line_error(broken)
+
+
+def _nats_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 4222), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_switching_to_the_distributed_mode_and_back_keeps_a_book_for_the_market(runner: Runner) -> None:
+    if not _nats_available():
+        pytest.skip("NATS not reachable at 127.0.0.1:4222")
+    api, chain = free_port(), free_port()
+    first = runner.start(api, chain)
+    yes = first.info["markets"][0]["token_ids"][0]
+    runner.stop(first)
+
+    # Shard names of its own: JetStream streams on the machine's NATS outlive runs and state dirs.
+    shard = f"t{uuid.uuid4().hex[:10]}"
+    env = {"POLYCLOB_MODE": "distributed", "POLYCLOB_SHARDS": shard}
+    dist = runner.start(api, chain, env)
+    assert dist.info["markets"] == first.info["markets"]
+    assert book(dist.info["api_url"], yes)["bids"], "the market has a book in the shard that owns it"
+    assert place(dist.info, yes, "0.30")["status"] == "live"
+    runner.stop(dist)
+
+    back = runner.start(api, chain)
+    assert book(back.info["api_url"], yes)["bids"]
+    assert place(back.info, yes, "0.31")["status"] == "live"

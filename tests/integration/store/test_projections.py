@@ -19,6 +19,7 @@ from clob.engine import (
     OrderId,
     OrderType,
     PlaceOrder,
+    Seq,
     Side,
     TokenId,
     UnixSeconds,
@@ -144,3 +145,25 @@ def test_signed_order_json_is_compact_sorted_json(order: dict[str, Any]) -> None
     text = signed_order_json(order)
     assert text == json.dumps(order, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert json.loads(text) == order
+
+
+def test_a_market_reopened_on_another_stream_moves_its_row(db_url: str) -> None:
+    """The store was used in the other mode (embedded stream "main", then a shard): the shard's CreateMarket of a
+    market "main" projected before takes the row over instead of failing the shard's commit."""
+    db = connect_database(db_url)
+    for stream, question in (("main", "first"), ("s0", "again")):
+        engine, log, projector = Engine(), Journal(db, stream), Projector(stream)
+        cmd = CreateMarket(Seq(1), NOW, MARKET, TokenId(1), TokenId(2), 2, BaseUnits(5_000_000), 0)
+        meta = {"question": question}
+        entries = log.prepare([(kind_of(cmd), encode(cmd, meta), int(cmd.now) * 1000)])
+        done = [Applied(entries[0].seq, cmd, meta, engine.apply(cmd), entries[0].hash.hex(), stream, entries[0])]
+        with db.engine.begin() as conn:
+            Journal.insert(conn, entries)
+            projector.write(conn, done)
+        log.advance(entries)
+    with db.engine.begin() as conn:
+        rows = conn.execute(select(markets.c.condition_id, markets.c.stream, markets.c.question)).all()
+        for t in (markets, projection_cursor, journal):
+            conn.execute(t.delete())
+    db.dispose()
+    assert [tuple(r) for r in rows] == [(MARKET, "s0", "again")]

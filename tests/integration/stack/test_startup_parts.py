@@ -1,0 +1,141 @@
+"""The parts of start-up on an existing state directory, on the session chain and real SQLite files: markets
+adopted from the chain, funding up to a target, the store's deployment record, the chain state dump's good copy,
+and where CLIs find the stack."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from clob.store import connect_database
+from clob.store.schema import deployment
+from contracts.deploy import Manifest, is_live
+from contracts.markets import ensure_funded, ensure_market, market_for_question, registered_markets
+from contracts.stack import StackInfo, StackNotRunningError, live_rpc_url, live_stack, rpc_url_for
+from scripts.startup import StartupError, StateKeeper, bind_store, restore_chain_state
+from tests.support.chain import Chain
+
+USDC = 1_000_000
+
+
+def test_ensure_market_adopts_a_market_the_chain_has(chain: Chain) -> None:
+    admin = chain.deployer
+    created, new = ensure_market(admin, chain.manifest, "Adopt me?")
+    assert new
+    again, new_again = ensure_market(admin, chain.manifest, "Adopt me?")  # no AlreadyInitialized
+    assert not new_again
+    assert again == created
+    assert created in registered_markets(chain.w3, chain.manifest)
+    qid, condition, prepared, registered = market_for_question(chain.w3, chain.manifest, "Adopt me?")
+    assert (qid, condition, prepared, registered) == (created.question_id, created.condition_id, True, True)
+
+
+def test_ensure_funded_tops_up_to_the_target_only(chain: Chain) -> None:
+    market, _ = ensure_market(chain.deployer, chain.manifest, "Fund me?")
+    trader = chain.signer(7)
+    usdc = chain.contract("MockUSDC", "collateral")
+    ctf = chain.contract("ConditionalTokens", "ctf")
+
+    def held() -> tuple[int, int, int]:
+        return (
+            int(usdc.functions.balanceOf(trader.address).call()),
+            int(ctf.functions.balanceOf(trader.address, market.yes_token).call()),
+            int(ctf.functions.balanceOf(trader.address, market.no_token).call()),
+        )
+
+    target = {market.condition_id: 100 * USDC}
+    added = ensure_funded(chain.deployer, trader, chain.manifest, 500 * USDC, target)
+    assert added == {"usdc": 500 * USDC, market.condition_id: 100 * USDC}
+    assert held() == (500 * USDC, 100 * USDC, 100 * USDC)
+    assert ensure_funded(chain.deployer, trader, chain.manifest, 500 * USDC, target) == {"usdc": 0}
+    assert held() == (500 * USDC, 100 * USDC, 100 * USDC)
+    trader.transact(usdc.functions.transfer(chain.deployer.address, 200 * USDC))  # spent some: topped up again
+    assert ensure_funded(chain.deployer, trader, chain.manifest, 500 * USDC, target)["usdc"] == 200 * USDC
+    assert held() == (500 * USDC, 100 * USDC, 100 * USDC)
+
+
+def test_a_store_is_bound_to_its_deployment(chain: Chain, tmp_path: Path) -> None:
+    assert chain.manifest.deploy_block_hash  # deploy() records it
+    assert is_live(chain.manifest, chain.w3)
+    assert not is_live(replace(chain.manifest, deploy_block_hash="0x" + "00" * 32), chain.w3)
+    own = f"sqlite:///{tmp_path / 'polyclob.db'}"
+    assert bind_store(own, chain.manifest, chain.w3, tmp_path, own_sqlite=True) == []
+    assert bind_store(own, chain.manifest, chain.w3, tmp_path, own_sqlite=True) == []
+    db = connect_database(own)
+    with db.engine.connect() as conn:
+        assert list(conn.execute(select(deployment.c.deployment_id)).scalars()) == [chain.manifest.deployment_id]
+    db.dispose()
+
+    other = replace(chain.manifest, deploy_block_hash="0x" + "11" * 32)  # the chain was reset and redeployed
+    with pytest.raises(StartupError, match="belongs to another chain"):
+        bind_store(own, other, chain.w3, tmp_path, own_sqlite=False)
+    notes = bind_store(own, other, chain.w3, tmp_path, own_sqlite=True)
+    assert "described another chain" in notes[0]
+    assert list(tmp_path.glob("polyclob.db.*.other-chain"))
+
+
+def test_a_store_from_before_the_record_is_checked_by_its_markets(chain: Chain, tmp_path: Path) -> None:
+    from sqlalchemy import insert
+
+    from clob.store.schema import markets
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = connect_database(url)
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(markets).values(
+                condition_id="0x" + "ab" * 32, question_id="", yes_token_id="1", no_token_id="2", tick_size="0.01",
+                min_order_size=5, created_at_ms=0,
+            )
+        )  # fmt: skip
+    db.dispose()
+    with pytest.raises(StartupError, match="another chain"):
+        bind_store(url, chain.manifest, chain.w3, tmp_path, own_sqlite=False)
+
+
+def test_the_good_copy_of_the_chain_state_replaces_a_dump_cut_short(tmp_path: Path) -> None:
+    dump, good = tmp_path / "anvil-state.json", tmp_path / "anvil-state.good.json"
+    dump.write_text('{"block": {"number": "0x5"}, "accounts": {}}')
+    keeper = StateKeeper(tmp_path)
+    assert keeper.keep()
+    assert not keeper.keep()  # unchanged
+    assert good.read_text() == dump.read_text()
+    whole = dump.read_text()
+    dump.write_text(whole[:20])  # kill -9 while anvil rewrote it in place
+    os.utime(dump, (1, 1))
+    assert not keeper.keep()  # a half-written dump is never copied
+    note = restore_chain_state(tmp_path)
+    assert note is not None
+    assert "cut short" in note
+    assert dump.read_text() == whole
+    assert (tmp_path / "anvil-state.json.broken").read_text() == whole[:20]
+    assert restore_chain_state(tmp_path) is None
+    dump.write_text(whole[:20])
+    good.unlink()
+    with pytest.raises(StartupError, match="no good copy"):
+        restore_chain_state(tmp_path)
+
+
+def test_clis_find_the_stack_or_say_there_is_none(chain: Chain, tmp_path: Path) -> None:
+    manifest_path = tmp_path / "deployment.json"
+    replace(chain.manifest, rpc_url="").save(manifest_path)
+    assert "rpc_url" not in manifest_path.read_text()
+    assert Manifest.load(manifest_path).rpc_url == ""
+    with pytest.raises(StackNotRunningError, match=f"no stack running on {tmp_path}"):
+        live_rpc_url(tmp_path)
+    with pytest.raises(SystemExit, match="no stack running"):
+        rpc_url_for(manifest_path)
+    assert rpc_url_for(manifest_path, "http://standalone:8545") == "http://standalone:8545"
+
+    StackInfo(str(tmp_path), os.getpid(), chain.anvil.url, chain.anvil.port, phase="starting").save(tmp_path)
+    assert live_rpc_url(tmp_path) == chain.anvil.url
+    assert rpc_url_for(manifest_path, "http://standalone:8545") == chain.anvil.url
+    with pytest.raises(StackNotRunningError, match="still starting"):
+        live_stack(tmp_path)
+    StackInfo(str(tmp_path), 2**22 + 12345, chain.anvil.url, chain.anvil.port, phase="ready").save(tmp_path)
+    with pytest.raises(StackNotRunningError, match="no stack running"):
+        live_stack(tmp_path)  # its runner is gone
