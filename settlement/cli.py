@@ -3,7 +3,8 @@
     .venv/bin/python -m settlement --manifest var/deployment.json --db sqlite:///var/polyclob.db
 
 Defaults come from the environment like every service (``POLYCLOB_DATABASE_URL``, ``POLYCLOB_MANIFEST_PATH``,
-``POLYCLOB_RPC_URL`` overrides the manifest's RPC URL when set explicitly with ``--rpc-url``), the operator key from
+the RPC URL from ``--rpc-url``, else the stack running on the manifest's state directory (its ``stack.json``), else
+the manifest's own ``rpc_url`` (a standalone deploy's)), the operator key from
 ``--key`` or ``POLYCLOB_OPERATOR_KEY`` (default: anvil's dev account 0, the local deployer and operator).
 ``--until-idle`` exits once nothing is pending or in flight (scripts, tests); ``--crash-at POINT`` is the
 crash-test hook (the process ``os._exit``s with code 77 the first time it reaches POINT).

@@ -50,12 +50,14 @@ class Runner:
         self.runs: list[Run] = []
         self.chain_pids: set[int] = set()
 
-    def start(self, api_port: int, chain_port: int, env: dict[str, str] | None = None, ready: bool = True) -> Run:
+    def start(
+        self, api_port: int, chain_port: int, env: dict[str, str] | None = None, ready: bool = True, *extra: str
+    ) -> Run:
         base = {k: v for k, v in os.environ.items() if not k.startswith("POLYCLOB_")}
         err = self.state.parent / f"{self.state.name}-run{len(self.runs)}.err"
         proc = subprocess.Popen(
             [sys.executable, "-m", "scripts.run_stack", "--api-port", str(api_port), "--chain-port",
-             str(chain_port), "--state-dir", str(self.state), "--block-time", "0.5"],
+             str(chain_port), "--state-dir", str(self.state), "--block-time", "0.5", *extra],
             cwd=ROOT, env={**base, **(env or {})}, stdout=subprocess.PIPE, stderr=err.open("wb"), text=True,
         )  # fmt: skip
         run = Run(proc, err)
@@ -257,6 +259,11 @@ def test_a_runner_killed_alone_leaves_a_chain_the_next_run_adopts(runner: Runner
     assert f"port {chain}" in line, line
     assert "CHAIN_PORT" in line, line
 
+    # PostgreSQL that does not answer: one line (and the chain this run started is stopped again).
+    no_db = runner.start(api, chain, {"POLYCLOB_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}, False)
+    assert "POLYCLOB_DATABASE_URL" in one_line_error(no_db)
+    assert not anvil_on(chain)
+
 
 def test_clis_find_the_running_stack_after_a_port_change(runner: Runner) -> None:
     first = runner.start(free_port(), free_port())
@@ -336,7 +343,7 @@ def test_switching_to_the_distributed_mode_and_back_keeps_a_book_for_the_market(
     # Shard names of its own: JetStream streams on the machine's NATS outlive runs and state dirs.
     shard = f"t{uuid.uuid4().hex[:10]}"
     env = {"POLYCLOB_MODE": "distributed", "POLYCLOB_SHARDS": shard}
-    dist = runner.start(api, chain, env)
+    dist = runner.start(api, chain, env, True, "--gateways", "1")
     assert dist.info["markets"] == first.info["markets"]
     assert book(dist.info["api_url"], yes)["bids"], "the market has a book in the shard that owns it"
     assert place(dist.info, yes, "0.30")["status"] == "live"

@@ -139,3 +139,45 @@ def test_clis_find_the_stack_or_say_there_is_none(chain: Chain, tmp_path: Path) 
     StackInfo(str(tmp_path), 2**22 + 12345, chain.anvil.url, chain.anvil.port, phase="ready").save(tmp_path)
     with pytest.raises(StackNotRunningError, match="no stack running"):
         live_stack(tmp_path)  # its runner is gone
+
+
+def test_a_chain_left_running_is_adopted_on_its_port_only(tmp_path: Path) -> None:
+    from contracts.anvil import Anvil, free_port
+    from contracts.stack import pid_alive
+    from scripts.startup import start_chain
+
+    port = free_port()
+    left = Anvil(port=port, extra_args=("--state", str(tmp_path / "anvil-state.json"))).start()
+    assert left.process is not None
+    pid = left.process.pid
+    try:
+        previous = StackInfo(str(tmp_path), 2**22 + 1, left.url, port, anvil_pid=pid)
+        with pytest.raises(StartupError, match=f"still running on port {port}.*CHAIN_PORT={port}"):
+            start_chain(tmp_path, free_port(), 1.0, previous)
+        adopted = start_chain(tmp_path, port, 1.0, previous)
+        assert (adopted.adopted, adopted.pid, adopted.url) == (True, pid, left.url)
+        assert "adopted" in adopted.notes[0]
+        found = start_chain(tmp_path, port, 1.0, None)  # no stack.json: found by its port and --state file
+        assert found.pid == pid
+        assert found.keeper is not None
+        found.keeper.stop()
+        adopted.stop()
+        assert not pid_alive(pid)
+    finally:
+        left.stop()
+
+
+def test_a_chain_port_serving_another_chain_is_refused(chain: Chain, tmp_path: Path) -> None:
+    from scripts.startup import start_chain
+
+    with pytest.raises(StartupError, match=f"port {chain.anvil.port} .*not this state dir's"):
+        start_chain(tmp_path, chain.anvil.port, 1.0, None)
+
+
+def test_no_anvil_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contracts.anvil import free_port
+    from scripts.startup import start_chain
+
+    monkeypatch.setattr("contracts.anvil.ANVIL_BIN", tmp_path / "node_modules" / "anvil")
+    with pytest.raises(StartupError, match="make bootstrap"):
+        start_chain(tmp_path, free_port(), 1.0, None)
