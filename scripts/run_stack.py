@@ -52,6 +52,7 @@ from scripts.startup import (
     StartupError,
     adopt_markets,
     bind_store,
+    check_command_streams,
     check_no_runner,
     check_ports,
     has_book,
@@ -214,6 +215,8 @@ def _run(args: argparse.Namespace) -> int:
         distributed = settings.mode == "distributed"
         if distributed:  # the shards' sequencers first: a gateway only forwards commands to them
             from scripts.distributed_stack import start_sequencers
+
+            check_command_streams(settings.database_url, settings.nats_url, settings.nats_servers, settings.shard_list)
 
             children += start_sequencers(settings, state)
         server, api_thread, app = _serve_api(settings, args.api_port)

@@ -381,3 +381,78 @@ def adopt_markets(api_url: str, admin_token: str, manifest: Any, w3: Any, state:
         open_in_book(api_url, admin_token, manifest, market, known.get(market.condition_id, {}))
         adopted.append(market.condition_id)
     return adopted
+
+
+# --- the distributed mode's command streams ---------------------------------------------------------------------
+def _journaled_bus_seqs(url: str, shards: list[str]) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from clob.distributed.node import last_bus_seq
+    from clob.store.schema import journal
+
+    db = open_store(url)
+    try:
+        found = {}
+        for shard in shards:
+            with db.engine.connect() as conn:
+                head = conn.execute(select(func.max(journal.c.seq)).where(journal.c.stream == shard)).scalar()
+            found[shard] = last_bus_seq(db, shard, int(head or 0))
+        return found
+    finally:
+        db.dispose()
+
+
+async def _command_streams(servers: list[str], shards: list[str]) -> dict[str, tuple[int, int]]:
+    """(messages, last sequence) of each shard's command stream that exists on the bus."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    from clob.distributed.bus import cmd_stream
+
+    async def quiet(_exc: Exception) -> None:
+        pass
+
+    nc = await nats.connect(
+        servers=servers,
+        name="startup-check",
+        allow_reconnect=False,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.1,
+        connect_timeout=2,
+        error_cb=quiet,
+    )
+    try:
+        js = nc.jetstream()
+        found = {}
+        for shard in shards:
+            try:
+                info = await js.stream_info(cmd_stream(shard))
+            except NotFoundError:
+                continue
+            found[shard] = (int(info.state.messages), int(info.state.last_seq))
+        return found
+    finally:
+        await nc.close()
+
+
+def check_command_streams(url: str, nats_url: str, servers: list[str], shards: list[str]) -> None:
+    """The distributed mode: refuse command streams this store did not consume. JetStream streams live on the NATS
+    server, not in the state directory, and a shard's sequencer consumes its stream from the sequence after the
+    last one its store journaled: a store that never journaled a shard would apply every command the stream still
+    holds (24 h) from another state directory's run that used the same shard name."""
+    import asyncio
+
+    try:
+        streams = asyncio.run(_command_streams(servers, shards))
+    except Exception as exc:
+        raise StartupError(f"NATS at {nats_url} does not answer ({exc or type(exc).__name__}): start it or set "
+                           f"POLYCLOB_NATS_URL") from None  # fmt: skip
+    journaled = _journaled_bus_seqs(url, shards)
+    for shard, (messages, last) in streams.items():
+        if (journaled[shard] == 0 and messages > 0) or journaled[shard] > last:
+            raise StartupError(
+                f"NATS stream CMD_{shard} is not this store's (it holds {messages} commands up to {last}; the store "
+                f"journaled shard {shard} up to {journaled[shard]}): another state dir or run used shard {shard}. "
+                f"Choose other shard names (POLYCLOB_SHARDS=...) or remove its streams if no other stack uses them "
+                f"(nats stream rm CMD_{shard}; nats stream rm JOURNAL_{shard})"
+            )

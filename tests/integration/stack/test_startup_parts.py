@@ -181,3 +181,46 @@ def test_no_anvil_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr("contracts.anvil.ANVIL_BIN", tmp_path / "node_modules" / "anvil")
     with pytest.raises(StartupError, match="make bootstrap"):
         start_chain(tmp_path, free_port(), 1.0, None)
+
+
+def test_command_streams_of_another_store_are_refused(tmp_path: Path) -> None:
+    import asyncio
+    import socket
+    import uuid
+
+    import nats
+
+    from clob.distributed.bus import cmd_stream, cmd_subject, ensure_streams, journal_stream
+    from scripts.startup import check_command_streams
+
+    try:
+        socket.create_connection(("127.0.0.1", 4222), timeout=1).close()
+    except OSError:
+        pytest.skip("NATS not reachable at 127.0.0.1:4222")
+    shard = f"t{uuid.uuid4().hex[:10]}"
+    servers = ["nats://127.0.0.1:4222"]
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+
+    async def streams(publish: int, remove: bool = False) -> None:
+        nc = await nats.connect(servers=servers)
+        js = nc.jetstream()
+        if remove:
+            for name in (cmd_stream(shard), journal_stream(shard)):
+                await js.delete_stream(name)
+        else:
+            await ensure_streams(js, [shard])
+            for i in range(publish):
+                await js.publish(cmd_subject(shard), b"{}", headers={"Nats-Msg-Id": f"m{i}"})
+        await nc.close()
+
+    check_command_streams(url, servers[0], servers, [shard])  # no stream yet
+    asyncio.run(streams(0))
+    check_command_streams(url, servers[0], servers, [shard])  # an empty stream
+    asyncio.run(streams(2))
+    try:
+        with pytest.raises(StartupError, match=f"CMD_{shard} is not this store's.*POLYCLOB_SHARDS"):
+            check_command_streams(url, servers[0], servers, [shard])  # a store that never journaled the shard
+    finally:
+        asyncio.run(streams(0, remove=True))
+    with pytest.raises(StartupError, match=r"NATS at nats://127\.0\.0\.1:1 does not answer"):
+        check_command_streams(url, "nats://127.0.0.1:1", ["nats://127.0.0.1:1"], [shard])
