@@ -54,7 +54,7 @@ from settlement.model import (
     parties_of,
     restore_amounts,
 )
-from settlement.signer import OperatorSigner
+from settlement.signer import CANCEL_GAS, OperatorSigner
 from settlement.simulate import Simulator
 from settlement.store import ClaimConflictError, SettlementStore, TxUpdate
 
@@ -80,6 +80,7 @@ class BatcherStats:
     replacements: int = 0
     rebroadcasts: int = 0
     reorged: int = 0
+    rollbacks: int = 0
     reverted: int = 0
     reconcile_seconds: float = 0.0
     flush_seconds: float = 0.0
@@ -138,6 +139,8 @@ class Batcher:
         """what the current reconcile pass observed, written in one database transaction at its end"""
         self._unsent: set[int] = set()
         """PENDING transactions whose last broadcast got no answer (or none yet after a restart)"""
+        self._last_head: int | None = None
+        self._last_check = float("-inf")
 
     # -- hooks --------------------------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
@@ -187,6 +190,7 @@ class Batcher:
             self._next_nonce = None
             self._rejections.clear()
             self._unsent = {t.id for t in self.store.open_txs() if t.status == TxStatus.PENDING}
+            self._check_chain(force=True)
             self._reconcile()
 
     def step(self, force_flush: bool = False) -> None:
@@ -194,6 +198,7 @@ class Batcher:
         with self._lock:
             self.stats.steps += 1
             started = time.perf_counter()
+            self._check_chain()
             open_txs = self._reconcile()
             reconciled = time.perf_counter()
             self.stats.reconcile_seconds += reconciled - started
@@ -205,6 +210,118 @@ class Batcher:
                 self._last_flush = now
                 self._flush(open_txs)
                 self.stats.flush_seconds += time.perf_counter() - reconciled
+
+    # -- rollback -----------------------------------------------------------------------------------------
+    def _check_chain(self, force: bool = False) -> None:
+        """Notice a chain that no longer has transactions the database saw consume their nonces (a deep reorg,
+        a node restored from an older state) and put them back in flight at the same nonces.
+
+        Runs every ``chain_check_interval``, at (re)start and whenever the head moved backwards. Signals: the
+        operator's on-chain nonce at or below a nonce recorded as mined (the chain lost everything from there),
+        and the newest CONFIRMED transaction's block no longer canonical (then the newest CONFIRMED ones are
+        looked up by hash: one without a settling receipt is lost even if something else took its nonce)."""
+        head = self.chain.head()
+        moved_back = self._last_head is not None and head < self._last_head
+        self._last_head = head
+        now = self.clock()
+        if not (force or moved_back or now - self._last_check >= self.config.chain_check_interval):
+            return
+        self._last_check = now
+        latest = self.chain.nonce(self.operator, "latest")
+        lost = {t.id: t for t in self.store.consumed_from(latest)}
+        if not any(t.block_number is not None for t in lost.values()):
+            lost = {}
+        for tx in self._confirmed_gone(head):
+            lost.setdefault(tx.id, tx)
+        if not lost:
+            return
+        self._resend_lost(sorted(lost.values(), key=lambda t: t.nonce), head, latest)
+
+    def _confirmed_gone(self, head: int) -> list[StoredTx]:
+        """The newest CONFIRMED transactions without a settling receipt, if the newest one's block changed."""
+        recent = self.store.newest_confirmed(self.config.rollback_check_depth)
+        if not recent:
+            return []
+        top = recent[0]
+        assert top.block_number is not None
+        if top.block_number <= head and self.chain.block_hash(top.block_number) == top.block_hash:
+            return []
+        receipts = self.chain.receipts([a.tx_hash for t in recent for a in t.attempts])
+        gone = []
+        for tx in recent:
+            found = [receipts[a.tx_hash] for a in tx.attempts if a.tx_hash in receipts]
+            settled = [r for r in found if r.status == 1 and self._attempt_kind(tx, r.tx_hash) == AttemptKind.SETTLE]
+            if not settled:
+                gone.append(tx)
+            elif settled[0].block_hash != tx.block_hash:
+                self.store.rehome(tx.id, settled[0])
+        return gone
+
+    def _resend_lost(self, lost: list[StoredTx], head: int, latest: int) -> None:
+        """Reopen the lost transactions (PENDING, trades RETRYING), fill the nonces between the chain's and ours
+        that no transaction of ours holds with cancels, and broadcast them all in nonce order this pass."""
+        fees = initial_fees(self.chain.base_fee(), self._tip(), self.config.max_fee_cap_wei)
+        now_ms = int(self.clock() * 1000)
+        reopen: list[tuple[StoredTx, Attempt | None, str]] = []
+        for tx in lost:
+            attempt = None
+            if tx.status == TxStatus.ABANDONED:  # its trades were released: it may only fill its nonce
+                signed = self.signer.sign_cancel(nonce=tx.nonce, fees=fees)
+                attempt = Attempt(
+                    len(tx.attempts) + 1,
+                    AttemptKind.CANCEL,
+                    signed.tx_hash,
+                    signed.raw_tx,
+                    fees.max_fee_per_gas,
+                    fees.max_priority_fee_per_gas,
+                    now_ms,
+                )
+            reopen.append((tx, attempt, f"settlement tx {tx.tx_hash} lost: the chain rolled back; resubmitting"))
+        newest = max((t.block_number for t in lost if t.block_number is not None), default=None)
+        changes = self.store.reopen(reopen)
+        top = max(t.nonce for t in lost)
+        held = self.store.nonces_from(latest)
+        gaps = [n for n in range(latest, top) if n not in held]
+        for nonce in gaps:
+            signed = self.signer.sign_cancel(nonce=nonce, fees=fees)
+            attempt = Attempt(
+                1,
+                AttemptKind.CANCEL,
+                signed.tx_hash,
+                signed.raw_tx,
+                fees.max_fee_per_gas,
+                fees.max_priority_fee_per_gas,
+                now_ms,
+            )
+            tx_id = self.store.record_intent(
+                nonce=nonce,
+                kind="cancel",
+                to=self.operator,
+                data=b"",
+                gas_limit=CANCEL_GAS,
+                trade_ids=[],
+                fill_count=0,
+                attempt=attempt,
+            )
+            self._unsent.add(tx_id)
+        self._unsent |= {t.id for t in lost}
+        self._next_nonce = None
+        self._prepared.clear()
+        self.stats.rollbacks += 1
+        trades = sum(len(t.trade_ids) for t in lost if t.status != TxStatus.ABANDONED)
+        log.warning(
+            "chain rolled back from block %s to %d (operator nonce on chain %d): %d settlement txs lost (nonces "
+            "%d-%d), resending %d trades at their nonces, %d nonces filled with cancels",
+            "?" if newest is None else newest,
+            head,
+            latest,
+            len(lost),
+            lost[0].nonce,
+            top,
+            trades,
+            len(gaps),
+        )
+        self._emit(changes)
 
     # -- reconcile ----------------------------------------------------------------------------------------
     def _reconcile(self) -> list[StoredTx]:

@@ -46,6 +46,12 @@ class SettlementConfig:
     max_settle_attempts: int = 5
     """a trade whose transactions reverted on chain this many times is FAILED"""
 
+    chain_check_interval: float = 1.0
+    """how often the chain is checked for a rollback below what the batcher recorded (also at start-up and
+    whenever the head moves backwards)"""
+    rollback_check_depth: int = 64
+    """when the newest recorded block is no longer canonical, how many CONFIRMED transactions are re-checked"""
+
     rpc_timeout: float = 10.0
     crash_at: str | None = None
     """test hook: ``os._exit`` at this point (one of CRASH_POINTS) the first time it is reached"""

@@ -129,6 +129,32 @@ class SettlementStore:
             value = conn.execute(select(func.max(settlement_txs.c.nonce)).where(self._mine())).scalar()
         return None if value is None else int(value)
 
+    def consumed_from(self, nonce: int) -> list[StoredTx]:
+        """Transactions at ``nonce`` or above that the batcher saw consume their nonce (every status but
+        PENDING): after a rollback of the chain to an operator nonce of ``nonce``, the ones it no longer has."""
+        return self._txs(and_(settlement_txs.c.nonce >= nonce, settlement_txs.c.status != TxStatus.PENDING.value))
+
+    def nonces_from(self, nonce: int) -> set[int]:
+        """The nonces of this operator's transactions at ``nonce`` or above."""
+        stmt = select(settlement_txs.c.nonce).where(self._mine(), settlement_txs.c.nonce >= nonce)
+        with self.db.engine.connect() as conn:
+            return {int(r[0]) for r in conn.execute(stmt)}
+
+    def newest_confirmed(self, limit: int) -> list[StoredTx]:
+        """The CONFIRMED transactions with the highest block numbers, highest first (at most ``limit``)."""
+        stmt = (
+            select(settlement_txs.c.id)
+            .where(self._mine(), settlement_txs.c.status == TxStatus.CONFIRMED.value)
+            .order_by(settlement_txs.c.block_number.desc())
+            .limit(limit)
+        )
+        with self.db.engine.connect() as conn:
+            ids = [int(r[0]) for r in conn.execute(stmt)]
+        if not ids:
+            return []
+        txs = self._txs(settlement_txs.c.id.in_(ids))
+        return sorted(txs, key=lambda t: -(t.block_number or 0))
+
     def open_txs(self) -> list[StoredTx]:
         """PENDING, MINED and REVERTED transactions, by nonce, with their attempts and trade ids."""
         return self._txs(settlement_txs.c.status.in_([s.value for s in OPEN_TX_STATUSES]))
@@ -257,10 +283,11 @@ class SettlementStore:
                 ).scalar_one()
             )
             self._insert_attempt(conn, tx_id, attempt)
-            conn.execute(
-                insert(settlement_tx_trades),
-                [{"tx_id": tx_id, "trade_id": t, "position": i} for i, t in enumerate(trade_ids)],
-            )
+            if trade_ids:
+                conn.execute(
+                    insert(settlement_tx_trades),
+                    [{"tx_id": tx_id, "trade_id": t, "position": i} for i, t in enumerate(trade_ids)],
+                )
             claimed = conn.execute(
                 update(trades)
                 .where(
@@ -386,6 +413,39 @@ class SettlementStore:
             return changes
         self._set_tx(conn, u.tx_id, sent_at_ms=u.at_ms, error="")
         return []
+
+    def reopen(self, lost: Sequence[tuple[StoredTx, Attempt | None, str]]) -> list[StatusChange]:
+        """The chain no longer has these transactions (it rolled back below their nonces): each goes back to
+        PENDING, to be broadcast again at the same nonce, in one database transaction.
+
+        A transaction that still owns its trades (it settled them, or reverted and awaited finality) keeps them,
+        and they go back to RETRYING (CONFIRMED and MINED included). One that released its trades (ABANDONED)
+        gets ``attempt``, a cancel signed for its nonce, as its latest attempt: it only fills the nonce. The
+        third item is the error the transaction and its trades show meanwhile."""
+        changes: list[StatusChange] = []
+        now = _now_ms()
+        with self.db.engine.begin() as conn:
+            for tx, attempt, error in lost:
+                values: dict[str, Any] = {
+                    "status": TxStatus.PENDING.value,
+                    "block_number": None,
+                    "block_hash": None,
+                    "gas_used": None,
+                    "sent_at_ms": 0,
+                    "replaced_at_ms": now,
+                    "error": error[:2000],
+                }
+                if attempt is not None:
+                    self._insert_attempt(conn, tx.id, attempt)
+                    values |= {"tx_hash": attempt.tx_hash, "raw_tx": attempt.raw_tx, "attempts": attempt.attempt}
+                self._set_tx(conn, tx.id, **values)
+                changes += self._move(conn, tx.id, TradeStatus.RETRYING, None, error)
+        return changes
+
+    def rehome(self, tx_id: int, receipt: Receipt) -> None:
+        """A CONFIRMED transaction found again in another block (a reorg re-included it): record where."""
+        with self.db.engine.begin() as conn:
+            self._set_tx(conn, tx_id, block_number=receipt.block_number, block_hash=receipt.block_hash)
 
     def mark_mined(self, tx_id: int, receipt: Receipt, settled: bool, error: str = "") -> list[StatusChange]:
         return self.apply([TxUpdate("mined", tx_id, receipt, settled, error)])
