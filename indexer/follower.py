@@ -220,8 +220,14 @@ class Indexer:
         canonical = self.source.headers(sorted(known))
         ancestor = find_common_ancestor(known, lambda n: canonical[n].hash if n in canonical else None)
         if ancestor is None:
-            raise ReorgTooDeepError(
-                f"none of the stored blocks {min(known)}..{max(known)} is canonical: reorg deeper than the window"
+            ancestor = self._ancestor_below_window(min(known))
+            log.warning(
+                "chain moved below the reorg window: none of blocks %d..%d is canonical (head %d); rolling back "
+                "to block %d, the highest indexed log block the chain still has",
+                min(known),
+                max(known),
+                self.source.head(),
+                ancestor,
             )
         result = self.store.rollback(self.config.name, ancestor)
         log.warning(
@@ -231,6 +237,19 @@ class Indexer:
             ancestor,
         )
         return result
+
+    def _ancestor_below_window(self, below: int) -> int:
+        """The common ancestor when no stored block hash survives (a node restored from an older state, a reorg
+        deeper than ``reorg_window``): the highest block below ``below`` holding a stored log whose block hash the
+        chain still has (block hashes chain through parents, so everything stored under it is canonical too), or
+        the block before ``start_block`` (re-index everything) if there is none."""
+        for chunk in self.store.log_blocks(below):
+            canonical = self.source.headers([n for n, _ in chunk])
+            for number, block_hash in chunk:
+                found = canonical.get(number)
+                if found is not None and found.hash == block_hash:
+                    return number
+        return self.config.start_block - 1
 
     # --- loops -----------------------------------------------------------------------------------------------
 
@@ -245,8 +264,8 @@ class Indexer:
         raise IndexerError(f"not synced after {max_steps} steps")
 
     def run_forever(self, stop: threading.Event, poll_interval: float = 1.0) -> None:
-        """Poll the head until ``stop`` is set. Transient errors are logged and retried; a reorg deeper than the
-        window or a chain mismatch stops the loop (operator action needed)."""
+        """Poll the head until ``stop`` is set. Transient errors are logged and retried; a chain mismatch stops
+        the loop (operator action needed)."""
         while not stop.is_set():
             try:
                 self.run_until_synced()

@@ -205,6 +205,25 @@ class IndexerStore:
             r = conn.execute(select(chain_blocks).order_by(chain_blocks.c.number.desc()).limit(1)).first()
         return BlockHeader(r.number, r.hash, r.parent_hash, r.timestamp) if r is not None else None
 
+    def log_blocks(self, below: int, chunk: int = 128) -> Iterable[list[tuple[int, str]]]:
+        """(block number, block hash) of the blocks below ``below`` that hold stored logs, highest first, in
+        chunks of ``chunk``."""
+        hi = below
+        while True:
+            q = (
+                select(chain_logs.c.block_number, chain_logs.c.block_hash)
+                .where(chain_logs.c.block_number < hi)
+                .group_by(chain_logs.c.block_number, chain_logs.c.block_hash)
+                .order_by(chain_logs.c.block_number.desc())
+                .limit(chunk)
+            )
+            with self.engine.connect() as conn:
+                rows = [(int(r[0]), str(r[1])) for r in conn.execute(q)]
+            if not rows:
+                return
+            yield rows
+            hi = rows[-1][0]
+
     # --- writes ----------------------------------------------------------------------------------------------
 
     def ingest(
@@ -330,6 +349,11 @@ class IndexerStore:
                 update(chain_cursor)
                 .where(chain_cursor.c.name == name, chain_cursor.c.last_block > ancestor)
                 .values(last_block=ancestor, updated_at_ms=_now_ms())
+            )
+            conn.execute(  # nothing above the ancestor is confirmed any more (the reconciler reads this)
+                update(chain_cursor)
+                .where(chain_cursor.c.name == name, chain_cursor.c.confirmed_block > ancestor)
+                .values(confirmed_block=ancestor)
             )
             conn.execute(
                 chain_reorgs.insert().values(

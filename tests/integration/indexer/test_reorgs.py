@@ -127,3 +127,31 @@ def test_reorg_below_confirmed_only_mode(world: World, db: Database, ref_url: st
     world.anvil.mine(3)
     idx.run_until_synced()
     assert dump(db) == fresh_dump(world, ref_url, confirmations=3, follow_unconfirmed=False)
+
+
+def test_a_chain_reverted_far_below_the_reorg_window(world: World, db: Database, ref_url: str) -> None:
+    """A node restored from an older state: the head jumps back further than the stored window of hashes; the
+    index rolls back to the highest block of a stored log the chain still has and follows the new chain."""
+    c, txs = _setup(world)
+    snap = world.anvil.snapshot()
+    alice = world.signer(2)
+    lost = ["0x" + world.transfer(alice, world.signer(4).address, c.yes, 5_000 + i).hex() for i in range(3)]
+    world.anvil.mine(12)  # the indexer's window (4 blocks) then holds no block with a log
+    idx = world.indexer(db, confirmations=1, reorg_window=4)
+    idx.run_until_synced()
+    assert set(lost) <= _tx_hashes(db)
+    ancestor = world.head - 15
+
+    assert world.anvil.revert(snap)
+    world.reset_nonces()
+    alice.nonce = None
+    new_tx = "0x" + world.transfer(alice, world.signer(5).address, c.no, 999).hex()
+    results = idx.run_until_synced()
+    assert results[0].reorg is not None
+    assert results[0].reorg.ancestor == ancestor
+    hashes = _tx_hashes(db)
+    assert not (set(lost) & hashes)
+    assert new_tx in hashes
+    assert set(txs) <= hashes
+    _assert_positions_match_chain(world, db, c)
+    assert dump(db) == fresh_dump(world, ref_url, confirmations=1, reorg_window=4)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from clob.store import Database, connect_database
 from clob.store.schema import metadata
-from indexer import Indexer, IndexerConfig, ReorgTooDeepError
+from indexer import Indexer, IndexerConfig
 from indexer.errors import ChainMismatchError
 from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_logs, chain_positions, chain_reorgs
 from tests.unit.indexer.fake_chain import CTF, FakeChain, Transfer
@@ -144,13 +144,33 @@ def test_follower_converges_to_the_canonical_chain(
         assert state(fresh) == got
 
 
-def test_reorg_deeper_than_the_window_stops_the_follower() -> None:
+def test_reorg_deeper_than_the_window_rolls_back_to_the_highest_log_block_still_canonical() -> None:
     chain = FakeChain()
     chain.mine(*[[(MINTER, PEOPLE[0], 1, i + 1)] for i in range(20)])
-    with synced(chain) as (_, idx):
-        chain.reorg(WINDOW + 3, *[[(MINTER, PEOPLE[1], 1, 7)]] * (WINDOW + 3))
-        with pytest.raises(ReorgTooDeepError):
-            idx.run_once()
+    with synced(chain) as (db, idx):
+        depth = WINDOW + 3
+        chain.reorg(depth, *[[(MINTER, PEOPLE[1], 1, 7)]] * depth)
+        step = idx.run_once()
+        assert step.reorg is not None
+        assert step.reorg.ancestor == chain.head() - depth
+        idx.run_until_synced()
+        with synced(chain) as (fresh, _):
+            assert state(db) == state(fresh)
+
+
+def test_a_chain_restored_far_below_the_window_is_reindexed_from_its_last_common_block() -> None:
+    chain = FakeChain()
+    chain.mine(*[[(MINTER, PEOPLE[0], 1, i + 1)] for i in range(6)])
+    chain.mine(*[[]] * 30)  # blocks without our logs: the stored window holds none of the logs
+    chain.mine(*[[(MINTER, PEOPLE[2], 1, i + 1)] for i in range(4)])
+    with synced(chain) as (db, idx):
+        chain.reorg(36, [(MINTER, PEOPLE[3], 1, 5)])  # back to block 4, then one new block
+        step = idx.run_once()
+        assert step.reorg is not None
+        assert step.reorg.ancestor == 4, "the highest block of a stored log that the chain still has"
+        idx.run_until_synced()
+        with synced(chain) as (fresh, _):
+            assert state(db) == state(fresh)
 
 
 def test_chain_id_is_guarded() -> None:
