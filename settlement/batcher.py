@@ -277,7 +277,7 @@ class Batcher:
                     now_ms,
                 )
             reopen.append((tx, attempt, f"settlement tx {tx.tx_hash} lost: the chain rolled back; resubmitting"))
-        newest = max((t.block_number for t in lost if t.block_number is not None), default=None)
+        lowest = min((t.block_number for t in lost if t.block_number is not None), default=None)
         changes = self.store.reopen(reopen)
         top = max(t.nonce for t in lost)
         held = self.store.nonces_from(latest)
@@ -310,9 +310,9 @@ class Batcher:
         self.stats.rollbacks += 1
         trades = sum(len(t.trade_ids) for t in lost if t.status != TxStatus.ABANDONED)
         log.warning(
-            "chain rolled back from block %s to %d (operator nonce on chain %d): %d settlement txs lost (nonces "
-            "%d-%d), resending %d trades at their nonces, %d nonces filled with cancels",
-            "?" if newest is None else newest,
+            "chain rolled back below block %s (head now %d, operator nonce on chain %d): %d settlement txs lost "
+            "(nonces %d-%d), resending %d trades at their nonces, %d nonces filled with cancels",
+            "?" if lowest is None else lowest,
             head,
             latest,
             len(lost),

@@ -4,10 +4,13 @@ replacement, re-broadcast after a crash, foreign nonces, reverts, reorgs, isolat
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from clob.store import Database, connect_database
@@ -442,3 +445,83 @@ def test_unusable_signed_order_fails_the_trade_and_names_the_order(db: Database)
     assert failed
     assert len(failed[0]) == 1
     assert not chain.sent
+
+
+def test_a_reorg_below_confirmed_transactions_resends_them_at_their_nonces(db: Database) -> None:
+    chain = FakeChain()
+    factory = TradeFactory(db)
+    ids = [factory.add(taker=i % 3, maker=3 + i % 2)[0] for i in range(6)]
+    batcher = make_batcher(db, chain, use_batch=False, max_in_flight=3, chain_check_interval=0.0)
+    seen: dict[str, list[str]] = {}
+    batcher.add_listener(lambda t, s, h: seen.setdefault(t, []).append(s))
+    for _ in range(3):
+        batcher.step()
+        chain.mine(3)
+    batcher.step()
+    batcher.step()
+    assert set(statuses(db).values()) == {"CONFIRMED"}
+    sent_before = {decode_raw(r).tx_hash for r in chain.sent}
+
+    chain.reorg(chain.head_number - 10)  # back to block 10: every settlement is gone, the head is unchanged
+    batcher.step()
+    assert set(statuses(db).values()) == {"RETRYING"}
+    assert {r["status"] for r in tx_rows(db)} == {"PENDING"}
+    for _ in range(4):
+        chain.mine(3)
+        batcher.step()
+    assert set(statuses(db).values()) == {"CONFIRMED"}
+    assert all(seen[t][-4:] == ["CONFIRMED", "RETRYING", "MINED", "CONFIRMED"] for t in ids)
+    assert {decode_raw(r).tx_hash for r in chain.sent} == sent_before, "the same signed bytes, the same nonces"
+    assert sorted(chain.settled_salts) == sorted(set(chain.settled_salts))
+    assert len(chain.settled_salts) == 6
+    assert chain.nonce_latest == max(int(str(r["nonce"])) for r in tx_rows(db)) + 1
+    assert batcher.stats.rollbacks == 1
+
+
+@settings(derandomize=True, max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(1, 4), st.integers(0, 8), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_any_interleaving_of_reorgs_settles_every_trade_exactly_once(
+    migrated: Path, rounds: list[tuple[int, int, int, bool]], back_to_pool: bool
+) -> None:
+    """Rounds of: new trades, steps with ``mine`` blocks between them, a reorg of ``depth`` blocks (deeper than
+    the confirmations or not), and maybe a restart of the batcher from its database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "unit.db"
+        shutil.copyfile(migrated, path)
+        db = connect_database(f"sqlite:///{path}", migrate=False)
+        try:
+            chain = FakeChain(reorg_returns_to_pool=back_to_pool)
+            factory = TradeFactory(db)
+            salts: list[int] = []
+            opts: dict[str, object] = {"use_batch": False, "max_in_flight": 3, "chain_check_interval": 0.0}
+            batcher = make_batcher(db, chain, **opts)
+            for trades_, mine, depth, restart in rounds:
+                salts += [factory.add(taker=len(salts) % 3, maker=3)[1] for _ in range(trades_)]
+                for _ in range(2):
+                    batcher.step()
+                    chain.mine(mine)
+                batcher.step()
+                if depth:
+                    chain.reorg(min(depth, chain.head_number - 10))
+                if restart:
+                    batcher = make_batcher(db, chain, **opts)
+                else:
+                    batcher.step()
+            for _ in range(60):
+                batcher.step()
+                if batcher.idle():
+                    break
+                chain.mine(3)
+            assert set(statuses(db).values()) <= {"CONFIRMED"}
+            assert sorted(chain.settled_salts) == sorted(salts), "every trade settled on chain exactly once"
+            if salts:
+                assert chain.nonce_latest == max(int(str(r["nonce"])) for r in tx_rows(db)) + 1
+        finally:
+            db.dispose()
