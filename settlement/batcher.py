@@ -239,13 +239,10 @@ class Batcher:
 
     def _confirmed_gone(self, head: int) -> list[StoredTx]:
         """The newest CONFIRMED transactions without a settling receipt, if the newest one's block changed."""
+        top = self.store.newest_confirmed_block()
+        if top is None or (top[0] <= head and self.chain.block_hash(top[0]) == top[1]):
+            return []
         recent = self.store.newest_confirmed(self.config.rollback_check_depth)
-        if not recent:
-            return []
-        top = recent[0]
-        assert top.block_number is not None
-        if top.block_number <= head and self.chain.block_hash(top.block_number) == top.block_hash:
-            return []
         receipts = self.chain.receipts([a.tx_hash for t in recent for a in t.attempts])
         gone = []
         for tx in recent:

@@ -140,20 +140,31 @@ class SettlementStore:
         with self.db.engine.connect() as conn:
             return {int(r[0]) for r in conn.execute(stmt)}
 
+    def newest_confirmed_block(self) -> tuple[int, str] | None:
+        """(block number, block hash) of the CONFIRMED transaction with the highest nonce (the newest)."""
+        stmt = (
+            select(settlement_txs.c.block_number, settlement_txs.c.block_hash)
+            .where(self._mine(), settlement_txs.c.status == TxStatus.CONFIRMED.value)
+            .order_by(settlement_txs.c.nonce.desc())
+            .limit(1)
+        )
+        with self.db.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None or row[0] is None else (int(row[0]), str(row[1]))
+
     def newest_confirmed(self, limit: int) -> list[StoredTx]:
-        """The CONFIRMED transactions with the highest block numbers, highest first (at most ``limit``)."""
+        """The CONFIRMED transactions with the highest nonces, highest first (at most ``limit``)."""
         stmt = (
             select(settlement_txs.c.id)
             .where(self._mine(), settlement_txs.c.status == TxStatus.CONFIRMED.value)
-            .order_by(settlement_txs.c.block_number.desc())
+            .order_by(settlement_txs.c.nonce.desc())
             .limit(limit)
         )
         with self.db.engine.connect() as conn:
             ids = [int(r[0]) for r in conn.execute(stmt)]
         if not ids:
             return []
-        txs = self._txs(settlement_txs.c.id.in_(ids))
-        return sorted(txs, key=lambda t: -(t.block_number or 0))
+        return sorted(self._txs(settlement_txs.c.id.in_(ids)), key=lambda t: -t.nonce)
 
     def open_txs(self) -> list[StoredTx]:
         """PENDING, MINED and REVERTED transactions, by nonce, with their attempts and trade ids."""

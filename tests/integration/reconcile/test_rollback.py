@@ -28,7 +28,7 @@ def test_discrepancies_of_a_rollback_resolve_once_the_chain_settles_again(world:
     try:
         trade_burst(w, 0)
         trade_burst(w, 1)
-        batcher = w.batcher(use_batch=False)
+        batcher = w.batcher(use_batch=False, chain_check_interval=0.0)  # checks at every step
         w.settle(batcher)
         w.anvil.mine(CONFIRMATIONS)
         indexer.run_until_synced()
@@ -42,7 +42,7 @@ def test_discrepancies_of_a_rollback_resolve_once_the_chain_settles_again(world:
         found = reconciler.run_once()
         assert {x.subject for x in found.discrepancies if x.kind == Kind.TRADE_NOT_ON_CHAIN} == trades
 
-        batcher.step()  # the batcher notices: the trades are in flight again, not a discrepancy
+        batcher.step()  # the batcher's next check: the trades are in flight again, not a discrepancy
         assert set(w.statuses().values()) <= {"RETRYING", "MINED"}
         indexer.run_until_synced()
         assert reconciler.run_once().discrepancies == ()
