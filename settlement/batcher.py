@@ -141,6 +141,7 @@ class Batcher:
         """PENDING transactions whose last broadcast got no answer (or none yet after a restart)"""
         self._last_head: int | None = None
         self._last_check = float("-inf")
+        self._gap_since: float | None = None
 
     # -- hooks --------------------------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
@@ -190,16 +191,14 @@ class Batcher:
             self._next_nonce = None
             self._rejections.clear()
             self._unsent = {t.id for t in self.store.open_txs() if t.status == TxStatus.PENDING}
-            self._check_chain(force=True)
-            self._reconcile()
+            self._reconcile(self._check_chain(force=True))
 
     def step(self, force_flush: bool = False) -> None:
         """Reconcile, then flush if due (interval elapsed, enough trades pending, or forced)."""
         with self._lock:
             self.stats.steps += 1
             started = time.perf_counter()
-            self._check_chain()
-            open_txs = self._reconcile()
+            open_txs = self._reconcile(self._check_chain())
             reconciled = time.perf_counter()
             self.stats.reconcile_seconds += reconciled - started
             now = self.clock()
@@ -212,20 +211,21 @@ class Batcher:
                 self.stats.flush_seconds += time.perf_counter() - reconciled
 
     # -- rollback -----------------------------------------------------------------------------------------
-    def _check_chain(self, force: bool = False) -> None:
+    def _check_chain(self, force: bool = False) -> int:
         """Notice a chain that no longer has transactions the database saw consume their nonces (a deep reorg,
         a node restored from an older state) and put them back in flight at the same nonces.
 
         Runs every ``chain_check_interval``, at (re)start and whenever the head moved backwards. Signals: the
         operator's on-chain nonce at or below a nonce recorded as mined (the chain lost everything from there),
         and the newest CONFIRMED transaction's block no longer canonical (then the newest CONFIRMED ones are
-        looked up by hash: one without a settling receipt is lost even if something else took its nonce)."""
+        looked up by hash: one without a settling receipt is lost even if something else took its nonce). Also
+        fills nonce gaps below our transactions that nothing will take (``_fill_gaps``). Returns the head."""
         head = self.chain.head()
         moved_back = self._last_head is not None and head < self._last_head
         self._last_head = head
         now = self.clock()
         if not (force or moved_back or now - self._last_check >= self.config.chain_check_interval):
-            return
+            return head
         self._last_check = now
         latest = self.chain.nonce(self.operator, "latest")
         lost = {t.id: t for t in self.store.consumed_from(latest)}
@@ -233,9 +233,20 @@ class Batcher:
             lost = {}
         for tx in self._confirmed_gone(head):
             lost.setdefault(tx.id, tx)
-        if not lost:
-            return
-        self._resend_lost(sorted(lost.values(), key=lambda t: t.nonce), head, latest)
+        if lost:
+            self._resend_lost(sorted(lost.values(), key=lambda t: t.nonce), head, latest)
+            return head
+        filled = self._fill_gaps(latest, None)
+        if filled:
+            self._next_nonce = None
+            log.warning(
+                "operator nonces %s are held by nothing of ours nor by the node's pool (operator nonce on chain %d, "
+                "head %d): filled with cancels so the transactions above them can be mined",
+                ",".join(map(str, filled)),
+                latest,
+                head,
+            )
+        return head
 
     def _confirmed_gone(self, head: int) -> list[StoredTx]:
         """The newest CONFIRMED transactions without a settling receipt, if the newest one's block changed."""
@@ -276,9 +287,49 @@ class Batcher:
             reopen.append((tx, attempt, f"settlement tx {tx.tx_hash} lost: the chain rolled back; resubmitting"))
         lowest = min((t.block_number for t in lost if t.block_number is not None), default=None)
         changes = self.store.reopen(reopen)
-        top = max(t.nonce for t in lost)
+        gaps = self._fill_gaps(latest, fees)
+        self._unsent |= {t.id for t in lost}
+        self._next_nonce = None
+        self._prepared.clear()
+        self.stats.rollbacks += 1
+        trades = sum(len(t.trade_ids) for t in lost if t.status != TxStatus.ABANDONED)
+        log.warning(
+            "chain rolled back below block %s (head now %d, operator nonce on chain %d): %d settlement txs lost "
+            "(nonces %d-%d), resending %d trades at their nonces, %d nonces filled with cancels",
+            "?" if lowest is None else lowest,
+            head,
+            latest,
+            len(lost),
+            lost[0].nonce,
+            lost[-1].nonce,
+            trades,
+            len(gaps),
+        )
+        self._emit(changes)
+
+    def _fill_gaps(self, latest: int, fees: Fees | None) -> list[int]:
+        """Fill with cancels the nonces below our highest one that nothing will take: neither a transaction of
+        ours nor one the node's pool holds (the pool's run of consecutive nonces from ``latest``, e.g. another
+        sender's). Without this, our transactions above such a gap would wait forever. ``fees`` None: only once
+        the gap has been there ``gap_fill_after`` seconds (a pool or a node may lag). Returns those nonces."""
         held = self.store.nonces_from(latest)
-        gaps = [n for n in range(latest, top) if n not in held]
+        if not held or all(n in held for n in range(latest, max(held))):
+            self._gap_since = None
+            return []
+        pooled = self.chain.nonce(self.operator, "pending")
+        gaps = [n for n in range(max(latest, pooled), max(held)) if n not in held]
+        if not gaps:
+            self._gap_since = None
+            return []
+        if fees is None:
+            now = self.clock()
+            if self._gap_since is None:
+                self._gap_since = now
+            if now - self._gap_since < self.config.gap_fill_after:
+                return []
+            fees = initial_fees(self.chain.base_fee(), self._tip(), self.config.max_fee_cap_wei)
+        self._gap_since = None
+        now_ms = int(self.clock() * 1000)
         for nonce in gaps:
             signed = self.signer.sign_cancel(nonce=nonce, fees=fees)
             attempt = Attempt(
@@ -301,32 +352,15 @@ class Batcher:
                 attempt=attempt,
             )
             self._unsent.add(tx_id)
-        self._unsent |= {t.id for t in lost}
-        self._next_nonce = None
-        self._prepared.clear()
-        self.stats.rollbacks += 1
-        trades = sum(len(t.trade_ids) for t in lost if t.status != TxStatus.ABANDONED)
-        log.warning(
-            "chain rolled back below block %s (head now %d, operator nonce on chain %d): %d settlement txs lost "
-            "(nonces %d-%d), resending %d trades at their nonces, %d nonces filled with cancels",
-            "?" if lowest is None else lowest,
-            head,
-            latest,
-            len(lost),
-            lost[0].nonce,
-            top,
-            trades,
-            len(gaps),
-        )
-        self._emit(changes)
+        return gaps
 
     # -- reconcile ----------------------------------------------------------------------------------------
-    def _reconcile(self) -> list[StoredTx]:
-        """One pass over the open transactions; return those still open (statuses as updated)."""
+    def _reconcile(self, head: int) -> list[StoredTx]:
+        """One pass over the open transactions at chain head ``head``; return those still open (statuses as
+        updated)."""
         txs = self.store.open_txs()
         if not txs:
             return []
-        head = self.chain.head()
         self._block_hashes = {}
         latest_nonce = self.chain.nonce(self.operator, "latest")
         receipts = self.chain.receipts([a.tx_hash for t in txs for a in t.attempts])

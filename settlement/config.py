@@ -49,6 +49,9 @@ class SettlementConfig:
     chain_check_interval: float = 1.0
     """how often the chain is checked for a rollback below what the batcher recorded (also at start-up and
     whenever the head moves backwards)"""
+    gap_fill_after: float = 10.0
+    """a nonce below ours that neither a transaction of ours nor the node's pool holds for this long is filled
+    with a cancel (another sender's transaction lost in a rollback; right after a detected rollback: at once)"""
     rollback_check_depth: int = 64
     """when the newest recorded block is no longer canonical, how many CONFIRMED transactions are re-checked"""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -525,3 +526,30 @@ def test_any_interleaving_of_reorgs_settles_every_trade_exactly_once(
                 assert chain.nonce_latest == max(int(str(r["nonce"])) for r in tx_rows(db)) + 1
         finally:
             db.dispose()
+
+
+def test_a_nonce_gap_nothing_will_fill_is_filled_with_a_cancel(db: Database) -> None:
+    chain = FakeChain()
+    tid, _ = TradeFactory(db).add()
+    batcher = make_batcher(db, chain, chain_check_interval=0.0, gap_fill_after=5.0)
+    clock = [time.time()]  # after recover()'s check
+    batcher.clock = lambda: clock[0]
+    chain.mine_foreign()  # another sender (a market-creation CLI on the operator key) takes nonce 0
+    batcher.step()
+    assert [r["nonce"] for r in tx_rows(db)] == [1]
+    chain.nonce_latest = 0  # a rollback loses that foreign transaction: nobody will send nonce 0 again
+    chain.mine()
+    batcher.step()
+    clock[0] += 4
+    batcher.step()
+    assert len(tx_rows(db)) == 1, "a gap may be a lagging node or pool: not filled at once"
+    clock[0] += 1
+    batcher.step()
+    rows = tx_rows(db)
+    assert [(r["nonce"], r["kind"], r["trade_count"]) for r in rows] == [(0, "cancel", 0), (1, "matchOrders", 1)]
+    for _ in range(3):
+        chain.mine()
+        batcher.step()
+    assert statuses(db)[tid] == "CONFIRMED"
+    assert len(chain.settled_salts) == 1
+    assert chain.nonce_latest == 2
