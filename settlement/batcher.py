@@ -513,7 +513,15 @@ class Batcher:
         self.store.add_attempt(tx.id, attempt)
         self.stats.replacements += 1
         self._rejections.pop(tx.id, None)
-        log.info("tx %d nonce %d: attempt %d (%s) %s", tx.id, tx.nonce, attempt.attempt, kind, signed.tx_hash)
+        log.info(
+            "tx %d nonce %d: %d trades, attempt %d (%s) %s",
+            tx.id,
+            tx.nonce,
+            len(tx.trade_ids),
+            attempt.attempt,
+            kind,
+            signed.tx_hash,
+        )
         self._broadcast(tx.id, signed.raw_tx)
 
     # -- flush --------------------------------------------------------------------------------------------
@@ -692,6 +700,15 @@ class Batcher:
         self.stats.trades_sent += len(group)
         self.stats.fills_sent += sum(p.trade.fill_count for p in group)
         self._crash_point("before_send")
+        log.info(
+            "batch tx %d nonce %d: %d trades, %d fills, gas limit %d, %s",
+            tx_id,
+            nonce,
+            len(group),
+            sum(p.trade.fill_count for p in group),
+            gas_limit,
+            signed.tx_hash,
+        )
         result = self._broadcast(tx_id, signed.raw_tx, record=False)
         self._crash_point("after_send")
         if result.outcome == SendOutcome.NONCE_TOO_LOW:
