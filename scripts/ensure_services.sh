@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the local services the tests use, if they are not running: PostgreSQL on 127.0.0.1:5432 (trust auth)
-# and NATS with JetStream on 127.0.0.1:4222. Tests that need a service skip with a clear reason when it is absent.
+# and NATS with JetStream on 127.0.0.1:4222; and Debian's Chromium, which the console's browser tests drive (installed
+# when absent). Tests that need a service skip with a clear reason when it is absent (in CI they fail instead).
 set -uo pipefail
 
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -18,5 +19,10 @@ if command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ]; then
     start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
       -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log || true
   fi
+fi
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  echo "services: installing chromium (browser tests of the console)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "services: could not install chromium" >&2
 fi
 exit 0
