@@ -10,6 +10,10 @@ over REST). Order intake never slows down because of a stalled client.
 Message shapes follow the protocol doc §6: market ``book``, ``price_change`` (2025-09 schema), ``last_trade_price``,
 ``tick_size_change``; user ``order`` (PLACEMENT / UPDATE / CANCELLATION) and ``trade`` (at MATCHED and at every
 settlement status change). Timestamps are milliseconds as strings. A frame is one JSON object or an array.
+
+Our one addition, opt-in (``"trade_status": true`` in a market subscription, as the operator console sends it):
+``trade_status`` events — trade id, asset, price, size, status and transaction hash of every trade of a subscribed
+asset, at MATCHED and at every settlement status change; no owners or keys. Subscribers that do not ask never see it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class Subscriber:
     address: str = ""
     api_key: str = ""
     dropped: int = 0
+    trade_status: bool = False
+    """Market channel: also send ``trade_status`` events (opt-in)."""
 
 
 class WsHub:
@@ -83,6 +89,8 @@ class WsHub:
         self._watched: frozenset[str] = frozenset()
         """Assets some market subscriber follows: read on the sequencer thread, replaced (never mutated) on the
         loop. Market messages of other assets are not rendered at all (a book summary and hash per change)."""
+        self._status_watched: frozenset[str] = frozenset()
+        """Assets some market subscriber follows with ``trade_status``."""
         self._users: frozenset[str] = frozenset()
         """Addresses (lower case) some user subscriber follows: order messages of others are not rendered."""
         self._orders: dict[str, dict[str, Any]] = {}
@@ -103,6 +111,9 @@ class WsHub:
 
     def subscriptions_changed(self) -> None:
         self._watched = frozenset(a for s in self._subs if s.channel == "market" for a in s.assets)
+        self._status_watched = frozenset(
+            a for s in self._subs if s.channel == "market" and s.trade_status for a in s.assets
+        )
         self._users = frozenset(s.address for s in self._subs if s.channel != "market")
 
     def new_subscriber(self, channel: str) -> Subscriber:
@@ -138,8 +149,9 @@ class WsHub:
     def on_trade_status(self, trade: dict[str, Any], status: str, tx_hash: str) -> None:
         """Settlement moved a trade (row of ``trades`` + its payload) to ``status``: tell its parties."""
         msgs = self._trade_messages(trade, status, tx_hash)
-        if msgs and self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._dispatch, [], msgs)
+        public = self._status_message(trade, status, tx_hash)
+        if (msgs or public) and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._dispatch, public, msgs)
 
     def _order_info(self, order_id: str) -> dict[str, Any] | None:
         info = self._orders.get(order_id)
@@ -300,6 +312,27 @@ class WsHub:
             ],
         }
         user_msgs += self._trade_messages(row, "MATCHED", "")
+        market_msgs += self._status_message(row, "MATCHED", "")
+
+    def _status_message(self, trade: dict[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
+        """The public ``trade_status`` event of a trade, for opted-in subscribers of its asset."""
+        asset = str(trade["asset_id"])
+        if asset not in self._status_watched:
+            return []
+        msg = {
+            "event_type": "trade_status",
+            "trade_id": trade["trade_id"],
+            "market": trade["market"],
+            "asset_id": asset,
+            "side": trade["side"],
+            "price": trade["price"],
+            "size": format_units(int(trade["size"])),
+            "status": status,
+            "transaction_hash": tx_hash,
+            "match_time": str(trade.get("match_time", "")),
+            "timestamp": str(self._clock_ms()),
+        }
+        return [(asset, msg)]
 
     def _trade_messages(self, trade: dict[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
         now = str(self._clock_ms())
@@ -376,7 +409,11 @@ class WsHub:
     ) -> None:
         for sub in list(self._subs):
             if sub.channel == "market":
-                picked = [m for asset, m in market_msgs if asset in sub.assets]
+                picked = [
+                    m
+                    for asset, m in market_msgs
+                    if asset in sub.assets and (sub.trade_status or m["event_type"] != "trade_status")
+                ]
                 # one price_change message covers several assets: send it once per subscriber
                 unique = list({id(m): m for m in picked}.values())
             else:
