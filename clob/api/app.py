@@ -2,7 +2,8 @@
 
 The lifespan starts the service (the sequencer recovers from the journal) and the heartbeat monitor, and stops
 both at shutdown. Every error leaves as ``{"error": "<message>"}`` (`clob.api.errors`); OpenAPI is at
-``/openapi.json`` and ``/docs``.
+``/openapi.json`` and ``/docs`` (Swagger UI from its npm package, `clob.api.assets`); the operator console is at
+``/console``.
 
 Seams for what comes later: a WebSocket router (``/ws/market``, ``/ws/user``) is added with
 ``app.include_router(...)`` and reaches the service as ``app.state.service``; it can follow the engine's events with
@@ -18,12 +19,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clob.api.assets import install_assets
 from clob.api.errors import install_error_handlers
 from clob.api.metrics import ExchangeMetrics
 from clob.api.metrics import router as metrics_router
 from clob.api.order_path import OrderPath
 from clob.api.responses import JSON
-from clob.api.routers import admin, audit, auth, balance, book, data, health, heartbeats, markets, orders
+from clob.api.routers import admin, audit, auth, balance, book, console, data, health, heartbeats, markets, orders
 from clob.runtime import tune
 from clob.service.exchange import ExchangeService
 from clob.settings import Settings
@@ -32,7 +34,7 @@ from clob.ws.router import check_creds_with
 from clob.ws.router import router as ws_router
 from indexer.api import router as chain_router
 
-ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin, audit)
+ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin, audit, console)
 
 
 def create_app(settings: Settings | None = None, *, services: ExchangeService | None = None) -> FastAPI:
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
         summary="A Polymarket CLOB V1 compatible exchange API",
         default_response_class=JSON,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
     app.state.ws_hub = hub
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     app.include_router(ws_router)
     app.include_router(metrics_router)
     app.include_router(chain_router)
+    install_assets(app)
     return app
 
 

@@ -1,0 +1,385 @@
+"""Read-only queries behind the operator console (``clob.api.routers.console``): a market's recent trades and price
+history, one trade's life from the book to the indexed chain, settlement transactions and their backlog over time,
+reconciliation runs.
+
+A trade's life joins what four writers recorded: the sequencer (the ``trades`` row with the journal seq and hash of
+the command that matched it, and that ``journal`` entry), the batcher (``settlement_txs`` and their signed
+``settlement_attempts``), the indexer (its cursor: head and confirmed block; the transaction's ``OrderFilled`` logs).
+Times are as stored: trades in unix seconds, the other tables in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, or_, select
+
+from clob.service.sequencer import StreamStatus
+from clob.service.stream import CommandStream
+from clob.store.db import Database
+from clob.store.schema import journal, markets, trades
+from indexer.queries import Fill, IndexerStatus, fills_by_tx, indexer_status
+from indexer.reconcile import RunRecord
+from indexer.reconcile_schema import reconciliation_runs as runs_table
+from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
+
+FINAL_TRADE_STATUSES = ("CONFIRMED", "FAILED")
+MAX_LIMIT = 500
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
+
+
+@dataclass(frozen=True, slots=True)
+class MarketTrade:
+    """A trade of the book as the console lists it (no owner or API key: the console is public)."""
+
+    trade_id: str
+    market: str
+    asset_id: str
+    side: str
+    size: int
+    price: str
+    status: str
+    match_time: int
+    last_update: int
+    transaction_hash: str
+    error: str
+    journal_seq: int
+
+
+_TRADE_COLUMNS = (
+    trades.c.trade_id,
+    trades.c.market,
+    trades.c.asset_id,
+    trades.c.side,
+    trades.c.size,
+    trades.c.price,
+    trades.c.status,
+    trades.c.match_time,
+    trades.c.last_update,
+    trades.c.transaction_hash,
+    trades.c.error,
+    trades.c.journal_seq,
+)
+
+
+def _market_trade(r: Any) -> MarketTrade:
+    return MarketTrade(
+        r.trade_id,
+        r.market,
+        r.asset_id,
+        r.side,
+        int(r.size),
+        r.price,
+        r.status,
+        int(r.match_time),
+        int(r.last_update),
+        r.transaction_hash,
+        r.error,
+        int(r.journal_seq),
+    )
+
+
+def market_trades(db: Database, market: str, limit: int = 50) -> list[MarketTrade]:
+    """The market's latest trades, newest first."""
+    q = (
+        select(*_TRADE_COLUMNS)
+        .where(trades.c.market == market.lower())
+        .order_by(trades.c.journal_seq.desc(), trades.c.trade_id)
+        .limit(_limit(limit))
+    )
+    with db.engine.connect() as conn:
+        return [_market_trade(r) for r in conn.execute(q)]
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    time: int
+    price: str
+
+
+def price_history(db: Database, market: str, limit: int = 2000) -> dict[str, list[PricePoint]]:
+    """Trade prices per traded token (the taker's token and price), oldest first: the latest ``limit`` trades."""
+    q = (
+        select(trades.c.asset_id, trades.c.match_time, trades.c.price)
+        .where(trades.c.market == market.lower())
+        .order_by(trades.c.journal_seq.desc())
+        .limit(max(1, min(limit, 10_000)))
+    )
+    out: dict[str, list[PricePoint]] = {}
+    with db.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    for r in reversed(rows):
+        out.setdefault(r.asset_id, []).append(PricePoint(int(r.match_time), r.price))
+    return out
+
+
+# --- settlement ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementAttempt:
+    attempt: int
+    kind: str
+    tx_hash: str
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    created_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementTx:
+    """One operator transaction (a nonce) and, when asked for, its signed attempts."""
+
+    id: int
+    nonce: int
+    kind: str
+    status: str
+    tx_hash: str
+    gas_limit: int
+    gas_used: int | None
+    attempts: int
+    trade_count: int
+    fill_count: int
+    block_number: int | None
+    block_hash: str | None
+    error: str
+    created_at_ms: int
+    updated_at_ms: int
+    attempt_list: tuple[SettlementAttempt, ...] = ()
+
+    @property
+    def retries(self) -> int:
+        """Replacements signed after the first attempt (fee bumps, cancels)."""
+        return max(0, self.attempts - 1)
+
+
+def _settlement_tx(r: Any, attempt_list: tuple[SettlementAttempt, ...] = ()) -> SettlementTx:
+    return SettlementTx(
+        int(r.id),
+        int(r.nonce),
+        r.kind,
+        r.status,
+        r.tx_hash,
+        int(r.gas_limit),
+        None if r.gas_used is None else int(r.gas_used),
+        int(r.attempts),
+        int(r.trade_count),
+        int(r.fill_count),
+        None if r.block_number is None else int(r.block_number),
+        r.block_hash,
+        r.error,
+        int(r.created_at_ms),
+        int(r.updated_at_ms),
+        attempt_list,
+    )
+
+
+_TX_COLUMNS = tuple(c for c in settlement_txs.c if c.name not in ("data", "raw_tx"))
+
+
+def settlement_transactions(db: Database, limit: int = 50) -> list[SettlementTx]:
+    """Operator transactions, newest first (calldata and raw transactions left out)."""
+    q = select(*_TX_COLUMNS).order_by(settlement_txs.c.id.desc()).limit(_limit(limit))
+    with db.engine.connect() as conn:
+        return [_settlement_tx(r) for r in conn.execute(q)]
+
+
+def trade_status_counts(db: Database) -> dict[str, int]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(trades.c.status, func.count()).group_by(trades.c.status)).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogPoint:
+    """At ``time``: trades matched and not yet CONFIRMED or FAILED, and the age of the oldest of them."""
+
+    time: int
+    backlog: int
+    lag_seconds: int
+
+
+def backlog_series(db: Database, now: int, window_s: int = 1800, points: int = 60) -> list[BacklogPoint]:
+    """The settlement backlog and lag at ``points`` evenly spaced times over the last ``window_s`` seconds, derived
+    from the trades' match times and, for final ones, the time of their last status change."""
+    start = now - window_s
+    t = trades.c
+    q = (
+        select(t.match_time, t.last_update, t.status)
+        .where(
+            t.match_time <= now,
+            or_(t.status.notin_(FINAL_TRADE_STATUSES), t.last_update >= start),
+        )
+        .order_by(t.match_time)
+        .limit(50_000)
+    )
+    with db.engine.connect() as conn:
+        spans = [
+            (int(r.match_time), int(r.last_update) if r.status in FINAL_TRADE_STATUSES else None)
+            for r in conn.execute(q)
+        ]
+    series = []
+    step = max(1, window_s // max(1, points - 1))
+    for at in range(start, now + 1, step):
+        pending = [m for m, end in spans if m <= at and (end is None or end > at)]
+        series.append(BacklogPoint(at, len(pending), at - pending[0] if pending else 0))
+    return series
+
+
+# --- a trade's life ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRef:
+    """The journal entry of the command that matched a trade."""
+
+    stream: str
+    seq: int
+    hash: str
+    kind: str | None
+    ts_ms: int | None
+    hash_matches: bool | None
+    """Whether the journal still holds that hash at that seq (None when the entry is not in this database)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TradeLife:
+    trade: MarketTrade
+    taker_order_id: str
+    maker_order_ids: tuple[str, ...]
+    journal: JournalRef
+    settlements: tuple[SettlementTx, ...]
+    indexer: IndexerStatus | None
+    fills: tuple[Fill, ...]
+
+    @property
+    def block_number(self) -> int | None:
+        mined = [s for s in self.settlements if s.tx_hash == self.trade.transaction_hash and s.block_number]
+        return mined[-1].block_number if mined else None
+
+    @property
+    def confirmations(self) -> int:
+        """Blocks from the settlement's block to the chain head the indexer last saw (the block itself counts)."""
+        block = self.block_number
+        if block is None or self.indexer is None:
+            return 0
+        return max(0, self.indexer.head_block - block + 1)
+
+    @property
+    def indexer_confirmed(self) -> bool:
+        """Whether the indexer holds the trade's fills in a confirmed block."""
+        return bool(self.fills) and all(f.confirmed for f in self.fills)
+
+
+def _journal_ref(conn: Connection, market: str, seq: int, expected: str) -> JournalRef:
+    stream = conn.execute(select(markets.c.stream).where(markets.c.condition_id == market)).scalar_one_or_none()
+    stream = stream or "main"
+    row = conn.execute(
+        select(journal.c.kind, journal.c.ts_ms, journal.c.hash).where(journal.c.stream == stream, journal.c.seq == seq)
+    ).first()
+    if row is None:
+        return JournalRef(stream, seq, expected, None, None, None)
+    return JournalRef(stream, seq, expected, row.kind, int(row.ts_ms), bytes(row.hash).hex() == expected)
+
+
+def _settlements_of(conn: Connection, trade_id: str) -> tuple[SettlementTx, ...]:
+    link = settlement_tx_trades.c
+    tx_rows = conn.execute(
+        select(*_TX_COLUMNS)
+        .join(settlement_tx_trades, link.tx_id == settlement_txs.c.id)
+        .where(link.trade_id == trade_id)
+        .order_by(settlement_txs.c.id)
+    ).all()
+    ids = [int(r.id) for r in tx_rows]
+    attempts: dict[int, list[SettlementAttempt]] = {i: [] for i in ids}
+    if ids:
+        a = settlement_attempts.c
+        for r in conn.execute(
+            select(settlement_attempts).where(a.tx_id.in_(ids)).order_by(settlement_attempts.c.tx_id, a.attempt)
+        ):
+            attempts[int(r.tx_id)].append(
+                SettlementAttempt(
+                    int(r.attempt),
+                    r.kind,
+                    r.tx_hash,
+                    int(r.max_fee_per_gas),
+                    int(r.max_priority_fee_per_gas),
+                    int(r.created_at_ms),
+                )
+            )
+    return tuple(_settlement_tx(r, tuple(attempts[int(r.id)])) for r in tx_rows)
+
+
+def trade_life(db: Database, trade_id: str) -> TradeLife | None:
+    """Everything the stores know about one trade, or None when the book has no such trade."""
+    with db.engine.connect() as conn:
+        columns = (*_TRADE_COLUMNS, trades.c.taker_order_id, trades.c.payload, trades.c.journal_hash)
+        row = conn.execute(select(*columns).where(trades.c.trade_id == trade_id)).first()
+        if row is None:
+            return None
+        trade = _market_trade(row)
+        payload = orjson.loads(row.payload)
+        makers = tuple(str(m["order_id"]) for m in payload.get("makers", []))
+        ref = _journal_ref(conn, trade.market, trade.journal_seq, row.journal_hash)
+        settlements = _settlements_of(conn, trade_id)
+    status = indexer_status(db)
+    fills: Sequence[Fill] = ()
+    if trade.transaction_hash:
+        ours = {o.lower() for o in (row.taker_order_id, *makers)}
+        fills = [f for f in fills_by_tx(db, trade.transaction_hash) if f.order_hash.lower() in ours]
+    return TradeLife(trade, row.taker_order_id, makers, ref, settlements, status, tuple(fills))
+
+
+# --- journal head ------------------------------------------------------------------------------------------------
+
+
+class StatusCache:
+    """The streams' journal head and state hash, computed at most once per ``ttl_s``: the state hash serializes the
+    whole engine on the sequencer thread, so a public page must not be able to ask for it on every request."""
+
+    def __init__(self, stream: CommandStream, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._stream = stream
+        self._ttl = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._at = -math.inf
+        self._value: list[StreamStatus] = []
+
+    def get(self) -> list[StreamStatus]:
+        with self._lock:
+            if self._clock() - self._at >= self._ttl:
+                many = getattr(self._stream, "statuses", None)  # a gateway follows several shards
+                self._value = list(many()) if many is not None else [self._stream.status()]
+                self._at = self._clock()
+            return self._value
+
+
+# --- reconciliation ------------------------------------------------------------------------------------------------
+
+
+def reconciliation_runs(db: Database, limit: int = 20) -> list[RunRecord]:
+    """Reconciliation runs, newest first."""
+    q = select(runs_table).order_by(runs_table.c.id.desc()).limit(_limit(limit))
+    with db.engine.connect() as conn:
+        return [
+            RunRecord(
+                int(x.id),
+                int(x.started_at_ms),
+                int(x.finished_at_ms),
+                int(x.confirmed_block),
+                int(x.found),
+                int(x.opened),
+                int(x.resolved),
+                orjson.loads(x.stats),
+            )
+            for x in conn.execute(q)
+        ]
