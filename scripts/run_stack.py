@@ -243,6 +243,7 @@ def _run(args: argparse.Namespace) -> int:
         for role, address in sorted(manifest.contracts.items()):
             print(f"{role:<10} {address}", file=sys.stderr)
         print(f"api        {api_url}  (OpenAPI: {api_url}/docs)", file=sys.stderr)
+        print(f"console    {api_url}/console", file=sys.stderr)
         print(f"websocket  ws://127.0.0.1:{args.api_port}/ws/market, /ws/user", file=sys.stderr)
         print(f"database   {settings.database_url}", file=sys.stderr)
         if distributed:
@@ -264,6 +265,7 @@ def _run(args: argparse.Namespace) -> int:
         ).save(state)
         summary = {
             "api_url": api_url,
+            "console_url": f"{api_url}/console",
             "ws_url": f"ws://127.0.0.1:{args.api_port}/ws",
             "rpc_url": chain.url,
             "chain_id": manifest.chain_id,

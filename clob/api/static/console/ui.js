@@ -33,19 +33,24 @@ export function useFetch(path, every = 0) {
   return [state.data, state.error, refresh];
 }
 
-// Call `refresh` (at most every `ms`) when a live message matches `wanted(message)`.
+// Call `refresh` when a live message matches `wanted(message)`: at once, then at most once every `ms` (a burst
+// of messages costs one refresh at its start and one at its end).
 export function useLiveRefresh(wanted, refresh, ms = 250) {
   const latest = useRef(wanted);
   latest.current = wanted;
   useEffect(() => {
+    let last = 0;
     let timer = null;
+    const run = () => {
+      timer = null;
+      last = Date.now();
+      refresh();
+    };
     const off = onMessage((message) => {
-      if (timer == null && latest.current(message)) {
-        timer = setTimeout(() => {
-          timer = null;
-          refresh();
-        }, ms);
-      }
+      if (timer != null || !latest.current(message)) return;
+      const wait = last + ms - Date.now();
+      if (wait <= 0) run();
+      else timer = setTimeout(run, wait);
     });
     return () => {
       off();
