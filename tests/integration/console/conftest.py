@@ -4,7 +4,8 @@ headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright) per mod
 Without Chromium the tests skip, except in CI (``POLYCLOB_REQUIRE_PG`` set) where that is a failure. Every page
 the tests visit may only load from the stack itself: any other request is aborted and fails the test, so the console
 and ``/docs`` are proven to work offline. Screenshots go to ``artifacts/console/`` (``POLYCLOB_ARTIFACTS`` names
-another directory); ``POLYCLOB_UPDATE_DOCS_SCREENSHOTS=1`` also refreshes the ones committed in ``docs/console/`` (one per page).
+another directory); ``POLYCLOB_UPDATE_DOCS_SCREENSHOTS=1`` also refreshes the ones committed in ``docs/console/``
+(one per page).
 """
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
-DOCS_SHOTS = {"overview", "market", "trade", "settlement", "reconciliation", "chain", "docs", "market-phone"}
+DOCS_SHOTS = {
+    "overview",
+    "market-after-trade",
+    "trade",
+    "settlement",
+    "reconciliation",
+    "chain",
+    "docs",
+    "market-phone",
+}
 """The screenshots kept in docs/console: one of each page."""
 PHONE = {"width": 390, "height": 844}
 BLOCK_TIME = 0.25  # s: deploying, funding and settling wait for blocks; the stack's default 1 s triples the run
