@@ -27,6 +27,7 @@ from clob.api.order_path import OrderPath
 from clob.api.responses import JSON
 from clob.api.routers import admin, audit, auth, balance, book, console, data, health, heartbeats, markets, orders
 from clob.runtime import tune
+from clob.service.console import BacklogSampler
 from clob.service.exchange import ExchangeService
 from clob.settings import Settings
 from clob.ws.hub import WsHub
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     metrics = ExchangeMetrics(service.db, service.sequencer.stream)
     service.sequencer.add_listener(metrics.on_applied)
     service.sequencer.add_batch_hook(metrics.on_batch)
+    backlog = BacklogSampler(service.db)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,9 +63,11 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
             tune(settings.gc_threshold, settings.switch_interval_us)
         await asyncio.to_thread(service.start)
         monitor = asyncio.create_task(service.run_heartbeat_monitor(), name="heartbeat-monitor")
+        sampler = asyncio.create_task(backlog.run(), name="backlog-sampler")
         try:
             yield
         finally:
+            sampler.cancel()
             monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await monitor
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     app.state.service = service
     app.state.ws_hub = hub
     app.state.metrics = metrics
+    app.state.backlog = backlog
     app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
     install_error_handlers(app)
     app.add_middleware(OrderPath, service=service)

@@ -1,6 +1,6 @@
 """Read-only queries behind the operator console (``clob.api.routers.console``): a market's recent trades and price
-history, one trade's life from the book to the indexed chain, settlement transactions and their backlog over time,
-reconciliation runs.
+history, one trade's life from the book to the indexed chain, settlement transactions and the backlog over time
+(`BacklogSampler`), reconciliation runs.
 
 A trade's life joins what four writers recorded: the sequencer (the ``trades`` row with the journal seq and hash of
 the command that matched it, and that ``journal`` entry), the batcher (``settlement_txs`` and their signed
@@ -10,15 +10,18 @@ Times are as stored: trades in unix seconds, the other tables in milliseconds.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from clob.service.sequencer import StreamStatus
 from clob.service.stream import CommandStream
@@ -29,8 +32,9 @@ from indexer.reconcile import RunRecord
 from indexer.reconcile_schema import reconciliation_runs as runs_table
 from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
 
-FINAL_TRADE_STATUSES = ("CONFIRMED", "FAILED")
+UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED", "RETRYING")
 MAX_LIMIT = 500
+log = logging.getLogger(__name__)
 
 
 def _limit(limit: int) -> int:
@@ -201,38 +205,57 @@ def trade_status_counts(db: Database) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class BacklogPoint:
-    """At ``time``: trades matched and not yet CONFIRMED or FAILED, and the age of the oldest of them."""
+    """At ``time`` (unix seconds): trades not yet CONFIRMED or FAILED, and the age of the oldest of them."""
 
     time: int
     backlog: int
     lag_seconds: int
 
 
-def backlog_series(db: Database, now: int, window_s: int = 1800, points: int = 60) -> list[BacklogPoint]:
-    """The settlement backlog and lag at ``points`` evenly spaced times over the last ``window_s`` seconds, derived
-    from the trades' match times and, for final ones, the time of their last status change."""
-    start = now - window_s
+def backlog_now(db: Database, now: int) -> BacklogPoint:
+    """The settlement backlog at ``now``: one query over the unsettled trades (the status index), whatever the size
+    of the table."""
     t = trades.c
-    q = (
-        select(t.match_time, t.last_update, t.status)
-        .where(
-            t.match_time <= now,
-            or_(t.status.notin_(FINAL_TRADE_STATUSES), t.last_update >= start),
-        )
-        .order_by(t.match_time)
-        .limit(50_000)
-    )
     with db.engine.connect() as conn:
-        spans = [
-            (int(r.match_time), int(r.last_update) if r.status in FINAL_TRADE_STATUSES else None)
-            for r in conn.execute(q)
-        ]
-    series = []
-    step = max(1, window_s // max(1, points - 1))
-    for at in range(start, now + 1, step):
-        pending = [m for m, end in spans if m <= at and (end is None or end > at)]
-        series.append(BacklogPoint(at, len(pending), at - pending[0] if pending else 0))
-    return series
+        count, oldest = conn.execute(
+            select(func.count(), func.min(t.match_time)).where(t.status.in_(UNSETTLED_TRADE_STATUSES))
+        ).one()
+    return BacklogPoint(now, int(count), max(0, now - int(oldest)) if oldest is not None else 0)
+
+
+class BacklogSampler:
+    """The settlement backlog over time: sampled every ``interval_s`` by the API process (``run``), the latest
+    ``keep`` samples kept (30 minutes by default). History starts when the process does."""
+
+    def __init__(
+        self, db: Database, interval_s: float = 10.0, keep: int = 180, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.db = db
+        self.interval_s = interval_s
+        self._clock = clock
+        self._points: deque[BacklogPoint] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def sample(self) -> BacklogPoint:
+        point = backlog_now(self.db, int(self._clock()))
+        with self._lock:
+            self._points.append(point)
+        return point
+
+    def series(self) -> list[BacklogPoint]:
+        """The samples, oldest first, ending with one taken now."""
+        self.sample()
+        with self._lock:
+            return list(self._points)
+
+    async def run(self) -> None:
+        """Sample until cancelled (the app's lifespan runs it)."""
+        while True:
+            try:
+                await asyncio.to_thread(self.sample)
+            except Exception:  # the database may be briefly unavailable: the next sample retries
+                log.warning("settlement backlog sample failed", exc_info=True)
+            await asyncio.sleep(self.interval_s)
 
 
 # --- a trade's life ------------------------------------------------------------------------------------------------

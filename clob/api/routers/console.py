@@ -10,7 +10,7 @@ with the admin token the operator types in. Queries: ``clob.service.console``.
 | ``GET /console/api/markets/{condition_id}/trades`` | the market's latest trades with their settlement status |
 | ``GET /console/api/markets/{condition_id}/prices`` | trade prices per token over time |
 | ``GET /console/api/trades/{trade_id}`` | a trade's life: journal entry, settlement transactions, block, fills |
-| ``GET /console/api/settlement`` | operator transactions; settlement backlog and lag over the last 30 minutes |
+| ``GET /console/api/settlement`` | operator transactions; settlement backlog and lag, sampled every 10 s (30 min) |
 | ``GET /console/api/reconciliation/runs`` | reconciliation runs, newest first |
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -143,12 +142,11 @@ def trade_life(trade_id: str, service: Service) -> Response:
 
 @router.get("/api/settlement", summary="Operator transactions; settlement backlog and lag over time")
 def settlement(
-    service: Service,
-    limit: Annotated[int, Query(ge=1, le=console.MAX_LIMIT)] = 50,
-    window: Annotated[int, Query(ge=60, le=86_400, description="seconds of backlog history")] = 1800,
+    request: Request, service: Service, limit: Annotated[int, Query(ge=1, le=console.MAX_LIMIT)] = 50
 ) -> Response:
     txs = console.settlement_transactions(service.db, limit)
-    series = console.backlog_series(service.db, int(time.time()), window)
+    sampler: console.BacklogSampler = request.app.state.backlog
+    series = sampler.series()
     return JSON(
         {
             "transactions": [_tx_json(s) for s in txs],

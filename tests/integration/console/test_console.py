@@ -132,7 +132,7 @@ def test_a_trade_appears_and_reaches_confirmed_without_a_reload(
     page.get_by_role("link", name="Settlement", exact=True).click()
     settled = page.get_by_role("table", name="Settlement transactions").get_by_role("row")
     expect(settled.filter(has=page.get_by_label(batch["transaction_hash"]))).to_contain_text("CONFIRMED")
-    expect(page.get_by_role("img", name="Unsettled trades and the age of the oldest, last 30 minutes")).to_be_visible()
+    expect(page.get_by_role("img", name="Unsettled trades and the age of the oldest, every 10 s")).to_be_visible()
     shots.take(page, "settlement")
 
     page.get_by_role("link", name="Chain and journal").click()

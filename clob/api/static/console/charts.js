@@ -95,7 +95,11 @@ export const backlogData = (points) => [
 ];
 
 export const backlogOptions = () => ({
-  scales: { trades: { range: (_u, _min, max) => [0, Math.max(1, max)] }, s: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+  scales: {
+    x: { range: atLeast(600) },
+    trades: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+    s: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+  },
   axes: [{}, { scale: "trades", label: "unsettled trades" }, { scale: "s", side: 1, label: "lag (s)", grid: { show: false } }],
   series: [
     { label: "time" },

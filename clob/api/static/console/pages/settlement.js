@@ -1,4 +1,4 @@
-// Settlement: trades per status, the backlog and lag over the last 30 minutes, every operator transaction.
+// Settlement: trades per status, the backlog and lag (sampled every 10 s by the API), every operator transaction.
 import { useMemo } from "preact/hooks";
 
 import { count, utc } from "../api.js";
@@ -17,7 +17,7 @@ export function SettlementPage() {
     <h1>Settlement</h1>
     <${Facts} label="Trades by settlement status" items=${STATUSES.map((s) => [s, count(data.trades_by_status[s] ?? 0)])} />
     <${Section} title="Backlog and lag" id="backlog-h">
-      <${Chart} label="Unsettled trades and the age of the oldest, last 30 minutes" options=${options} data=${series} />
+      <${Chart} label="Unsettled trades and the age of the oldest, every 10 s" options=${options} data=${series} />
     <//>
     <${Section} title="Operator transactions" id="txs-h">
       <${Table}
