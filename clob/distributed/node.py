@@ -10,7 +10,9 @@ Active, it
    ``bus_seq``): the journal is this consumer's durable position, so a new leader resumes exactly where the old
    one's last durable batch ended: nothing lost, nothing applied twice;
 4. after each durable batch publishes its entries to ``JOURNAL_<shard>`` and its fills to ``EVENTS``, and answers
-   the commands that were refused before journaling (balance prechecks) on the sender's answer subject.
+   the commands that were refused before journaling (balance reservations: the gateway's read of the maker's
+   balance, with its block, against the resting orders and the obligations ledger this process keeps, polled from
+   the settlement tables) on the sender's answer subject.
 """
 
 from __future__ import annotations
@@ -49,10 +51,9 @@ from clob.distributed.bus import (
 )
 from clob.distributed.lock import LeaderLock, exit_now
 from clob.distributed.replica import Replica
-from clob.engine import Command, Engine, PlaceOrder, Seq, Trade
-from clob.engine.types import Address as EngineAddress
+from clob.engine import Command, PlaceOrder, Seq, Side, Trade
 from clob.service.codec import CodecError, decode
-from clob.service.intake import reservation_precheck
+from clob.service.obligations import Reservation, reservation_of, settlement_obligations
 from clob.service.projections import Applied, trade_key, trade_to_json
 from clob.service.sequencer import Outcome, Sequencer, Submission
 from clob.settings import Settings
@@ -63,14 +64,15 @@ from clob.store.schema import journal
 log = logging.getLogger(__name__)
 
 
-def precheck_of(command: Command, meta: dict[str, Any]) -> Callable[[Engine], str | None] | None:
-    """The reservation check a gateway asked for (meta ``spendable``: the maker's balance it read)."""
+def reservation_of_command(command: Command, meta: dict[str, Any]) -> Reservation | None:
+    """The balance check a gateway asked for (meta ``spendable``: what the maker can spend, read at block
+    ``spendable_block``)."""
     spendable = meta.get("spendable")
     if spendable is None or not isinstance(command, PlaceOrder):
         return None
-    return reservation_precheck(
-        EngineAddress(command.maker), command.side == 0, command.token_id, command.maker_amount, int(spendable)
-    )
+    buy = command.side == Side.BUY
+    block = int(meta.get("spendable_block", 0))
+    return reservation_of(command.maker, buy, command.token_id, command.maker_amount, int(spendable), block)
 
 
 def _with_seq(command: Command) -> Callable[[Seq], Command]:
@@ -176,7 +178,10 @@ class ShardNode:
 
     async def _lead(self, js: JetStreamContext, stop: threading.Event) -> None:
         loop = asyncio.get_running_loop()
-        seqr = Sequencer(self.db, self.shard, self.settings.max_batch, self.settings.snapshot_every)
+        obligations = settlement_obligations(self.db, self.settings.balance_cache_s)
+        seqr = Sequencer(
+            self.db, self.shard, self.settings.max_batch, self.settings.snapshot_every, obligations=obligations
+        )
         await asyncio.to_thread(seqr.start)
         self.sequencer = seqr
         head = seqr.journal.head_seq
@@ -265,7 +270,8 @@ class ShardNode:
             command, meta = decode(kind, bytes(msg.data), 0)
             meta["bus_seq"] = bus_seq
             order_id = str(command.order_id) if isinstance(command, PlaceOrder) else None
-            submission = Submission(_with_seq(command), meta, precheck_of(command, meta), order_id)
+            reservation = reservation_of_command(command, meta)
+            submission = Submission(_with_seq(command), meta, None, order_id, reservation)
         except (KeyError, CodecError, ValueError, TypeError) as exc:
             await self._answer(reply, {"cid": cid, "error": f"malformed command: {exc}"})
             return

@@ -25,10 +25,12 @@ UNLIMITED = 2**256 - 1
 
 @dataclass(frozen=True, slots=True)
 class Holding:
-    """A balance and the allowance the exchange has over it, in base units."""
+    """A balance and the allowance the exchange has over it, in base units, as of block ``block`` or later."""
 
     balance: int
     allowance: int
+    block: int = 0
+    """A block the read reflects at least (the head before the read): it counts the settlements mined up to it."""
 
     @property
     def spendable(self) -> int:
@@ -50,6 +52,7 @@ class Web3ChainState:
         from contracts.build import load_artifact
 
         self.exchange = Web3.to_checksum_address(exchange)
+        self._w3 = w3
         self._usdc: Any = w3.eth.contract(
             address=Web3.to_checksum_address(collateral), abi=load_artifact("MockUSDC")["abi"]
         )
@@ -60,13 +63,15 @@ class Web3ChainState:
 
     def holding(self, address: str, asset_id: int) -> Holding:
         who = Web3.to_checksum_address(address)
+        block = int(self._w3.eth.block_number)  # before the reads: they see this block or a later one
         if asset_id == COLLATERAL:
             return Holding(
                 int(self._usdc.functions.balanceOf(who).call()),
                 int(self._usdc.functions.allowance(who, self.exchange).call()),
+                block,
             )
         approved = bool(self._ctf.functions.isApprovedForAll(who, self.exchange).call())
-        return Holding(int(self._ctf.functions.balanceOf(who, asset_id).call()), UNLIMITED if approved else 0)
+        return Holding(int(self._ctf.functions.balanceOf(who, asset_id).call()), UNLIMITED if approved else 0, block)
 
     def nonce(self, address: str) -> int:
         return int(self._exchange.functions.nonces(Web3.to_checksum_address(address)).call())

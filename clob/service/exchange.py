@@ -17,7 +17,7 @@ Thread model: the HTTP layer is asyncio. Blocking work (database reads, chain re
 (``asyncio.to_thread``). Order checks run on the loop when nothing in them can block — a single order, or a batch
 whose signatures the worker processes verified, with the chain view answering from its cache — and on a thread
 otherwise. Sequencing happens on the sequencer's own thread, awaited through one future per request. Only the
-sequencer mutates the engine (balance reservations run inside it as a ``precheck``).
+sequencer mutates the engine (balance reservations are checked inside it, `clob.service.obligations`).
 """
 
 from __future__ import annotations
@@ -63,9 +63,10 @@ from clob.orders import order_id as order_id_of
 from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss, Holding, Web3ChainState
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.heartbeats import Heartbeats, SharedHeartbeats
-from clob.service.intake import NOT_ENOUGH_BALANCE, CheckedOrder, OrderIntake, balance_precheck
+from clob.service.intake import CheckedOrder, OrderIntake, balance_reservation
 from clob.service.keys import KeyStore, load_master_secret
 from clob.service.markets import LastTrade, MarketData, MarketRecord, TokenRef
+from clob.service.obligations import NOT_ENOUGH_BALANCE, STALE_BALANCE, settlement_obligations
 from clob.service.outcomes import (
     CANCEL_REASONS,
     MAX_BATCH_ORDERS,
@@ -109,7 +110,8 @@ def command_stream(settings: Settings, db: Database) -> CommandStream:
             replicas=settings.stream_replicas,
             answer_timeout_s=settings.answer_timeout_s,
         )
-    return Sequencer(db, settings.stream, settings.max_batch, settings.snapshot_every)
+    obligations = settlement_obligations(db, settings.balance_cache_s)
+    return Sequencer(db, settings.stream, settings.max_batch, settings.snapshot_every, obligations=obligations)
 
 
 def _answer_of(result: Outcome | BaseException) -> Outcome | ServiceError:
@@ -348,11 +350,12 @@ class ExchangeService:
             )
 
         meta: dict[str, Any] = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
-        precheck = None
+        reservation = None
         if c.spendable is not None:
-            precheck = balance_precheck(o.maker, o, c.spendable)
+            reservation = balance_reservation(o.maker, o, c.spendable, c.spendable_block)
             meta["spendable"] = str(c.spendable)  # what the reservation was checked against, for a remote sequencer
-        return Submission(make, meta, precheck, c.order_id)
+            meta["spendable_block"] = c.spendable_block
+        return Submission(make, meta, None, c.order_id, reservation)
 
     def _placement(self, order_id: str, outcome: Outcome | ServiceError) -> Placement:
         if isinstance(outcome, ServiceError):
@@ -360,7 +363,8 @@ class ExchangeService:
         if outcome.rejected == DUPLICATE:
             return Placement(order_id, error=engine_reject(order_id, RejectReason.DUPLICATE_ORDER))
         if outcome.rejected is not None:
-            code = ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE if outcome.rejected == NOT_ENOUGH_BALANCE else None
+            balance = outcome.rejected in (NOT_ENOUGH_BALANCE, STALE_BALANCE)
+            code = ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE if balance else None
             return Placement(order_id, error=ServiceError(code or ErrorCode.INVALID_ORDER_PAYLOAD, outcome.rejected))
         for ev in outcome.events:
             if isinstance(ev, OrderRejected):
@@ -391,6 +395,9 @@ class ExchangeService:
             checked = await asyncio.to_thread(self._check_all, creds, bodies, now, digests)
         placed = [c for c in checked if isinstance(c, CheckedOrder)]
         outcomes = await self._sequence([self._place_submission(c, creds.api_key, now) for c in placed])
+        for c, o in zip(placed, outcomes, strict=True):
+            if isinstance(o, Outcome) and o.rejected == STALE_BALANCE and self.chain is not None:
+                self.chain.invalidate(c.order.maker, COLLATERAL if c.order.side == OrderSide.BUY else c.order.token_id)
         again = [c.order_id for c, o in zip(placed, outcomes, strict=True) if _is_duplicate(o)]
         # A retry refused by a check of what changed since the first try (the market halted, the order expired,
         # the balance spent by its own settlement) is still a retry if the order was sequenced: first answer.

@@ -16,8 +16,9 @@
    signed for another chain id or exchange recovers to another address and fails here;
 8. nonce equal to the maker's on-chain ``nonces(maker)`` (``INVALID_ORDER_NONCE``), from the cached chain view;
 9. the maker's spendable balance (min of balance and allowance to the exchange) of what the order gives, read here
-   from the cached chain view and compared by the sequencer's precheck with what the maker's resting orders
-   already reserve (`balance_precheck`, ``INVALID_ORDER_NOT_ENOUGH_BALANCE``).
+   from the cached chain view with the block it was read at; the sequencer then checks that it covers the maker's
+   resting orders, its matched but unsettled fills and this order (`balance_reservation`,
+   `clob.service.obligations`, ``INVALID_ORDER_NOT_ENOUGH_BALANCE``).
 
 Steps 8 and 9 are skipped when the service runs without a chain view (``Settings.check_balances`` false).
 Duplicates (``INVALID_ORDER_DUPLICATED``) are the facade's: they need the order store.
@@ -25,12 +26,11 @@ Duplicates (``INVALID_ORDER_DUPLICATED``) are the facade's: they need the order 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from clob.auth import L2Credentials
-from clob.engine import GTD_SAFETY_MARGIN_S, Engine, MarketInfo, MarketStatus, TokenId
+from clob.engine import GTD_SAFETY_MARGIN_S, MarketInfo, MarketStatus, TokenId
 from clob.engine.types import Address as EngineAddress
 from clob.orders import (
     DEFAULT_POLICY,
@@ -54,8 +54,7 @@ from clob.service.chain_view import COLLATERAL, CachedChainView
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.marketdata import format_units
 from clob.service.markets import MarketData, TokenRef
-
-NOT_ENOUGH_BALANCE = "not enough balance / allowance"
+from clob.service.obligations import NOT_ENOUGH_BALANCE, Reservation, reservation_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +69,8 @@ class CheckedOrder:
     """The limit price as a decimal string in the market's tick (market orders: rounded towards their limit)."""
     spendable: int | None
     """What the maker can spend of the asset the order gives (None: balances are not checked)."""
+    spendable_block: int = 0
+    """The block ``spendable`` was read at (at least)."""
 
     @property
     def order(self) -> Order:
@@ -111,28 +112,11 @@ def limit_price(order: Order, tick_decimals: int) -> str:
     return format_units(ticks * 10 ** (6 - tick_decimals))
 
 
-def balance_precheck(maker: str, order: Order, spendable: int) -> Callable[[Engine], str | None]:
-    """The sequencer precheck: the maker's resting orders plus this one must fit in what the maker can spend."""
+def balance_reservation(maker: str, order: Order, spendable: int, block: int) -> Reservation:
+    """What the sequencer checks for this order: its maker amount beside the maker's reservations and obligations
+    (`clob.service.obligations`), within ``spendable`` read at ``block``."""
     buy = order.side == Side.BUY
-    return reservation_precheck(EngineAddress(maker), buy, TokenId(order.token_id), order.maker_amount, spendable)
-
-
-def reservation_precheck(
-    owner: EngineAddress, buy: bool, token: TokenId, amount: int, spendable: int
-) -> Callable[[Engine], str | None]:
-    """``amount`` more of what an order on ``token`` gives (collateral if ``buy``, else the token) must fit beside
-    ``owner``'s reservations."""
-    if buy:
-
-        def collateral_fits(engine: Engine) -> str | None:
-            return None if engine.reserved(owner).collateral + amount <= spendable else NOT_ENOUGH_BALANCE
-
-        return collateral_fits
-
-    def tokens_fit(engine: Engine) -> str | None:
-        return None if engine.reserved(owner).tokens.get(token, 0) + amount <= spendable else NOT_ENOUGH_BALANCE
-
-    return tokens_fit
+    return reservation_of(EngineAddress(maker), buy, TokenId(order.token_id), order.maker_amount, spendable, block)
 
 
 _TICKS: dict[int, TickSize] = {t.decimals: t for t in TickSize}
@@ -198,16 +182,17 @@ class OrderIntake:
             )
         if digest is None:
             digest = self.verify(order)
-        spendable = None
+        spendable, block = None, 0
         if self.chain is not None:
             if order.nonce != self.chain.nonce(order.maker, cached_only=cached_only):
                 raise ServiceError(ErrorCode.INVALID_ORDER_NONCE, "invalid nonce")
             asset = COLLATERAL if order.side == Side.BUY else order.token_id
-            spendable = self.chain.holding(order.maker, asset, cached_only=cached_only).spendable
+            holding = self.chain.holding(order.maker, asset, cached_only=cached_only)
+            spendable, block = holding.spendable, holding.block
             if spendable < order.maker_amount:
                 raise ServiceError(ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE, NOT_ENOUGH_BALANCE)
         return CheckedOrder(
-            request, order_id(digest), token, market, limit_price(order, market.tick_decimals), spendable
+            request, order_id(digest), token, market, limit_price(order, market.tick_decimals), spendable, block
         )
 
     def verify(self, order: Order) -> bytes:

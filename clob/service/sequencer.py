@@ -6,9 +6,11 @@ each submission in order:
 
 1. refuses a new order whose id (``Submission.order_id``) was sequenced before — stored in ``orders`` (one query for
    the whole batch) or earlier in the batch — and, as the single writer, nothing can slip in between;
-2. runs its ``precheck`` against the current engine (e.g. balance and allowance reservation) — a rejection here
-   is answered at once and nothing is journaled;
-3. builds the engine command with the next sequence number and applies it to the engine (in memory);
+2. runs its ``precheck`` against the current engine, and checks its balance ``reservation`` against the engine's
+   resting reservations and the obligations ledger (`clob.service.obligations`: fills matched and not settled
+   yet) — a rejection here is answered at once and nothing is journaled;
+3. builds the engine command with the next sequence number and applies it to the engine (in memory), and records
+   its fills in the obligations ledger;
 
 then, for the whole batch, writes the journal entries, the projections of their events and the projection cursor
 in ONE database transaction. Only after that commit are futures resolved, market-data views updated and events
@@ -23,7 +25,7 @@ Between batches the thread waits for commands only until the next GTD expiry (``
 ``snapshot_every`` commands, serialized and stored off the writer thread by ``clob.service.snapshot_capture``; a
 failed one is logged and the next is due ``snapshot_every`` commands later), re-apply every later journal entry and
 check each recomputed chain hash; the engine then has exactly the state it had before the restart (the same
-``state_hash``).
+``state_hash``); the obligations ledger is rebuilt from the trades table with it.
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ from clob.engine import (
     TickSizeChanged,
     TokenBook,
     TokenId,
+    Trade,
 )
 from clob.service.codec import decode_command, encode, kind_of
 from clob.service.expiry import ExpiryTimer
-from clob.service.projections import Applied, Projector
+from clob.service.obligations import Obligations, Reservation, settlement_obligations
+from clob.service.projections import Applied, Projector, trade_key
 from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
 from clob.store.db import Database
@@ -88,6 +92,8 @@ class Submission:
     order_id: str | None = None
     """A new order's id (its EIP-712 hash): the sequencer refuses it (``DUPLICATE``) if an order with this id was
     ever sequenced — stored in ``orders`` or earlier in the same batch — before journaling anything."""
+    reservation: Reservation | None = None
+    """A new order's balance check (`clob.service.obligations.Obligations.check`), run after ``precheck``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +167,7 @@ class Sequencer:
         snapshot_every: int = 100_000,
         snapshot_mode: str | None = None,
         clock: Callable[[], float] = time.time,
+        obligations: Obligations | None = None,
     ) -> None:
         self.db = db
         self.stream = stream
@@ -182,6 +189,8 @@ class Sequencer:
         self._view_lock = threading.Lock()
         self.expiry = ExpiryTimer(clock)
         """When the GTD sweep is due (``clob.service.expiry``): the writer thread waits for commands until then."""
+        self.obligations = obligations if obligations is not None else settlement_obligations(db)
+        """What makers owe for fills not settled yet; written on this sequencer's thread only."""
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def recover(self, use_snapshot: bool = True) -> int:
@@ -215,6 +224,7 @@ class Sequencer:
         self.engine = engine
         self._last_snapshot_seq = last_snapshot
         self.journal = Journal(self.db, self.stream)
+        self.obligations.load()
         self._refresh_all_views()
         return count
 
@@ -388,6 +398,8 @@ class Sequencer:
     def _process(self, batch: list[_Group]) -> None:
         started = time.perf_counter()
         engine = self.engine
+        obligations = self.obligations
+        obligations.poll()
         items: list[tuple[str, bytes, int]] = []
         applied: list[tuple[Command, dict[str, Any], list[Event]]] = []
         journaled: list[tuple[_Group, int]] = []  # (group, position) of each applied command, in order
@@ -408,6 +420,9 @@ class Sequencer:
                     if sub.precheck is not None and (reason := sub.precheck(engine)) is not None:
                         results[pos] = Outcome(None, (), reason)
                         continue
+                    if sub.reservation is not None and (reason := obligations.check(engine, sub.reservation)):
+                        results[pos] = Outcome(None, (), reason)
+                        continue
                     seq = self.journal.head_seq + len(items) + 1
                     command = sub.make_command(Seq(seq))
                     meta = dict(sub.meta)
@@ -424,6 +439,9 @@ class Sequencer:
                     return
                 if oid is not None:
                     known.add(oid)
+                for ev in events:
+                    if isinstance(ev, Trade):
+                        obligations.record(trade_key(self.stream, ev), ev, seq)
                 items.append((kind_of(command), payload, int(command.now) * 1000))
                 applied.append((command, meta, events))
                 journaled.append((group, pos))
