@@ -2,6 +2,7 @@
 
 - Sequencer → batcher: every command that produced a trade wakes the batcher (``SettlementService.notify``).
 - Batcher → WebSocket: every trade status change (MINED, CONFIRMED, RETRYING, FAILED) is a user ``trade`` event.
+- Batcher → chain view: a CONFIRMED trade drops its parties' cached balances (their next order reads the chain).
 - Batcher → book, the failed-trade policy: the orders blamed for a trade that can never settle (maker spent the
   balance, revoked the allowance, cancelled on chain, bumped the nonce) are cancelled in the book, so they cannot
   fail again; the counterparties' orders stay as they are.
@@ -73,6 +74,7 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
         batcher.add_row_listener(StatusPublisher(settings.nats_servers, settings.stream_replicas))
     else:
         batcher.add_row_listener(hub.on_trade_status)
+        batcher.add_row_listener(service.on_trade_status)  # (a gateway does this from the bus)
 
     def cancel_offenders(trade: Any, offending: Any = None) -> None:
         ids = offending if offending is not None else getattr(trade, "offending_order_ids", ())

@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     follow_status = getattr(service.sequencer, "add_status_listener", None)
     if follow_status is not None:  # distributed mode: any batcher's trade status changes reach this gateway's users
         follow_status(hub.on_trade_status)
+        follow_status(service.on_trade_status)
     metrics = ExchangeMetrics(service.db, service.sequencer.stream)
     service.sequencer.add_listener(metrics.on_applied)
     service.sequencer.add_batch_hook(metrics.on_batch)

@@ -2,8 +2,10 @@
 
 Order intake must check that a maker can pay for all their open orders. Reading the chain on every order would
 cap intake at the RPC's speed, so values are cached per (address, asset) and refreshed when the trader asks
-(``/balance-allowance/update``), when the indexer sees a relevant transfer or approval, and when an entry is older
-than ``max_age_s``. ``ChainState`` is the seam: ``Web3ChainState`` reads a real chain; unit tests use a fake.
+(``/balance-allowance/update``), when the reconciler sees a balance below what is reserved, when a trade of the
+trader is CONFIRMED (`ExchangeService.on_trade_status`), and when an entry is older than ``max_age_s``. Each
+holding carries the block it was read at, so the sequencer can tell which settled fills it already reflects
+(`clob.service.obligations`). ``ChainState`` is the seam: ``Web3ChainState`` reads a real chain; unit tests use a fake.
 
 Asset id 0 is collateral (USDC, ERC20 allowance); any other id is a ConditionalTokens position (ERC1155, whose
 "allowance" is ``isApprovedForAll`` — unlimited or nothing).

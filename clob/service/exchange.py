@@ -618,6 +618,16 @@ class ExchangeService:
             await asyncio.to_thread(chain.nonce, creds.address, True)
         return await asyncio.to_thread(chain.holding, creds.address, asset, refresh)
 
+    def on_trade_status(self, trade: Mapping[str, Any], status: str, tx_hash: str) -> None:
+        """A settlement status change (a batcher row listener, or the bus): once a trade is CONFIRMED its parties'
+        cached chain state is dropped, so their next order is checked against balances that reflect it (and the
+        obligations it settled no longer count, `clob.service.obligations`)."""
+        if status != "CONFIRMED" or self.chain is None:
+            return
+        parties = {str(trade.get("taker", ""))} | {str(m.get("maker", "")) for m in trade.get("makers", ())}
+        for address in parties - {""}:
+            self.chain.invalidate(address)
+
     def invalidate_chain_state(self, address: str, asset_id: int | None = None) -> None:
         """Forget cached balances (e.g. when the indexer sees a transfer or approval of ``address``)."""
         if self.chain is not None:

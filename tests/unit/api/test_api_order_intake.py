@@ -259,6 +259,38 @@ def test_reservation_spans_open_orders(world: World) -> None:
     assert alice.place(alice.order(YES, Side.BUY, "0.60", "10")).status_code == 200
 
 
+def test_matched_tokens_stay_owed_after_the_order_is_gone(world: World) -> None:
+    """A fill moves the seller's reservation to an obligation: the tokens it sold are not on sale again until the
+    trade settles, whether its order was filled or cancelled after a partial fill (`clob.service.obligations`)."""
+    alice, bob = world.alice, world.bob
+    world.chain.holdings[(alice.address, NO)] = Holding(12 * USDC, 2**256 - 1)
+    world.service.invalidate_chain_state(alice.address)
+    first = alice.place(alice.order(NO, Side.SELL, "0.40", "10")).json()["orderID"]
+    assert bob.place(bob.order(NO, Side.BUY, "0.40", "6")).json()["status"] == "matched"
+    _refused(alice.place(alice.order(NO, Side.SELL, "0.40", "5")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")  # 12 - 10
+    assert alice.request("DELETE", "/order", {"orderID": first}).json()["canceled"] == [first]
+    # The 4 left unfilled are released with the order; the 6 sold are not.
+    _refused(alice.place(alice.order(NO, Side.SELL, "0.45", "7")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")
+    assert alice.place(alice.order(NO, Side.SELL, "0.45", "6")).json()["status"] == "live"
+    # The buyer owes its 2.40 USDC the same way (its spendable is 10,000 USDC: plenty left).
+    assert bob.place(bob.order(NO, Side.BUY, "0.30", "100")).status_code == 200
+
+
+def test_a_confirmed_trade_drops_its_parties_cached_balances(world: World) -> None:
+    alice, bob = world.alice, world.bob
+    assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
+    reads = world.chain.reads
+    assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
+    assert world.chain.reads == reads  # cached
+    row = {"taker": bob.address.lower(), "makers": [{"maker": alice.address.lower()}]}
+    world.service.on_trade_status(row, "MINED", "0x01")
+    assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
+    assert world.chain.reads == reads  # not yet
+    world.service.on_trade_status(row, "CONFIRMED", "0x01")
+    assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
+    assert world.chain.reads == reads + 1  # read again (collateral; the nonce read is not a holding)
+
+
 def test_sell_needs_the_tokens(world: World) -> None:
     alice = world.alice
     world.chain.holdings[(alice.address, NO)] = Holding(8 * USDC, 2**256 - 1)
