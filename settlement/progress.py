@@ -86,8 +86,8 @@ class SettlementProgress:
 
     def open_trades(self, confirmed_since_ms: int) -> tuple[list[OpenTrade], int, list[TxState]]:
         """For a rebuild: the trades not settled yet and those whose transaction was CONFIRMED at or after
-        ``confirmed_since_ms`` (by journal seq); the highest block of a transaction CONFIRMED before that; and the
-        transactions still worth following (open ones, and the recently CONFIRMED)."""
+        ``confirmed_since_ms`` (by journal seq); when the latest transaction CONFIRMED before that was (Unix ms,
+        0: none); and the transactions still worth following (open ones, and the recently CONFIRMED)."""
         confirmed = TxStatus.CONFIRMED.value
         with self.db.engine.connect() as conn:
             follow = [
@@ -109,8 +109,8 @@ class SettlementProgress:
                     .order_by(settlement_txs.c.id)
                 )
             ]
-            horizon = conn.execute(
-                select(func.max(settlement_txs.c.block_number)).where(
+            forgotten = conn.execute(
+                select(func.max(settlement_txs.c.updated_at_ms)).where(
                     settlement_txs.c.status == confirmed, settlement_txs.c.updated_at_ms < confirmed_since_ms
                 )
             ).scalar()
@@ -135,7 +135,7 @@ class SettlementProgress:
             for r in rows
         ]
         out.sort(key=lambda t: t.journal_seq)
-        return out, int(horizon or 0), follow
+        return out, int(forgotten or 0), follow
 
     def last_tx_id(self) -> int:
         with self.db.engine.connect() as conn:

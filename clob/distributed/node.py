@@ -66,13 +66,13 @@ log = logging.getLogger(__name__)
 
 def reservation_of_command(command: Command, meta: dict[str, Any]) -> Reservation | None:
     """The balance check a gateway asked for (meta ``spendable``: what the maker can spend, read at block
-    ``spendable_block``)."""
+    ``spendable_block`` from ``spendable_read_ms``)."""
     spendable = meta.get("spendable")
     if spendable is None or not isinstance(command, PlaceOrder):
         return None
     buy = command.side == Side.BUY
-    block = int(meta.get("spendable_block", 0))
-    return reservation_of(command.maker, buy, command.token_id, command.maker_amount, int(spendable), block)
+    block, read_ms = int(meta.get("spendable_block", 0)), int(meta.get("spendable_read_ms", 0))
+    return reservation_of(command.maker, buy, command.token_id, command.maker_amount, int(spendable), block, read_ms)
 
 
 def _with_seq(command: Command) -> Callable[[Seq], Command]:

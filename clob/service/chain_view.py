@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from web3 import Web3
@@ -31,8 +31,10 @@ class Holding:
 
     balance: int
     allowance: int
-    block: int = 0
+    block: int = field(default=0, compare=False)
     """A block the read reflects at least (the head before the read): it counts the settlements mined up to it."""
+    read_ms: int = field(default=0, compare=False)
+    """When the read started (Unix ms; set by `CachedChainView`)."""
 
     @property
     def spendable(self) -> int:
@@ -102,11 +104,16 @@ class CachedChainView:
     """A thread-safe cache in front of a ``ChainState``."""
 
     def __init__(
-        self, source: ChainState, max_age_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+        self,
+        source: ChainState,
+        max_age_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._source = source
         self._max_age = max_age_s
         self._clock = clock
+        self._wall_clock = wall_clock
         self._lock = threading.Lock()
         self._holdings: dict[tuple[str, int], tuple[float, Holding]] = {}
         self._nonces: dict[str, tuple[float, int]] = {}
@@ -114,7 +121,12 @@ class CachedChainView:
     def holding(self, address: str, asset_id: int, refresh: bool = False, cached_only: bool = False) -> Holding:
         """``cached_only``: never call the chain (raise `ChainCacheMiss` instead), for callers on an event loop."""
         key = (address.lower(), asset_id)
-        return self._read(self._holdings, key, lambda: self._source.holding(address, asset_id), refresh, cached_only)
+
+        def load() -> Holding:
+            started_ms = int(self._wall_clock() * 1000)
+            return replace(self._source.holding(address, asset_id), read_ms=started_ms)
+
+        return self._read(self._holdings, key, load, refresh, cached_only)
 
     def nonce(self, address: str, refresh: bool = False, cached_only: bool = False) -> int:
         return self._read(self._nonces, address.lower(), lambda: self._source.nonce(address), refresh, cached_only)

@@ -352,9 +352,10 @@ class ExchangeService:
         meta: dict[str, Any] = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
         reservation = None
         if c.spendable is not None:
-            reservation = balance_reservation(o.maker, o, c.spendable, c.spendable_block)
+            reservation = balance_reservation(c, c.spendable)
             meta["spendable"] = str(c.spendable)  # what the reservation was checked against, for a remote sequencer
             meta["spendable_block"] = c.spendable_block
+            meta["spendable_read_ms"] = c.spendable_read_ms
         return Submission(make, meta, None, c.order_id, reservation)
 
     def _placement(self, order_id: str, outcome: Outcome | ServiceError) -> Placement:

@@ -71,6 +71,8 @@ class CheckedOrder:
     """What the maker can spend of the asset the order gives (None: balances are not checked)."""
     spendable_block: int = 0
     """The block ``spendable`` was read at (at least)."""
+    spendable_read_ms: int = 0
+    """When that read started (Unix ms)."""
 
     @property
     def order(self) -> Order:
@@ -112,11 +114,14 @@ def limit_price(order: Order, tick_decimals: int) -> str:
     return format_units(ticks * 10 ** (6 - tick_decimals))
 
 
-def balance_reservation(maker: str, order: Order, spendable: int, block: int) -> Reservation:
+def balance_reservation(checked: CheckedOrder, spendable: int) -> Reservation:
     """What the sequencer checks for this order: its maker amount beside the maker's reservations and obligations
-    (`clob.service.obligations`), within ``spendable`` read at ``block``."""
-    buy = order.side == Side.BUY
-    return reservation_of(EngineAddress(maker), buy, TokenId(order.token_id), order.maker_amount, spendable, block)
+    (`clob.service.obligations`), within ``spendable``, read at ``checked.spendable_block``."""
+    o = checked.order
+    buy = o.side == Side.BUY
+    maker, token = EngineAddress(o.maker), TokenId(o.token_id)
+    block, read_ms = checked.spendable_block, checked.spendable_read_ms
+    return reservation_of(maker, buy, token, o.maker_amount, spendable, block, read_ms)
 
 
 _TICKS: dict[int, TickSize] = {t.decimals: t for t in TickSize}
@@ -182,17 +187,24 @@ class OrderIntake:
             )
         if digest is None:
             digest = self.verify(order)
-        spendable, block = None, 0
+        spendable, block, read_ms = None, 0, 0
         if self.chain is not None:
             if order.nonce != self.chain.nonce(order.maker, cached_only=cached_only):
                 raise ServiceError(ErrorCode.INVALID_ORDER_NONCE, "invalid nonce")
             asset = COLLATERAL if order.side == Side.BUY else order.token_id
             holding = self.chain.holding(order.maker, asset, cached_only=cached_only)
-            spendable, block = holding.spendable, holding.block
+            spendable, block, read_ms = holding.spendable, holding.block, holding.read_ms
             if spendable < order.maker_amount:
                 raise ServiceError(ErrorCode.INVALID_ORDER_NOT_ENOUGH_BALANCE, NOT_ENOUGH_BALANCE)
         return CheckedOrder(
-            request, order_id(digest), token, market, limit_price(order, market.tick_decimals), spendable, block
+            request,
+            order_id(digest),
+            token,
+            market,
+            limit_price(order, market.tick_decimals),
+            spendable,
+            block,
+            read_ms,
         )
 
     def verify(self, order: Order) -> bytes:

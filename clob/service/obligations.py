@@ -28,13 +28,16 @@ The settlement rows are read through `settlement.progress`; the ledger follows e
 transaction and fetches a transaction's trades only when it is CONFIRMED (or stops being).
 
 CONFIRMED trades are kept ``retention_s`` after the ledger saw them confirmed — longer than a cached balance is
-used (``Settings.balance_cache_s``) — then forgotten; the ledger then refuses (``STALE_BALANCE``) a read taken
-below the highest block it forgot, which only a read older than the retention can be.
+used (``Settings.balance_cache_s``) — then forgotten. A read started after the ledger saw a confirmation reflects
+it (its transaction was mined before), so the ledger refuses (``STALE_BALANCE``) only a read started before the
+latest confirmation it forgot: one older than the retention, which no cache serves. Staleness goes by the read's
+wall-clock time, not its block, so a chain that rolls back (a restored dump) does not make fresh reads look old.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -62,18 +65,21 @@ Legs = tuple[tuple[Key, int], ...]
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """What a new order needs, checked by the sequencer: ``amount`` more of ``asset`` from ``owner``, whose
-    spendable amount of it was ``spendable`` at block ``block``."""
+    spendable amount of it was ``spendable`` at block ``block``, read from the chain from ``read_ms`` (Unix ms)."""
 
     owner: Address
     asset: int
     amount: int
     spendable: int
     block: int
+    read_ms: int
 
 
-def reservation_of(owner: Address, buy: bool, token: TokenId, amount: int, spendable: int, block: int) -> Reservation:
+def reservation_of(
+    owner: Address, buy: bool, token: TokenId, amount: int, spendable: int, block: int, read_ms: int
+) -> Reservation:
     """The reservation of an order on ``token`` that gives ``amount`` (collateral if ``buy``, else the token)."""
-    return Reservation(owner, COLLATERAL if buy else int(token), amount, spendable, block)
+    return Reservation(owner, COLLATERAL if buy else int(token), amount, spendable, block, read_ms)
 
 
 def trade_legs(trade: Trade) -> Legs:
@@ -153,7 +159,7 @@ class Obligations:
         self._retiring: deque[tuple[float, str, int, int]] = deque()  # (confirmed at, trade id, tx, block)
         self._follow: dict[int, _Followed] = {}
         self._after_id = 0
-        self._horizon = 0
+        self._stale_before_ms = 0
         self._polled_at = float("-inf")
         self._failing = False
 
@@ -166,14 +172,14 @@ class Obligations:
         self._confirmed.clear()
         self._retiring.clear()
         self._follow.clear()
-        self._horizon = 0
+        self._stale_before_ms = 0
         self._after_id = 0
         if self.feed is None:
             return
         now = self._clock()
         since_ms = int((now - self.retention_s) * 1000)
-        open_trades, horizon, follow = self.feed.open_trades(since_ms)
-        self._horizon = horizon
+        open_trades, forgotten_ms, follow = self.feed.open_trades(since_ms)
+        self._stale_before_ms = forgotten_ms
         self._after_id = self.feed.last_tx_id()
         for tx in follow:
             at = tx.updated_ms / 1000 if tx.status == TxStatus.CONFIRMED else 0.0
@@ -218,11 +224,8 @@ class Obligations:
         return verdict
 
     # --- reads ---------------------------------------------------------------------------------------------------
-    def outstanding(self, owner: str, asset: int, block: int) -> int | None:
-        """What ``owner`` owes of ``asset`` that a balance read at ``block`` does not reflect (None: the read is
-        older than what the ledger remembers)."""
-        if block < self._horizon:
-            return None
+    def outstanding(self, owner: str, asset: int, block: int) -> int:
+        """What ``owner`` owes of ``asset`` that a balance read at ``block`` does not reflect."""
         key = (owner, asset)
         owed = self._pending.get(key, 0)
         per_block = self._confirmed.get(key)
@@ -236,10 +239,14 @@ class Obligations:
         """How many trades the ledger holds (unsettled, or CONFIRMED within the retention)."""
         return len(self._trades)
 
+    def stale(self, read_ms: int) -> bool:
+        """A read started at ``read_ms`` may miss a settlement the ledger has forgotten."""
+        return read_ms < self._stale_before_ms
+
     def _verdict(self, held: int, r: Reservation) -> str | None:
-        owed = self.outstanding(r.owner, r.asset, r.block)
-        if owed is None:
+        if r.read_ms < self._stale_before_ms:
             return STALE_BALANCE
+        owed = self.outstanding(r.owner, r.asset, r.block)
         return None if held + owed + r.amount <= r.spendable else NOT_ENOUGH_BALANCE
 
     # --- bookkeeping ---------------------------------------------------------------------------------------------
@@ -336,12 +343,12 @@ class Obligations:
         cutoff = now - self.retention_s
         retiring = self._retiring
         while retiring and retiring[0][0] <= cutoff:
-            _at, trade_id, tx, block = retiring.popleft()
+            at, trade_id, tx, block = retiring.popleft()
             t = self._trades.get(trade_id)
             if t is not None and t.tx == tx and t.block == block:
                 self._count(t.legs, block, -1)
                 del self._trades[trade_id]
-                self._horizon = max(self._horizon, block)
+                self._stale_before_ms = max(self._stale_before_ms, math.ceil(at * 1000))
         for tx_id in [
             i for i, f in self._follow.items() if f.status == TxStatus.CONFIRMED and f.confirmed_at <= cutoff
         ]:

@@ -1,9 +1,10 @@
 """The obligations ledger (`clob.service.obligations`) against a simulated chain and settlement store.
 
 The property: whatever fills, settlements in blocks, reorgs of unconfirmed blocks, confirmations, failures,
-restarts (a rebuild from the store), passing time and polls happen, for any balance read at any block ``b`` that the
-ledger does not refuse as stale, what it lets a trader spend — the read minus the obligations it counts — is never
-more than the chain's balance at the head minus what the trader truly still owes (fills matched and not on chain).
+restarts (a rebuild from the store), passing time and polls happen, for any balance read at any block ``b`` (taken
+while ``b`` was the head) that the ledger does not refuse as stale, what it lets a trader spend — the read minus the
+obligations it counts — is never more than the chain's balance at the head minus what the trader truly still owes
+(fills matched and not on chain).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from clob.engine import Address, BaseUnits, Engine, MarketId, MatchType, OrderId, Pips, Seq, Side, TokenId, Trade
 from clob.engine.events import MakerFill
-from clob.service.chain_view import COLLATERAL
+from clob.service.chain_view import COLLATERAL, CachedChainView, Holding
 from clob.service.obligations import NOT_ENOUGH_BALANCE, STALE_BALANCE, Obligations, Reservation, trade_legs
 from clob.service.projections import trade_to_json
 from settlement.model import TxStatus
@@ -91,13 +92,13 @@ class Store:
         return [t for t, s in self.status.items() if s == "FAILED" and self.trades[t].seq >= from_seq]
 
     def open_trades(self, confirmed_since_ms: int) -> tuple[list[OpenTrade], int, list[TxState]]:
-        out, horizon, follow = [], 0, []
+        out, forgotten_ms, follow = [], 0, []
         for t in self.txs.values():
             recent = t.status == TxStatus.CONFIRMED and t.updated_ms >= confirmed_since_ms
             if t.status in (TxStatus.PENDING, TxStatus.MINED, TxStatus.REVERTED) or recent:
                 follow.append(self.state(t))
             elif t.status == TxStatus.CONFIRMED:
-                horizon = max(horizon, t.block or 0)
+                forgotten_ms = max(forgotten_ms, t.updated_ms)
         for trade_id, trade in self.trades.items():
             status = self.status[trade_id]
             tx = self.txs.get(self.owner_tx.get(trade_id, -1))
@@ -105,7 +106,7 @@ class Store:
                 out.append(OpenTrade(trade_id, trade_to_json(trade), trade.seq, None))
             elif status == "CONFIRMED" and tx is not None and tx.updated_ms >= confirmed_since_ms:
                 out.append(OpenTrade(trade_id, trade_to_json(trade), trade.seq, self.state(tx)))
-        return out, horizon, follow
+        return out, forgotten_ms, follow
 
     def last_tx_id(self) -> int:
         return max(self.txs, default=0)
@@ -114,16 +115,17 @@ class Store:
 class LedgerAgainstTheChain(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.now = 1_000_000.0
+        self.now_ms = 1_000_000_000
         self.store = Store()
         self.ledger = self._ledger()
         self.head = 0
         self.history: list[dict[tuple[str, int], int]] = [dict.fromkeys(KEYS, START)]  # balances per block
+        self.times = [self.now_ms]  # when each block was mined
         self.included: dict[str, int] = {}  # trade id -> block it is in, on the canonical chain
         self.n = 0
 
     def _ledger(self) -> Obligations:
-        return Obligations(self.store, retention_s=5.0, poll_s=0.0, repoll_s=0.0, clock=lambda: self.now)
+        return Obligations(self.store, retention_s=5.0, poll_s=0.0, repoll_s=0.0, clock=lambda: self.now_ms / 1000)
 
     @initialize()
     def load(self) -> None:
@@ -145,6 +147,8 @@ class LedgerAgainstTheChain(RuleBasedStateMachine):
         for key, delta in moves.items():
             balances[key] += delta
         self.history.append(balances)
+        self.now_ms += 1
+        self.times.append(self.now_ms)
         self.head += 1
 
     # --- rules ----------------------------------------------------------------------------------------------
@@ -175,7 +179,7 @@ class LedgerAgainstTheChain(RuleBasedStateMachine):
             self.store.txs[tx_id] = Tx(tx_id, trade_id)
             self.store.owner_tx[trade_id] = tx_id
         tx = self.store.txs[tx_id]
-        tx.status, tx.block, tx.updated_ms = TxStatus.MINED, self.head, int(self.now * 1000)
+        tx.status, tx.block, tx.updated_ms = TxStatus.MINED, self.head, self.now_ms
         self.store.status[trade_id] = "MINED"
         self.included[trade_id] = self.head
 
@@ -187,7 +191,7 @@ class LedgerAgainstTheChain(RuleBasedStateMachine):
     def confirm(self, pick: int) -> None:
         trade_id = self._mined()[pick % len(self._mined())]
         tx = self.store.txs[self.store.owner_tx[trade_id]]
-        tx.status, tx.updated_ms = TxStatus.CONFIRMED, int(self.now * 1000)
+        tx.status, tx.updated_ms = TxStatus.CONFIRMED, self.now_ms
         self.store.status[trade_id] = "CONFIRMED"
 
     @precondition(lambda self: bool(self._mined()))
@@ -217,9 +221,9 @@ class LedgerAgainstTheChain(RuleBasedStateMachine):
     def empty_block(self) -> None:
         self._mine_block({})
 
-    @rule(seconds=st.sampled_from([0.05, 0.5, 2.0, 6.0]))
-    def time_passes(self, seconds: float) -> None:
-        self.now += seconds
+    @rule(ms=st.sampled_from([50, 500, 2_000, 6_000]))
+    def time_passes(self, ms: int) -> None:
+        self.now_ms += ms
 
     @rule()
     def poll(self) -> None:
@@ -236,9 +240,10 @@ class LedgerAgainstTheChain(RuleBasedStateMachine):
         for key in KEYS:
             truly = self.history[-1][key] - self.owed(key)
             for block in range(self.head + 1):
+                read_ms = self.times[block + 1] - 1 if block < self.head else self.now_ms  # the latest it can be
+                if self.ledger.stale(read_ms):
+                    continue  # refused
                 counted = self.ledger.outstanding(key[0], key[1], block)
-                if counted is None:
-                    continue  # refused as stale
                 assert self.history[block][key] - counted <= truly, (key, block, self.head)
 
     @invariant()
@@ -248,7 +253,7 @@ class LedgerAgainstTheChain(RuleBasedStateMachine):
             return
         self.ledger.poll(force=True)
         for key in KEYS:
-            assert self.ledger.outstanding(key[0], key[1], self.head) in (0, None)
+            assert self.ledger.outstanding(key[0], key[1], self.head) == 0
 
 
 TestLedgerAgainstTheChain = LedgerAgainstTheChain.TestCase
@@ -274,8 +279,9 @@ def test_a_seller_owes_what_it_sold_until_a_read_after_the_confirmation() -> Non
     store.trades["t1"], store.status["t1"] = trade, "MATCHED"
     ledger.record("t1", trade, 1)
 
-    def verdict(owner: Address, asset: int, amount: int, spendable: int, block: int) -> str | None:
-        return ledger.check(Engine(), Reservation(owner, asset, amount, spendable, block))
+    def verdict(owner: Address, asset: int, amount: int, spendable: int, block: int, read_s: float = 0) -> str | None:
+        read_ms = int((read_s or now[0]) * 1000)
+        return ledger.check(Engine(), Reservation(owner, asset, amount, spendable, block, read_ms))
 
     assert verdict(ann, TOKEN, 1, 100, 10) == NOT_ENOUGH_BALANCE  # her 100 YES are sold
     assert verdict(ben, COLLATERAL, 41, 100, 10) == NOT_ENOUGH_BALANCE  # 60 of his 100 are owed
@@ -292,11 +298,14 @@ def test_a_seller_owes_what_it_sold_until_a_read_after_the_confirmation() -> Non
     assert verdict(ann, TOKEN, 5, 105, 11) is None
     assert verdict(ann, TOKEN, 6, 105, 11) == NOT_ENOUGH_BALANCE
     assert ledger.outstanding(ann, TOKEN, 11) == 100
-    # Past the retention the trade is forgotten; a read that old is refused as stale, a newer one owes nothing.
+    # Past the retention the trade is forgotten: a read started before the confirmation was seen (1,000 s) is
+    # refused as stale, whatever its block; one started after it owes nothing.
     now[0] += 31
     ledger.poll()
     assert ledger.tracked() == 0
-    assert verdict(ann, TOKEN, 1, 105, 11) == STALE_BALANCE
+    assert verdict(ann, TOKEN, 1, 105, 11, read_s=999.9) == STALE_BALANCE
+    assert verdict(ann, TOKEN, 1, 105, 30, read_s=999.9) == STALE_BALANCE
+    assert verdict(ann, TOKEN, 5, 5, 12, read_s=1_000.1) is None
     assert ledger.outstanding(ann, TOKEN, 12) == 0
 
 
@@ -329,7 +338,7 @@ def test_a_refusal_reads_the_settlement_progress_first() -> None:
     now[0] = 1.0
     ledger.poll()  # throttled: not read yet
     assert ledger.outstanding(OWNERS[1], TOKEN, 0) == 10
-    r = Reservation(OWNERS[1], TOKEN, 10, 10, 0)
+    r = Reservation(OWNERS[1], TOKEN, 10, 10, 0, 1_000)
     assert ledger.check(Engine(), r) is None
 
 
@@ -346,7 +355,25 @@ def test_a_rebuild_keeps_what_was_confirmed_within_the_retention(confirmed_ago_s
     ledger.load()
     ann = OWNERS[0]
     assert ledger.outstanding(ann, COLLATERAL, 40) == 1  # t1 only: t2 is in block 40, t3 failed
+    confirmed_ms = store.txs[1].updated_ms
     if confirmed_ago_s < 30:
         assert ledger.outstanding(ann, COLLATERAL, 39) == 1 + 2
-    else:
-        assert ledger.outstanding(ann, COLLATERAL, 39) is None  # older than what the rebuild could know
+        assert not ledger.stale(confirmed_ms - 1)
+    else:  # forgotten: a read from before its confirmation is refused, a later one does not need it
+        assert ledger.stale(confirmed_ms - 1)
+        assert not ledger.stale(confirmed_ms)
+
+
+def test_the_chain_view_stamps_a_holding_with_when_its_read_started() -> None:
+    class Slow:
+        def holding(self, address: str, asset_id: int) -> Holding:
+            wall[0] += 5.0  # the read takes 5 s
+            return Holding(10, 10, block=42)
+
+        def nonce(self, address: str) -> int:
+            return 0
+
+    wall = [1_000.0]
+    view = CachedChainView(Slow(), wall_clock=lambda: wall[0])
+    held = view.holding("0xabc", COLLATERAL)
+    assert (held.spendable, held.block, held.read_ms) == (10, 42, 1_000_000)
