@@ -175,10 +175,8 @@ def test_settlement_overview_and_runs(world: World) -> None:
     assert stream["head_seq"] > 0
 
     runs = world.client.get("/console/api/reconciliation/runs?limit=2").json()["data"]
-    assert [(r["id"], r["confirmed_block"], r["stats"]) for r in runs] == [
-        (3, 12, {"trades": 2}),
-        (2, 11, {"trades": 2}),
-    ]
+    assert [(r["confirmed_block"], r["stats"]) for r in runs] == [(12, {"trades": 2}), (11, {"trades": 2})]
+    assert runs[0]["id"] > runs[1]["id"]  # newest first (PostgreSQL's ids do not restart when rows are deleted)
 
 
 def test_backlog_samples_count_unsettled_trades_and_the_age_of_the_oldest(world: World) -> None:
