@@ -44,8 +44,8 @@ MODULES = (
     "state",
     "views",
 )
-"""Compiled modules. Left as Python: `__init__` (re-exports), `types` (enums, constants), `commands` (dataclasses
-built by the service layer) and `contract_model` (a test oracle)."""
+"""Compiled modules. Left as Python: `__init__` (re-exports), `types` (enums, constants) and `commands` (dataclasses
+built by the service layer)."""
 
 
 def source_hash() -> str:

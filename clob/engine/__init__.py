@@ -8,7 +8,8 @@ no I/O, standard library only, integers only (`types`: base units, pips).
   SELL NO at <= 1 - p (MERGE); the same for NO. Price-time priority spans both representations; the maker's
   price is the execution price.
 - Fills are computed in the exchange contract's terms (maker units, floor rounding, remaining per order), so
-  each `Trade` is one `matchOrders` call that settles as emitted (`matching`, proven against `contract_model`).
+  each `Trade` is one `matchOrders` call that settles as emitted (`matching`; the tests settle every trade on a
+  model of the contract, `tests/unit/engine/contract_model.py`).
 - Order types GTC, GTD, FOK, FAK, post-only; tick, precision, minimum size and expiry rules (`placement`);
   self-trade prevention cancels the resting order; halt, resume, resolve, tick refinement, cancels (`admin`).
 - Queries return frozen snapshots (`views`); `state_hash` fingerprints the state; `check_invariants` verifies it.

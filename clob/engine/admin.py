@@ -33,15 +33,11 @@ from clob.engine.events import (
     MarketCreated,
     MarketStatusChanged,
     TickSizeChanged,
-    book_delta_pair,
-    order_cancelled,
 )
-from clob.engine.pricing import GRAIN, UNIT
-from clob.engine.state import EngineState, level_deltas
+from clob.engine.state import EngineState, level_deltas, touch
 from clob.engine.types import (
     GTD_SAFETY_MARGIN_S,
     MAX_FEE_RATE_BPS,
-    PRICE_SCALE,
     TICK_DECIMALS,
     CancelReason,
     MarketId,
@@ -140,45 +136,7 @@ def cancel_order(state: EngineState, cmd: CancelOrder, out: list[Event]) -> None
     if cmd.owner is not None and owner != cmd.owner:
         out.append(CancelRejected(order_id, RejectReason.NOT_OWNER))
         return
-    # `EngineState.remove` and the three events, inlined (the second commonest command)
-    level = order.level
-    price = level.price
-    kind = pos.kind
-    remaining = order.remaining
-    grain = GRAIN[price]
-    if kind & 1:  # `book.available`
-        size = level.size - (remaining - remaining % grain)
-    else:
-        size = level.size - remaining // UNIT[price if kind == 0 else PRICE_SCALE - price] * grain
-    level.size = size
-    market = pos.market
-    prev, nxt = order.prev, order.next
-    if prev is None:
-        level.head = nxt
-    else:
-        prev.next = nxt
-    if nxt is None:
-        level.tail = prev
-        if prev is None:
-            market.drop_level(level)
-    else:
-        nxt.prev = prev
-    prev, nxt = order.prev_own, order.next_own
-    if prev is None:
-        pos.head = nxt
-    else:
-        prev.next_own = nxt
-    if nxt is None:
-        pos.tail = prev
-        if prev is None:
-            state.drop_position(pos)
-    else:
-        nxt.prev_own = prev
-    pos.reserved -= remaining
-    del state.orders[order_id]
-    market_id = market.market_id
-    out.append(order_cancelled(order_id, market_id, owner, _USER, remaining))
-    book_delta_pair(out, market_id, market.yes_token, market.no_token, level.is_bid, price, size)
+    level_deltas(state.cancel(order, _USER, out), out)
 
 
 def cancel_all(state: EngineState, cmd: CancelAll, out: list[Event]) -> None:
@@ -262,6 +220,6 @@ def market_orders(market: Market, token_index: int | None) -> list[Order]:
 def _cancel_each(state: EngineState, seq: int, orders: list[Order], reason: CancelReason, out: list[Event]) -> None:
     touched: list[Level] = []
     for order in orders:
-        state.cancel(order, reason, seq, touched, out)
+        touch(state.cancel(order, reason, out), seq, touched)
     for level in touched:
         level_deltas(level, out)

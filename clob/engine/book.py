@@ -40,9 +40,8 @@ class Position:
 
 
 class Order:
-    """A resting order: 9 slots, about 290 bytes with its id string and index entry (266 compiled, where the
-    two integers are stored unboxed). It has no `__init__`: the code that creates one (`EngineState.rest`,
-    `placement.place`, `snapshot.load`) fills every slot right away, saving a call on the hottest path."""
+    """A resting order. It has no `__init__`: the code that creates one (`EngineState.rest`, `snapshot.load`)
+    fills every slot right away, saving a call on the hottest path."""
 
     __slots__ = ("expiration", "level", "next", "next_own", "order_id", "pos", "prev", "prev_own", "remaining")
 

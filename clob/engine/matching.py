@@ -38,16 +38,18 @@ from __future__ import annotations
 from typing import Final
 
 from clob.engine.book import Level, Market, Order
-from clob.engine.events import Event, MakerFill, maker_fill, order_updated
+from clob.engine.events import Event, MakerFill, OrderUpdated
 from clob.engine.pricing import GRAIN, IS_BID, UNIT, maker_fee
 from clob.engine.state import EngineState
 from clob.engine.types import (
     GTD_SAFETY_MARGIN_S,
     PRICE_SCALE,
     Address,
+    BaseUnits,
     CancelReason,
     MatchType,
     OrderStatus,
+    Pips,
     Side,
 )
 
@@ -188,15 +190,11 @@ def execute_fills(
 ) -> tuple[MakerFill, ...]:
     """Apply a plan's fills to the makers; append their `OrderUpdated`s to `out`; return the maker fills.
 
-    A maker filled down to dust leaves the book. It is then the head of its level: the walk took the level's
-    orders in FIFO order and only the last fill of a plan can be partial, and the plan's cancellations are carried
-    out before its fills. The unlink below relies on that (with the general `EngineState.remove` as a fallback).
-    """
+    A maker filled down to dust leaves the book (`EngineState.remove`)."""
     fee_rate = market.fee_rate_bps
     market_id = market.market_id
     yes_token, no_token = market.yes_token, market.no_token
     buy_match, sell_match = (_MINT, _COMPLEMENTARY) if taker_buy else (_COMPLEMENTARY, _MERGE)
-    orders = state.orders
     maker_fills: list[MakerFill] = []
     level: Level | None = None
     grain = yes_unit = no_unit = 0
@@ -236,38 +234,18 @@ def execute_fills(
             match_type = buy_match
             least = unit
         fee = maker_fee(fee_rate, kind, own, making, taking) if fee_rate else 0
-        maker_fills.append(maker_fill(order_id, owner, token_id, side, match_type, own, making, taking, fee))
+        fill = MakerFill(
+            order_id, owner, token_id, side, match_type, Pips(own), BaseUnits(making), BaseUnits(taking), BaseUnits(fee)
+        )
+        maker_fills.append(fill)
         remaining = order.remaining - making
         order.remaining = remaining
         level.size -= take
+        pos.reserved -= making
         if remaining >= least:
             status = _LIVE
-            pos.reserved -= making
         else:  # filled, up to dust: off the book
             status = _MATCHED
-            pos.reserved -= making + remaining
-            if order.prev is None:  # the head of its level, as it should be: `EngineState.remove`, specialised
-                nxt = order.next
-                level.head = nxt
-                if nxt is None:
-                    level.tail = None
-                    market.drop_level(level)
-                else:
-                    nxt.prev = None
-                prev, nxt = order.prev_own, order.next_own
-                if prev is None:
-                    pos.head = nxt
-                else:
-                    prev.next_own = nxt
-                if nxt is None:
-                    pos.tail = prev
-                    if prev is None:
-                        state.drop_position(pos)
-                else:
-                    nxt.prev_own = prev
-                del orders[order_id]
-            else:
-                pos.reserved += remaining  # (`remove` takes it off again)
-                state.remove(order, 0)
-        out.append(order_updated(order_id, market_id, owner, remaining, status))
+            state.remove(order, 0)
+        out.append(OrderUpdated(order_id, market_id, owner, BaseUnits(remaining), status))
     return tuple(maker_fills)

@@ -1,4 +1,4 @@
-"""`PlaceOrder`: validation (the book's rules), then rest, match, or both.
+"""`PlaceOrder`: validation (the book's rules, `_validate`), then routing: rest, match, or both (`place`).
 
 Validation, in order (first failure wins):
 
@@ -21,19 +21,18 @@ happens at all. A post-only order that would cross is rejected.
 
 from __future__ import annotations
 
-from heapq import heappush
 from typing import Final
 
-from clob.engine.book import Level, Market, Order, available
+from clob.engine.book import Level, Market, available
 from clob.engine.commands import PlaceOrder
 from clob.engine.events import (
     Event,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+    OrderUpdated,
+    Trade,
     book_delta_pair,
-    order_accepted,
-    order_cancelled,
-    order_rejected,
-    order_updated,
-    trade,
 )
 from clob.engine.matching import Plan, buy_taker_fill, execute_fills, plan_match
 from clob.engine.pricing import IS_BID, taker_fee, yes_bound
@@ -45,11 +44,14 @@ from clob.engine.types import (
     MAX_AMOUNT,
     PRICE_SCALE,
     SHARE_STEP,
+    BaseUnits,
     CancelReason,
     MarketStatus,
+    OrderId,
     OrderStatus,
     OrderType,
     RejectReason,
+    Seq,
     Side,
 )
 
@@ -71,27 +73,64 @@ _NOT_FILLED: Final = (RejectReason.FOK_NOT_FILLED, RejectReason.FAK_NO_MATCH)
 
 
 def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
+    """Validate the order (`_validate`), then route it: rest it if it does not cross, else match it (`_match`); a
+    post-only order that would cross, or a FOK or FAK that cannot trade as it must, is rejected instead."""
     order_id = cmd.order_id
-    # -- validation, first failure wins (see the module docstring) --
     entry = state.tokens.get(cmd.token_id)
     if entry is None:
-        out.append(order_rejected(order_id, RejectReason.UNKNOWN_TOKEN))
+        out.append(OrderRejected(order_id, RejectReason.UNKNOWN_TOKEN))
         return
     market, index = entry
+    kind = index * 2 + cmd.side
+    maker_amount = cmd.maker_amount  # (read once: a command's attributes are slow to read in the compiled build)
+    expiration = cmd.expiration
+    reason, tif, bound = _validate(state, market, cmd, order_id, kind, maker_amount, expiration)
+    if reason is not None:
+        out.append(OrderRejected(order_id, reason))
+        return
+    resting = tif < 2
+    is_bid = IS_BID[kind]
+    if market.best_ask <= bound if is_bid else market.best_bid >= bound:
+        if cmd.post_only:
+            out.append(OrderRejected(order_id, RejectReason.POST_ONLY_WOULD_CROSS))
+            return
+        plan = plan_match(market, kind, bound, cmd.maker, cmd.now, maker_amount, cmd.taker_amount)
+        if not resting and (not plan.fills or (tif == _FOK and not plan.done)):
+            out.append(OrderRejected(order_id, _NOT_FILLED[tif - 2]))
+            return
+        _match(state, market, cmd, kind, bound, plan, resting, out)
+        return
+    if not resting:
+        out.append(OrderRejected(order_id, _NOT_FILLED[tif - 2]))
+        return
+    market_id = market.market_id
+    owner = cmd.maker
+    out.append(OrderAccepted(order_id, market_id, owner))
+    shares = maker_amount if kind & 1 else cmd.taker_amount
+    level = state.rest(market, owner, order_id, kind, bound, maker_amount, expiration, shares)
+    book_delta_pair(out, market_id, market.yes_token, market.no_token, is_bid, bound, level.size)
+
+
+def _validate(
+    state: EngineState,
+    market: Market,
+    cmd: PlaceOrder,
+    order_id: OrderId,
+    kind: int,
+    maker_amount: int,
+    expiration: int,
+) -> tuple[RejectReason | None, int, int]:
+    """The first rule (see the module docstring) the order breaks, else None with its time in force (`_GTC` ...)
+    and its YES-price bound (`pricing.yes_bound`)."""
     if market.status is not _OPEN:
-        out.append(order_rejected(order_id, RejectReason.MARKET_NOT_OPEN))
-        return
+        return RejectReason.MARKET_NOT_OPEN, 0, 0
     if order_id in state.orders:
-        out.append(order_rejected(order_id, RejectReason.DUPLICATE_ORDER))
-        return
-    maker_amount = cmd.maker_amount
-    taker_amount = cmd.taker_amount
+        return RejectReason.DUPLICATE_ORDER, 0, 0
+    taker_amount: int = cmd.taker_amount
     if not 0 < maker_amount <= MAX_AMOUNT >= taker_amount > 0:  # both in (0, MAX_AMOUNT]
-        out.append(order_rejected(order_id, RejectReason.INVALID_AMOUNT))
-        return
+        return RejectReason.INVALID_AMOUNT, 0, 0
     if cmd.fee_rate_bps != market.fee_rate_bps:
-        out.append(order_rejected(order_id, RejectReason.INVALID_FEE_RATE))
-        return
+        return RejectReason.INVALID_FEE_RATE, 0, 0
     order_type = cmd.order_type  # compared, not hashed: hashing a StrEnum member is slow
     if order_type == _GTC_TYPE:
         tif = _GTC
@@ -102,97 +141,33 @@ def place(state: EngineState, cmd: PlaceOrder, out: list[Event]) -> None:
     elif order_type == _FAK_TYPE:
         tif = _FAK
     else:
-        out.append(order_rejected(order_id, RejectReason.INVALID_ORDER_TYPE))
-        return
+        return RejectReason.INVALID_ORDER_TYPE, 0, 0
     resting = tif < 2
-    expiration = cmd.expiration
     if (tif == _GTD) != (expiration != 0) or (expiration and cmd.now >= expiration - GTD_SAFETY_MARGIN_S):
-        out.append(order_rejected(order_id, RejectReason.INVALID_EXPIRATION))
-        return
+        return RejectReason.INVALID_EXPIRATION, 0, 0
     if cmd.post_only and not resting:
-        out.append(order_rejected(order_id, RejectReason.INVALID_POST_ONLY))
-        return
-    sell = cmd.side
-    if sell:
+        return RejectReason.INVALID_POST_ONLY, 0, 0
+    if kind & 1:
         shares, usdc = maker_amount, taker_amount
     else:
         usdc, shares = maker_amount, taker_amount
     if usdc >= shares:
-        out.append(order_rejected(order_id, RejectReason.INVALID_PRICE))
-        return
+        return RejectReason.INVALID_PRICE, 0, 0
     scaled = usdc * PRICE_SCALE
     price = scaled // shares  # the order's own price in pips, if exact
     on_tick = price * shares == scaled and price % market.tick == 0
     limit_ok = on_tick and shares % SHARE_STEP == 0  # the limit-order rule
     if resting:
         if not limit_ok:
-            reason = RejectReason.INVALID_PRECISION if shares % SHARE_STEP else RejectReason.INVALID_TICK
-            out.append(order_rejected(order_id, reason))
-            return
+            return RejectReason.INVALID_PRECISION if shares % SHARE_STEP else RejectReason.INVALID_TICK, 0, 0
     elif not limit_ok and (maker_amount % MARKET_MAKER_STEP or taker_amount % MARKET_TAKER_STEP):
-        out.append(order_rejected(order_id, RejectReason.INVALID_PRECISION))
-        return
+        return RejectReason.INVALID_PRECISION, 0, 0
     if shares < market.min_size:
-        out.append(order_rejected(order_id, RejectReason.BELOW_MIN_SIZE))
-        return
-    # -- rest, or match --
-    owner = cmd.maker
-    kind = index * 2 + sell
+        return RejectReason.BELOW_MIN_SIZE, 0, 0
     # On tick: exactly the order's YES price; off tick (a market order): the YES-price bound of its ratio.
-    bound = (price if index == 0 else PRICE_SCALE - price) if on_tick else yes_bound(kind, maker_amount, taker_amount)
-    is_bid = IS_BID[kind]
-    if market.best_ask <= bound if is_bid else market.best_bid >= bound:
-        if cmd.post_only:
-            out.append(order_rejected(order_id, RejectReason.POST_ONLY_WOULD_CROSS))
-            return
-        plan = plan_match(market, kind, bound, owner, cmd.now, maker_amount, taker_amount)
-        if not resting and (not plan.fills or (tif == _FOK and not plan.done)):
-            out.append(order_rejected(order_id, _NOT_FILLED[tif - 2]))
-            return
-        _match(state, market, cmd, kind, bound, plan, resting, out)
-        return
-    if not resting:
-        out.append(order_rejected(order_id, _NOT_FILLED[tif - 2]))
-        return
-    # A plain add, the commonest command: `EngineState.rest` inlined.
-    market_id = market.market_id
-    out.append(order_accepted(order_id, market_id, owner))
-    account = market.accounts.get(owner)
-    pos = None if account is None else account[kind]
-    if pos is None:
-        pos = state.position(owner, market, kind)
-    level = (market.bids if is_bid else market.asks).get(bound)
-    if level is None:
-        level = market.level_for(bound, is_bid)
-    order = Order()
-    order.order_id = order_id
-    order.pos = pos
-    order.remaining = maker_amount
-    order.expiration = expiration
-    order.level = level
-    order.next = None
-    order.next_own = None
-    tail = level.tail
-    order.prev = tail
-    if tail is None:
-        level.head = order
-    else:
-        tail.next = order
-    level.tail = order
-    size = level.size + shares
-    level.size = size
-    tail = pos.tail
-    order.prev_own = tail
-    if tail is None:
-        pos.head = order
-    else:
-        tail.next_own = order
-    pos.tail = order
-    pos.reserved += maker_amount
-    state.orders[order_id] = order
-    if expiration:
-        heappush(state.expiries, (expiration - GTD_SAFETY_MARGIN_S, order_id))
-    book_delta_pair(out, market_id, market.yes_token, market.no_token, is_bid, bound, size)
+    if not on_tick:
+        return None, tif, yes_bound(kind, maker_amount, taker_amount)
+    return None, tif, price if kind < 2 else PRICE_SCALE - price
 
 
 def _match(
@@ -211,10 +186,10 @@ def _match(
     maker_amount = cmd.maker_amount
     seq = cmd.seq
     market_id = market.market_id
-    out.append(order_accepted(order_id, market_id, owner))
+    out.append(OrderAccepted(order_id, market_id, owner))
     touched: list[Level] = []
     for order, cancel_reason in plan.cancels:
-        state.cancel(order, cancel_reason, seq, touched, out)
+        touch(state.cancel(order, cancel_reason, out), seq, touched)
     remaining: int = maker_amount
     fills = plan.fills
     if fills:
@@ -230,20 +205,23 @@ def _match(
         fee_rate = market.fee_rate_bps
         fee = taker_fee(fee_rate, taker_buy, fill, taking) if fee_rate else 0
         side = _BUY if taker_buy else _SELL
-        event = trade(f"trade-{seq}", seq, market_id, order_id, owner, cmd.token_id, side, fill, taking, fee, makers)
-        out.insert(at, event)
+        fill_, taking_, fee_ = BaseUnits(fill), BaseUnits(taking), BaseUnits(fee)
+        trade = Trade(
+            f"trade-{seq}", Seq(seq), market_id, order_id, owner, cmd.token_id, side, fill_, taking_, fee_, makers
+        )
+        out.insert(at, trade)
         remaining = maker_amount - fill
     if plan.done:
-        out.append(order_updated(order_id, market_id, owner, remaining, _MATCHED))
+        out.append(OrderUpdated(order_id, market_id, owner, BaseUnits(remaining), _MATCHED))
     elif not resting:
-        out.append(order_cancelled(order_id, market_id, owner, _FAK_REMAINDER, remaining))
+        out.append(OrderCancelled(order_id, market_id, owner, _FAK_REMAINDER, BaseUnits(remaining)))
     else:
         shares = available(kind, bound, remaining)
         if not shares:
-            out.append(order_updated(order_id, market_id, owner, remaining, _MATCHED))
+            out.append(OrderUpdated(order_id, market_id, owner, BaseUnits(remaining), _MATCHED))
         else:
             if fills:
-                out.append(order_updated(order_id, market_id, owner, remaining, _LIVE))
+                out.append(OrderUpdated(order_id, market_id, owner, BaseUnits(remaining), _LIVE))
             level = state.rest(market, owner, order_id, kind, bound, remaining, cmd.expiration, shares)
             touch(level, seq, touched)
     yes_token, no_token = market.yes_token, market.no_token

@@ -53,7 +53,7 @@ from collections.abc import Sequence
 from heapq import heapify
 from operator import attrgetter
 
-from clob.engine.book import NO_ASK, NO_BID, Level, Market, Order, Position
+from clob.engine.book import NO_ASK, NO_BID, Level, Market, Order
 from clob.engine.pricing import GRAIN, IS_BID, UNIT
 from clob.engine.state import EngineState
 from clob.engine.types import (
@@ -76,7 +76,7 @@ VERSION = 1
 """The format written by `dump`; `load` reads this version only (and says so for any other)."""
 MAX_BYTES = 1 << 31
 """`load` refuses snapshots whose columns add up to more than this many bytes once inflated, unless told a larger
-limit (2 GiB: some 45 million resting orders, a state of about 13 GB in memory)."""
+limit (2 GiB; bench/engine-results.md says how many resting orders that holds)."""
 
 _HEADER = struct.Struct("<8sHHQI")
 _COLUMN = struct.Struct("<BBQQQ")
@@ -348,7 +348,7 @@ def load(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_BYTES) ->
     columns would inflate to more than `max_bytes`.
 
     The cyclic garbage collector is paused while the objects are built (it would otherwise rescan the growing
-    state again and again: nearly half the time for a million orders) and resumed afterwards.
+    state again and again) and resumed afterwards.
     """
     paused = gc.isenabled()
     gc.disable()
@@ -482,15 +482,8 @@ def _load_positions(reader: _Reader, state: EngineState, markets: list[Market], 
         owner = Address(owners[owner_index])
         market = markets[market_index]
         account = market.accounts.get(owner)
-        if account is None:
-            account = market.accounts[owner] = [None, None, None, None]
-        _require(account[kind] is None, f"position {owner}/{market.market_id}/{kind} repeated")
-        pos = account[kind] = Position(owner, market, kind)
-        owned = state.owners.get(owner)
-        if owned is None:
-            state.owners[owner] = [pos]
-        else:
-            owned.append(pos)
+        _require(account is None or account[kind] is None, f"position {owner}/{market.market_id}/{kind} repeated")
+        pos = state.position(owner, market, kind)
         is_bid = IS_BID[kind]
         outcome_no = kind >= 2
         sell = kind & 1

@@ -5,11 +5,12 @@ from __future__ import annotations
 from heapq import heappush
 
 from clob.engine.book import Level, Market, Order, Position, available
-from clob.engine.events import Event, book_delta_pair, order_cancelled
+from clob.engine.events import Event, OrderCancelled, book_delta_pair
 from clob.engine.pricing import IS_BID
 from clob.engine.types import (
     GTD_SAFETY_MARGIN_S,
     Address,
+    BaseUnits,
     CancelReason,
     MarketId,
     OrderId,
@@ -64,10 +65,11 @@ class EngineState:
         pos = None if account is None else account[kind]
         if pos is None:
             pos = self.position(owner, market, kind)
-        level = (market.bids if IS_BID[kind] else market.asks).get(price)
+        is_bid = IS_BID[kind]
+        level = (market.bids if is_bid else market.asks).get(price)
         if level is None:
-            level = market.level_for(price, IS_BID[kind])
-        order = Order()  # (`placement.place` inlines this for a plain add: keep the two in step)
+            level = market.level_for(price, is_bid)
+        order = Order()
         order.order_id = order_id
         order.pos = pos
         order.remaining = remaining
@@ -139,13 +141,14 @@ class EngineState:
         if not owned:
             del self.owners[pos.owner]
 
-    def cancel(self, order: Order, reason: CancelReason, seq: int, touched: list[Level], out: list[Event]) -> None:
-        """Remove a resting order and report it cancelled."""
+    def cancel(self, order: Order, reason: CancelReason, out: list[Event]) -> Level:
+        """Remove a resting order and report it cancelled; returns the level it left."""
         pos = order.pos
         level = order.level
-        touch(level, seq, touched)
-        self.remove(order, available(pos.kind, level.price, order.remaining))
-        out.append(order_cancelled(order.order_id, pos.market.market_id, pos.owner, reason, order.remaining))
+        remaining = order.remaining
+        self.remove(order, available(pos.kind, level.price, remaining))
+        out.append(OrderCancelled(order.order_id, pos.market.market_id, pos.owner, reason, BaseUnits(remaining)))
+        return level
 
 
 def touch(level: Level, seq: int, touched: list[Level]) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from contract_model import ContractModel, SignedOrder
+
 from clob.engine import (
     PRICE_SCALE,
     Address,
@@ -33,7 +35,6 @@ from clob.engine import (
     UnixSeconds,
     check_invariants,
 )
-from clob.engine.contract_model import ContractModel, SignedOrder
 
 SHARE = 1_000_000
 NOW = UnixSeconds(1_700_000_000)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from clob.engine import PRICE_SCALE, MatchType, Side
-from clob.engine.contract_model import (
+from contract_model import (
     ContractModel,
     ContractRevertError,
     SignedOrder,
     calculate_fee,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clob.engine import PRICE_SCALE, MatchType, Side
 from clob.engine.pricing import GRAIN, UNIT, fee_at_price, maker_fee, taker_fee
 
 YES, NO = 101, 102
