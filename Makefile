@@ -73,3 +73,14 @@ bench-gas-check: bootstrap build
 
 clean:
 	rm -rf build artifacts cache .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: soak bench-system
+SOAK_S ?= 90
+SOAK_SEED ?= 15
+BENCH_SYSTEM_PHASE_S ?= 120
+
+soak: bootstrap build  ## the whole stack under traders and faults; every invariant checked at quiescence
+	@$(PY) -m bench.system --seconds $(SOAK_S) --seed $(SOAK_SEED)
+
+bench-system: bootstrap build  ## the whole stack, no faults: intake, settle latency under and over chain capacity
+	@$(PY) -m bench.system.bench --phase-seconds $(BENCH_SYSTEM_PHASE_S)

@@ -1,0 +1,50 @@
+"""The soak's CI form: the whole stack (``python -m bench.system``) for at most 3 minutes with a fixed seed, every
+fault kind at least once, and zero violations of every invariant.
+
+It starts a real stack (anvil, API, batcher, indexer) on ports 9500/9550 (``SOAK_API_PORT``/``SOAK_CHAIN_PORT``
+move them) and needs both cores for a while, so it runs only when ``POLYCLOB_SOAK=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.system.faults import KINDS
+from contracts.deploy import exchange_available
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.chain,
+    pytest.mark.skipif(os.environ.get("POLYCLOB_SOAK") != "1", reason="the soak runs with POLYCLOB_SOAK=1"),
+    pytest.mark.skipif(not exchange_available(), reason="build/contracts/Exchange.json is missing"),
+]
+
+
+@pytest.mark.timeout(420)
+def test_soak_short_has_no_violations(tmp_path: Path) -> None:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.system", "--seconds", "75", "--seed", "15", "--state-dir", str(tmp_path / "s")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    lines = proc.stdout.strip().splitlines()
+    assert lines, proc.stderr[-3000:]
+    result = json.loads(lines[-1])
+    assert {f["kind"] for f in result["faults"]} == set(KINDS), result["faults"]
+    assert result["violations_total"] == 0, proc.stderr[-6000:]
+    assert proc.returncode == 0
+    assert elapsed <= 180 + 30, f"the short soak took {elapsed:.0f}s"
