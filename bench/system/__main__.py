@@ -114,8 +114,11 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     ctx = Context(ready["api_url"], ready["chain_id"], ready["exchange"], ready["collateral"], ready["ctf"], markets,
                   chain, t0=0.0)  # fmt: skip
     traders = build_traders(ctx, args.seed, args.seconds)
-    keys = [t.key for t in traders]
-    chain.fund(dev_key(0), keys, 100_000 * USDC, 50_000 * USDC, [m.condition_id for m in markets])
+    conditions = [m.condition_id for m in markets]
+    # x7 trades on a thin wallet, as the seller did: what it sells must be refused once matched
+    # obligations not yet settled cover its balance (defect 1 otherwise over-commits it)
+    chain.fund(dev_key(0), [t.key for t in traders if t.name != "x7"], 100_000 * USDC, 50_000 * USDC, conditions)
+    chain.fund(dev_key(0), [t.key for t in traders if t.name == "x7"], 300 * USDC, 150 * USDC, conditions)
     tokens = [t for m in markets for t in m.tokens]
     initial = {t.address: chain.balances(t.address, tokens) for t in traders}
     for t in traders:
@@ -191,6 +194,7 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "match_types": match_types,
         "clients": client_summary(traders),
+        "unauthorized_401_by_trader": dict(ctx.unauthorized),
         "chain_actions": [
             {"trader": a.trader[:10], "kind": a.kind, "at_s": round(a.at - ctx.t0, 1), "landed": a.landed}
             for a in chain.actions

@@ -247,7 +247,12 @@ def check_expired_and_reservations(traders: Sequence[Trader], api_url: str, mark
     _compare_books(finding, api_url, markets, [o for _, o in live], now)
     for trader in traders:
         _probe_reservations(finding, trader, [o for t, o in live if t is trader], tokens, markets[0].yes)
-    finding.details = {"live_orders": len(live), "db_expired_live": len(rows)}
+    gtd = [o for t in traders for o in t.acked.values() if o.order_type == "GTD"]
+    finding.details = {
+        "live_orders": len(live),
+        "gtd_acknowledged": len(gtd),
+        "gtd_expired_by_now": sum(1 for o in gtd if o.expiration < now),
+    }
     return finding
 
 

@@ -201,21 +201,25 @@ class PairLoad:
 def pair_specs(
     makers: Sequence[str], takers: Sequence[str], yes: int, no: int, count: int, seed: int, salt0: int
 ) -> list[tuple[Spec, Spec]]:
-    """``count`` (maker, taker) pairs, 60 % COMPLEMENTARY, 20 % MINT, 20 % MERGE, 10 shares, 0.30-0.70."""
+    """``count`` (maker, taker) pairs of 10 shares: 60 % COMPLEMENTARY, 20 % MINT, 20 % MERGE.
+
+    In the market's YES-price book every maker rests as an ask at 0.50-0.70 (SELL YES, or BUY NO: MINT) or as a bid
+    at 0.30-0.49 (BUY YES, or SELL NO: MERGE), so makers never cross each other; the taker (another account) crosses
+    at its maker's price and always fills whole (its maker, or a better one, is there): the resting volume stays
+    flat and every trade is a taker's."""
     rng = random.Random(seed)
     out = []
     for i in range(count):
-        mk, tk = makers[i % len(makers)], takers[i % len(takers)]
-        p = rng.randrange(30, 71)
-        kind = rng.random()
+        mk, tk = makers[i % len(makers)], takers[(i // len(makers)) % len(takers)]
         salt = salt0 + 2 * i
+        kind, ask = rng.random(), rng.random() < 0.5
+        p = rng.randrange(50, 71) if ask else rng.randrange(30, 50)
         if kind < 0.6:
-            side = rng.choice((Side.BUY, Side.SELL))
-            other = Side.SELL if side == Side.BUY else Side.BUY
-            pair = (Spec(mk, yes, side, p, 10, salt), Spec(tk, yes, other, p, 10, salt + 1))
-        elif kind < 0.8:  # MINT: BUY NO rests, BUY YES crosses it
-            pair = (Spec(mk, no, Side.BUY, 100 - p, 10, salt), Spec(tk, yes, Side.BUY, p, 10, salt + 1))
-        else:  # MERGE: SELL NO rests, SELL YES crosses it
-            pair = (Spec(mk, no, Side.SELL, 100 - p, 10, salt), Spec(tk, yes, Side.SELL, p, 10, salt + 1))
-        out.append(pair)
+            maker = Spec(mk, yes, Side.SELL if ask else Side.BUY, p, 10, salt)
+        elif ask:  # MINT: BUY NO at 1 - p rests as a YES ask at p
+            maker = Spec(mk, no, Side.BUY, 100 - p, 10, salt)
+        else:  # MERGE: SELL NO at 1 - p rests as a YES bid at p
+            maker = Spec(mk, no, Side.SELL, 100 - p, 10, salt)
+        taker = Spec(tk, yes, Side.BUY if ask else Side.SELL, p, 10, salt + 1)
+        out.append((maker, taker))
     return out
