@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from contracts.anvil import dev_key
 from contracts.deploy import Manifest
 
 DRAIN_AFTER_FAULT_S = 60.0
+LOGGER = re.compile(r'"logger":"([^"]*)"')
 FAILED_GRACE_S = 35.0
 
 
@@ -195,12 +198,25 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "match_types": match_types,
         "clients": client_summary(traders),
         "unauthorized_401_by_trader": dict(ctx.unauthorized),
+        "stack_log": log_census(stack),
         "chain_actions": [
             {"trader": a.trader[:10], "kind": a.kind, "at_s": round(a.at - ctx.t0, 1), "landed": a.landed}
             for a in chain.actions
         ],
     }
     return summary(findings, plan, throughput, extra)
+
+
+def log_census(stack: Stack) -> dict[str, Any]:
+    """Lines of the stack's log (all its runs) and the loggers that wrote most of them."""
+    loggers: Counter[str] = Counter()
+    lines = 0
+    with open(stack.log_path, errors="replace") as f:
+        for line in f:
+            lines += 1
+            found = LOGGER.search(line)  # the lines are not always valid JSON (unescaped quotes in messages)
+            loggers[found.group(1) if found else "(plain)"] += 1
+    return {"lines": lines, "top_loggers": dict(loggers.most_common(4))}
 
 
 if __name__ == "__main__":

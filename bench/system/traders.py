@@ -215,13 +215,14 @@ class Crosser(Trader):
         elif r < 0.83:
             self.batch(market)
         elif r < 0.97:
-            ids = self.live_ids()
+            # GTD orders are left to expire (so some do during the run), and only x4 cancels all
+            ids = [i for i in self.live_ids() if self.acked[i].order_type != "GTD"]
             if ids:
                 oid = self.rng.choice(ids[-50:])
                 self.record_cancels(
                     self.call("cancel", lambda: self.client.request("DELETE", "/order", {"orderID": oid}))
                 )
-        else:
+        elif self.name == "x4":
             self.record_cancels(self.call("cancel-all", lambda: self.client.request("DELETE", "/cancel-all")))
 
     def _order(self, market: MarketInfo, order_type: str, aggressive: int) -> tuple[Any, tuple[Any, ...]]:
