@@ -204,9 +204,10 @@ def pair_specs(
     """``count`` (maker, taker) pairs of 10 shares: 60 % COMPLEMENTARY, 20 % MINT, 20 % MERGE.
 
     In the market's YES-price book every maker rests as an ask at 0.50-0.70 (SELL YES, or BUY NO: MINT) or as a bid
-    at 0.30-0.49 (BUY YES, or SELL NO: MERGE), so makers never cross each other; the taker (another account) crosses
-    at its maker's price and always fills whole (its maker, or a better one, is there): the resting volume stays
-    flat and every trade is a taker's."""
+    at 0.30-0.49 (BUY YES, or SELL NO: MERGE), so makers never cross each other. The taker (another account) takes
+    that side at the far end of the range (BUY YES at 0.70, SELL YES at 0.30): each taker consumes exactly the 10
+    shares its own maker added to that side, so it always fills whole (the best makers first, the price improvement
+    its own), the resting volume stays flat and every trade is a taker's."""
     rng = random.Random(seed)
     out = []
     for i in range(count):
@@ -220,6 +221,6 @@ def pair_specs(
             maker = Spec(mk, no, Side.BUY, 100 - p, 10, salt)
         else:  # MERGE: SELL NO at 1 - p rests as a YES bid at p
             maker = Spec(mk, no, Side.SELL, 100 - p, 10, salt)
-        taker = Spec(tk, yes, Side.BUY if ask else Side.SELL, p, 10, salt + 1)
+        taker = Spec(tk, yes, Side.BUY if ask else Side.SELL, 70 if ask else 30, 10, salt + 1)
         out.append((maker, taker))
     return out
