@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=None, help="fresh directory (default: a temporary one)")
     parser.add_argument("--faults", default=",".join(faults_mod.KINDS), help="fault kinds, comma-separated ('' none)")
     parser.add_argument("--keep", action="store_true", help="keep the state directory")
+    parser.add_argument("--fault-gap", type=float, default=10.0, help="least seconds between two faults")
     args = parser.parse_args(argv)
 
     state = args.state_dir or Path(tempfile.mkdtemp(prefix="polyclob-soak-"))
@@ -135,8 +136,8 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     restart_failures: list[str] = []
     previous_end = ctx.t0
     for fault in plan:
-        # a fault starts on schedule, but never sooner than 10 s after the previous one ended
-        delay = max(ctx.t0 + fault.at_s, previous_end + 10) - time.time()
+        # a fault starts on schedule, but never sooner than --fault-gap seconds after the previous one ended
+        delay = max(ctx.t0 + fault.at_s, previous_end + args.fault_gap) - time.time()
         if delay > 0:
             time.sleep(delay)
         try:
