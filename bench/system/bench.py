@@ -346,7 +346,7 @@ def intake_phase(stack: Stack, market: MarketInfo, accounts: list[Account], args
     import random
 
     rng = random.Random(args.seed + 7)
-    per = int(6_000 * args.intake_seconds / len(accounts)) // PER_TICK * PER_TICK + PER_TICK
+    per = int(3_000 * args.intake_seconds / len(accounts)) // PER_TICK * PER_TICK + PER_TICK  # 3k/s, signed ahead
     specs = []
     for a_i, account in enumerate(accounts):
         for i in range(per):
