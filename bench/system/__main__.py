@@ -37,7 +37,7 @@ from contracts.anvil import dev_key
 from contracts.deploy import Manifest
 
 DRAIN_AFTER_FAULT_S = 60.0
-LOGGER = re.compile(r'"logger":"([^"]*)"')
+LOGGER = re.compile(r'"logger": ?"([^"]*)"')
 FAILED_GRACE_S = 35.0
 
 
