@@ -54,10 +54,11 @@ PER_TICK = 15
 class Sampler(threading.Thread):
     """Every 0.25 s: trades newly CONFIRMED/FAILED (first-seen time), backlog (non-terminal trades) and indexer lag."""
 
-    def __init__(self, db: inv.Db, api_url: str) -> None:
+    def __init__(self, db: inv.Db, api_url: str, rpc_url: str) -> None:
         super().__init__(name="sampler", daemon=True)
         self.db = db
         self.api_url = api_url
+        self.rpc_url = rpc_url
         self.stop = threading.Event()
         self.terminal_at: dict[str, tuple[str, float]] = {}
         self.backlog: list[tuple[float, int]] = []
@@ -79,7 +80,8 @@ class Sampler(threading.Thread):
                     n = self.db.rows("SELECT count(*) AS n FROM trades WHERE status NOT IN ('CONFIRMED', 'FAILED')")
                     self.backlog.append((now, int(n[0].n)))
                     status = httpx.get(f"{self.api_url}/chain/status", timeout=5).json()
-                    self.indexer_lag.append((now, int(status["head_block"]) - int(status["last_indexed_block"])))
+                    head = int(rpc_call(self.rpc_url, "eth_blockNumber"), 16)  # the chain's head, not the indexer's
+                    self.indexer_lag.append((now, head - int(status["last_indexed_block"])))
             except Exception as exc:  # keep sampling
                 print(f"sampler: {type(exc).__name__}: {exc}", file=sys.stderr)
 
@@ -191,8 +193,8 @@ def settle_stats(phase: dict[str, Any], sampler: Sampler, db: inv.Db, chain: Cha
     phase["block_gas_used_share_mean"] = round(statistics.mean(shares), 3) if shares else None
     phase["block_gas_used_share_median"] = round(pct(shares, 0.5), 3) if shares else None
     phase["blocks"] = len(shares)
-    fills = sum(int(r.fill_count) for r in rows)
-    phase["gas_per_fill"] = round(sum(int(r.gas_used) for r in rows) / fills) if fills else None
+    tx_fills = sum(int(r.fill_count) for r in rows)
+    phase["gas_per_fill"] = round(sum(int(r.gas_used) for r in rows) / tx_fills) if tx_fills else None
 
 
 def _fills(db: inv.Db, trade_ids: list[str]) -> dict[str, int]:
@@ -255,7 +257,7 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     tokens = [*pairs_market.tokens, *intake_market.tokens, *mm_market.tokens]
     initial = {p.address: chain.balances(p.address, tokens) for p in parties}
     db = inv.Db(stack.db_url)
-    sampler = Sampler(db, stack.api_url)
+    sampler = Sampler(db, stack.api_url, stack.rpc_url)
     sampler.start()
     mm.start()
     makers, takers = pair_keys[:4], pair_keys[4:]
