@@ -57,6 +57,7 @@ def test_soak_short_has_no_violations(tmp_path: Path) -> None:
     assert lines, proc.stderr[-3000:]
     result = json.loads(lines[-1])
     assert {f["kind"] for f in result["faults"]} == set(KINDS), result["faults"]
-    assert result["violations_total"] == 0, proc.stderr[-6000:]
+    findings = "\n".join(line for line in proc.stderr.splitlines() if line.startswith(("ok ", "FAIL ")))
+    assert result["violations_total"] == 0, f"{json.dumps(result['violations'])}\n{findings}\n{proc.stderr[-4000:]}"
     assert proc.returncode == 0
     print(f"short soak: {elapsed:.0f}s, {result['throughput']}")
