@@ -204,7 +204,7 @@ def check_failed_trades(db: Db, actions: Sequence[ChainAction], grace_s: float) 
         legit = any(
             a.trader in parties and a.kind in ("move", "revoke") and r.match_time - grace_s <= a.at <= r.last_update + 1
             for a in actions
-        )
+        ) or any(_revoked_at(actions, party, r.match_time) for party in parties)
         reasons[(r.error or "")[:60]] += 1
         if legit:
             excused += 1
@@ -214,6 +214,20 @@ def check_failed_trades(db: Db, actions: Sequence[ChainAction], grace_s: float) 
             )
     finding.details = {"failed_excused": excused, "errors": dict(reasons.most_common(5))}
     return finding
+
+
+def _revoked_at(actions: Sequence[ChainAction], trader: str, at: float) -> bool:
+    """Whether ``trader`` had revoked an approval at ``at`` and no restore of it had landed since (a fault can roll
+    a restore back: the trader then stays revoked)."""
+    revoked = False
+    for a in sorted((a for a in actions if a.trader == trader), key=lambda a: a.at):
+        if a.at > at:
+            break
+        if a.kind == "revoke":
+            revoked = True
+        elif a.kind == "restore" and a.landed is not False:
+            revoked = False
+    return revoked
 
 
 # -- (e) ----------------------------------------------------------------------------------------------------------
