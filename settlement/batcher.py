@@ -611,7 +611,9 @@ class Batcher:
     def _simulate(self, group: list[PreparedTrade], state: _FlushState) -> tuple[list[PreparedTrade], int, bool] | None:
         """Drop failing matches until the group simulates (``settlement.simulate``); return (group, gas limit,
         cut short) or None. A failing match is FAILED, or deferred if a transaction of ours not mined yet (or a
-        trade held back in this flush) shares a party with it: it may fail only because that has not run yet."""
+        trade held back in this flush) shares a party with it: it may fail only because that has not run yet. A match
+        that succeeds on its own and fails only after the matches before it in the group is left out (MATCHED) and
+        tried again later."""
         while group:
             sim = self.simulator.check(group)
             if sim.ok:
@@ -622,7 +624,10 @@ class Batcher:
                         return None if ready is None else (ready[0], ready[1], True)
                 return group, sim.gas_limit, False
             bad = group[sim.failing]
-            if bad.parties & (state.blockers | state.deferred):
+            if sim.alone_ok:
+                self.stats.trades_deferred += 1
+                log.info("trade %s deferred (%s): fails only after the matches before it", bad.trade_id, sim.error)
+            elif bad.parties & (state.blockers | state.deferred):
                 state.deferred |= bad.parties
                 self.stats.trades_deferred += 1
                 log.info("trade %s deferred (%s): shares a party with an unmined transaction", bad.trade_id, sim.error)

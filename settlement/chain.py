@@ -64,12 +64,12 @@ class ChainClient(Protocol):
 
     def nonce(self, address: str, block: int | str = "latest") -> int: ...
 
-    def estimate_gas(self, sender: str, to: str, data: bytes) -> int:
-        """Gas of the call; raises ``RevertedError`` if it would revert."""
+    def estimate_gas(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> int:
+        """Gas of the call at ``block``; raises ``RevertedError`` if it would revert."""
         ...
 
-    def call(self, sender: str, to: str, data: bytes, gas: int | None = None) -> bytes:
-        """``eth_call`` at the latest block (with ``gas`` as the limit if given); raises ``RevertedError`` if it
+    def call(self, sender: str, to: str, data: bytes, gas: int | None = None, block: int | str = "latest") -> bytes:
+        """``eth_call`` at ``block`` (with ``gas`` as the limit if given); raises ``RevertedError`` if it
         reverts, ``RpcError`` (e.g. out of gas) if it fails otherwise."""
         ...
 
@@ -170,15 +170,15 @@ class RpcChain:
     def nonce(self, address: str, block: int | str = "latest") -> int:
         return int(self._result("eth_getTransactionCount", [address, _block_tag(block)]), 16)
 
-    def estimate_gas(self, sender: str, to: str, data: bytes) -> int:
+    def estimate_gas(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> int:
         tx = {"from": sender, "to": to, "data": "0x" + data.hex()}
-        return int(self._result("eth_estimateGas", [tx]), 16)
+        return int(self._result("eth_estimateGas", [tx, _block_tag(block)]), 16)
 
-    def call(self, sender: str, to: str, data: bytes, gas: int | None = None) -> bytes:
+    def call(self, sender: str, to: str, data: bytes, gas: int | None = None, block: int | str = "latest") -> bytes:
         tx = {"from": sender, "to": to, "data": "0x" + data.hex()}
         if gas is not None:
             tx["gas"] = hex(gas)
-        out = self._result("eth_call", [tx, "latest"])
+        out = self._result("eth_call", [tx, _block_tag(block)])
         return bytes.fromhex(str(out)[2:])
 
     def send_raw(self, raw_tx: str) -> SendResult:

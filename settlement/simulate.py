@@ -6,7 +6,13 @@ the common case, one EVM execution (``eth_estimateGas`` runs the transaction man
 batcher's bottleneck). If that call fails, a second one without a gas cap tells a real failure from a model too
 low: in the latter case ``eth_estimateGas`` x ``gas_margin`` becomes the limit. A real failure is located by a
 binary search over prefixes of the batch (``matchOrdersBatch`` is all or nothing and later matches see earlier
-ones' state, so the shortest failing prefix ends with the culprit): ``ceil(log2 n)`` more calls.
+ones' state, so the shortest failing prefix ends with the culprit): ``ceil(log2 n)`` more calls, then one call of
+the culprit alone, which tells a match that cannot settle from one that fails only after the matches before it
+(e.g. a seller whose tokens the earlier matches already took: it is to be tried again on its own).
+
+Every call of one check runs at the same block, the head when the check starts: the prefix search assumes that
+a prefix fails iff it contains the culprit, which holds only if the state does not move between the calls (a
+trader's approval mined mid-search would otherwise pin the failure on the last match of the batch).
 """
 
 from __future__ import annotations
@@ -27,13 +33,14 @@ from settlement.model import PreparedTrade
 class Simulation:
     """``ok``: the group settles within ``gas_limit`` (``estimated``: the model was too low and the node's
     estimate was used). Otherwise ``failing`` is the index of the first failing match and ``error`` its
-    decoded revert."""
+    decoded revert; ``alone_ok``: that match succeeds on its own (it fails only after the matches before it)."""
 
     ok: bool
     gas_limit: int = 0
     estimated: bool = False
     failing: int = -1
     error: str = ""
+    alone_ok: bool = False
 
 
 @dataclass
@@ -66,15 +73,16 @@ class Simulator:
         finally:
             self.stats.seconds += time.perf_counter() - started
 
-    def _call(self, data: bytes, gas: int | None = None) -> None:
+    def _call(self, data: bytes, block: int, gas: int | None = None) -> None:
         self.stats.calls += 1
-        self.chain.call(self.operator, self.exchange, data, gas=gas)
+        self.chain.call(self.operator, self.exchange, data, gas=gas, block=block)
 
     def _check(self, group: Sequence[PreparedTrade]) -> Simulation:
+        block = self.chain.head()
         data = calldata(group, batch=len(group) > 1)
         limit = self.model_limit(group)
         try:
-            self._call(data, gas=limit)
+            self._call(data, block, gas=limit)
             return Simulation(True, limit)
         except RpcError as capped:
             if "gas" not in capped.message.lower():
@@ -82,21 +90,21 @@ class Simulator:
         except RevertedError:
             pass  # maybe only an inner call starved of gas: ask again without the cap
         try:
-            self._call(data)
+            self._call(data, block)
+            estimate = self.chain.estimate_gas(self.operator, self.exchange, data, block=block)
         except RevertedError as whole:
-            index, error = self._locate(group, whole)
-            return Simulation(False, failing=index, error=error)
-        estimate = self.chain.estimate_gas(self.operator, self.exchange, data)
+            index, error, alone_ok = self._locate(group, whole, block)
+            return Simulation(False, failing=index, error=error, alone_ok=alone_ok)
         return Simulation(True, self.estimate_limit(estimate), estimated=True)
 
-    def _locate(self, group: Sequence[PreparedTrade], whole: RevertedError) -> tuple[int, str]:
+    def _locate(self, group: Sequence[PreparedTrade], whole: RevertedError, block: int) -> tuple[int, str, bool]:
         if len(group) == 1:
-            return 0, describe_revert(whole.data, whole.message)
+            return 0, describe_revert(whole.data, whole.message), False
         errors: dict[int, RevertedError] = {len(group): whole}
 
         def prefix_fails(k: int) -> bool:
             try:
-                self._call(calldata(group[:k], batch=True))
+                self._call(calldata(group[:k], batch=True), block)
             except RevertedError as exc:
                 errors[k] = exc
                 return True
@@ -104,4 +112,11 @@ class Simulator:
 
         index = first_failure(len(group), prefix_fails)
         exc = errors.get(index + 1, whole)
-        return index, describe_revert(exc.data, exc.message)
+        alone_ok = False
+        if index > 0:
+            try:
+                self._call(calldata(group[index : index + 1], batch=False), block)
+                alone_ok = True
+            except RevertedError as own:
+                exc = own
+        return index, describe_revert(exc.data, exc.message), alone_ok

@@ -4,10 +4,12 @@ contract's error and the offending order named; every other trade of the batch i
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from contracts.exchange import Side
+from settlement.errors import RevertedError
 from settlement.model import FailedTrade
 from tests.integration.settlement.world import World
 
@@ -65,3 +67,44 @@ def test_bad_trades_are_isolated_and_the_rest_of_the_batch_confirms(world: World
     for key, value in w.balances().items():
         assert value - mid[key] == w.expected_deltas(w.payloads()).get(key, 0), key
     assert w.filled_counts() == w.expected_fills(w.payloads())
+
+
+def test_a_failure_is_pinned_on_its_trade_when_the_chain_moves_during_the_bisection(world: World) -> None:
+    w = world
+    # Three one-maker trades in one batch; the middle one's maker (trader 2) revokes its USDC allowance.
+    w.place(0, 0, YES, SELL, 60, 10)
+    w.place(1, 0, YES, BUY, 60, 10)
+    revoked_maker, _ = w.place(2, 0, YES, BUY, 55, 10)
+    w.place(0, 0, YES, SELL, 55, 10)
+    w.place(1, 0, YES, SELL, 52, 10)
+    w.place(3, 0, YES, BUY, 52, 10)
+    assert len(w.trade_rows()) == 3
+    t2 = w.traders[2]
+    t2.transact(w.usdc.functions.approve(w.exchange.address, 0))
+
+    batcher = w.batcher()
+    # Trader 2 restores its allowance (mined at once) right after the batch's whole simulation failed (the
+    # capped call, then the uncapped one): the bisection that follows runs on a chain where nothing fails.
+    real_call = batcher.chain.call
+    reverts: list[bool] = []
+    restored: list[bool] = []
+
+    def call(*args: Any, **kwargs: Any) -> bytes:
+        try:
+            return real_call(*args, **kwargs)
+        except RevertedError:
+            reverts.append(True)
+            if len(reverts) == 2 and not restored:
+                restored.append(True)
+                t2.transact(w.usdc.functions.approve(w.exchange.address, 2**256 - 1))
+            raise
+
+    batcher.chain.call = call  # type: ignore[method-assign]
+    w.settle(batcher)
+
+    assert restored
+    rows = {json.loads(r.payload)["makers"][0]["order_id"]: r for r in w.trade_rows()}
+    innocent = {oid: r.status for oid, r in rows.items() if oid != revoked_maker}
+    assert set(innocent.values()) == {"CONFIRMED"}, [(r.status, r.error) for r in w.trade_rows()]
+    # the revoked maker's trade failed at the block the batch was simulated at (an honest failure) or settles
+    assert rows[revoked_maker].status in ("FAILED", "CONFIRMED")

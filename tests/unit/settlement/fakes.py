@@ -128,7 +128,7 @@ class FakeChain:
         assert isinstance(block, int)
         return max((v for b, v in self.nonce_history.items() if b <= block), default=0)
 
-    def estimate_gas(self, sender: str, to: str, data: bytes) -> int:
+    def estimate_gas(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> int:
         self._check()
         self.estimates += 1
         return self._execute(data)
@@ -140,7 +140,7 @@ class FakeChain:
                 raise RevertedError(INVALID_NONCE, "execution reverted: custom error")
         return 50_000 + self.gas_per_match * len(salts)
 
-    def call(self, sender: str, to: str, data: bytes, gas: int | None = None) -> bytes:
+    def call(self, sender: str, to: str, data: bytes, gas: int | None = None, block: int | str = "latest") -> bytes:
         self._check()
         self.calls += 1
         used = self._execute(data)
