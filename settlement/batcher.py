@@ -564,7 +564,9 @@ class Batcher:
                 self.stats.trades_deferred += 1
                 continue
             if abandoned.get(t.trade_id, 0) >= self.config.max_settle_attempts:
-                self._fail(t, f"not settled after {abandoned[t.trade_id]} transactions", None)
+                error = f"not settled after {abandoned[t.trade_id]} transactions"
+                if not self._settled_earlier(t, error):
+                    self._fail(t, error, None)
                 continue
             prepared = self._prepared.get(t.trade_id)
             if prepared is None:
@@ -624,7 +626,9 @@ class Batcher:
                         return None if ready is None else (ready[0], ready[1], True)
                 return group, sim.gas_limit, False
             bad = group[sim.failing]
-            if sim.alone_ok:
+            if self._settled_earlier(bad.trade, sim.error):
+                pass
+            elif sim.alone_ok:
                 self.stats.trades_deferred += 1
                 log.info("trade %s deferred (%s): fails only after the matches before it", bad.trade_id, sim.error)
             elif bad.parties & (state.blockers | state.deferred):
@@ -636,6 +640,39 @@ class Batcher:
             self._prepared.pop(bad.trade_id, None)
             group = [p for i, p in enumerate(group) if i != sim.failing and not (p.parties & state.deferred)]
         return None
+
+    def _settled_earlier(self, trade: PendingTrade, error: str) -> bool:
+        """Before a RETRYING trade is FAILED: did a transaction that held it settle it after all (on the canonical
+        chain now)? A trade is released only when its transaction's nonce is consumed without settling it, but a
+        chain that rolls back and forth can bring that transaction back. Then the trade goes back to it (MINED or
+        CONFIRMED) instead of FAILED: the failure is only the order already filled by that very settlement."""
+        if trade.status != TradeStatus.RETRYING:
+            return False
+        txs = self.store.txs_of_trade(trade.trade_id)
+        hashes = [a.tx_hash for t in txs for a in t.attempts if a.kind == AttemptKind.SETTLE]
+        if not hashes:
+            return False
+        receipts = self.chain.receipts(hashes)
+        for tx in txs:
+            for a in tx.attempts:
+                receipt = receipts.get(a.tx_hash)
+                if receipt is None or receipt.status != 1 or a.kind != AttemptKind.SETTLE:
+                    continue
+                changes = self.store.readopt(tx, receipt)
+                log.warning(
+                    "trade %s settled on chain by tx %s (nonce %d, block %d) that had released it; not FAILED (%s): "
+                    "%d trades of that tx taken back",
+                    trade.trade_id,
+                    receipt.tx_hash,
+                    tx.nonce,
+                    receipt.block_number,
+                    error,
+                    len(changes),
+                )
+                self._prepared.clear()
+                self._emit(changes)
+                return True
+        return False
 
     def _fail(
         self, trade: PendingTrade, error: str, prepared: PreparedTrade | None, offending: Sequence[str] = ()

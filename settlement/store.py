@@ -467,6 +467,53 @@ class SettlementStore:
     def confirm(self, tx_id: int) -> list[StatusChange]:
         return self.apply([TxUpdate("confirm", tx_id)])
 
+    def txs_of_trade(self, trade_id: str) -> list[StoredTx]:
+        """Every transaction of this operator that ever held the trade, lowest nonce first."""
+        held = select(settlement_tx_trades.c.tx_id).where(settlement_tx_trades.c.trade_id == trade_id)
+        return self._txs(settlement_txs.c.id.in_(held))
+
+    def readopt(self, tx: StoredTx, receipt: Receipt) -> list[StatusChange]:
+        """``receipt`` shows that ``tx`` settled its trades although the batcher released them (or wrote the
+        transaction off): the transaction takes back those of its trades no other transaction owns, which follow
+        it (MINED, or CONFIRMED if it already is). A transaction that was ABANDONED or REVERTED becomes MINED
+        with this receipt, to be confirmed at depth as any other."""
+        changes: list[StatusChange] = []
+        with self.db.engine.begin() as conn:
+            status = TradeStatus.CONFIRMED if tx.status == TxStatus.CONFIRMED else TradeStatus.MINED
+            if tx.status != TxStatus.CONFIRMED:
+                self._set_tx(
+                    conn,
+                    tx.id,
+                    status=TxStatus.MINED.value,
+                    tx_hash=receipt.tx_hash,
+                    block_number=receipt.block_number,
+                    block_hash=receipt.block_hash,
+                    gas_used=receipt.gas_used,
+                    error="",
+                )
+            claimed = conn.execute(
+                select(trades.c.trade_id).where(
+                    trades.c.trade_id.in_(list(tx.trade_ids)),
+                    trades.c.status.in_(UNSETTLED),
+                    trades.c.settlement_batch.is_(None),
+                )
+            ).all()
+            ids = [r.trade_id for r in claimed]
+            if ids:
+                conn.execute(
+                    update(trades)
+                    .where(trades.c.trade_id.in_(ids))
+                    .values(
+                        settlement_batch=tx.id,
+                        status=status.value,
+                        transaction_hash=receipt.tx_hash,
+                        error="",
+                        last_update=int(time.time()),
+                    )
+                )
+            changes = [StatusChange(tid, status, receipt.tx_hash) for tid in ids]
+        return changes
+
     def abandon(self, tx_id: int, error: str) -> list[StatusChange]:
         """The nonce is consumed for good without settling: release the trades (RETRYING, owned by none)."""
         return self.apply([TxUpdate("abandon", tx_id, error=error)])

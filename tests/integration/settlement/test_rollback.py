@@ -155,3 +155,23 @@ def test_reorgs_of_depth_one_to_five_while_transactions_are_in_flight(lite_world
     assert batcher.stats.rollbacks >= 1
     assert_in_sync(w)
     w.assert_settled_exactly_once(before)
+
+
+def test_a_released_trade_whose_transaction_settled_it_is_confirmed_not_failed(world: World) -> None:
+    w = world
+    before = w.balances()
+    trade_burst(w, 0)
+    batcher = w.batcher()
+    w.settle(batcher)
+    assert set(w.statuses().values()) == {"CONFIRMED"}
+    store = SettlementStore(w.db, w.chain_id, w.operator.address)
+    (tx,) = [t for t in store.all_txs() if t.trade_ids]
+    # The batcher's record loses the settlement (what a chain rolling back and forth under it can leave): the
+    # transaction is written off and its trades released, although its receipt is on the canonical chain.
+    store.abandon(tx.id, "nonce used by another transaction; to be retried")
+    assert set(w.statuses().values()) == {"RETRYING"}
+
+    w.settle(batcher)
+    assert set(w.statuses().values()) == {"CONFIRMED"}, [(r.status, r.error) for r in w.trade_rows()]
+    assert_in_sync(w)
+    w.assert_settled_exactly_once(before)
