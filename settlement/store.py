@@ -371,6 +371,35 @@ class SettlementStore:
             if r.status != status.value
         ]
 
+    def _take_back(self, conn: Connection, tx_id: int, status: TradeStatus, tx_hash: str) -> list[StatusChange]:
+        """A settling receipt of ``tx_id``: its trades that were released and are owned by no transaction now
+        (a rollback reopened it as a cancel, yet the node mined its settling bytes) settled there: claim them."""
+        held = select(settlement_tx_trades.c.trade_id).where(settlement_tx_trades.c.tx_id == tx_id)
+        ids = [
+            r.trade_id
+            for r in conn.execute(
+                select(trades.c.trade_id).where(
+                    trades.c.trade_id.in_(held),
+                    trades.c.status.in_(UNSETTLED),
+                    trades.c.settlement_batch.is_(None),
+                )
+            )
+        ]
+        if not ids:
+            return []
+        conn.execute(
+            update(trades)
+            .where(trades.c.trade_id.in_(ids))
+            .values(
+                settlement_batch=tx_id,
+                status=status.value,
+                transaction_hash=tx_hash,
+                error="",
+                last_update=int(time.time()),
+            )
+        )
+        return [StatusChange(tid, status, tx_hash) for tid in ids]
+
     def _set_tx(self, conn: Connection, tx_id: int, **values: Any) -> None:
         values["updated_at_ms"] = _now_ms()
         conn.execute(update(settlement_txs).where(settlement_txs.c.id == tx_id).values(**values))
@@ -400,7 +429,9 @@ class SettlementStore:
                 error=u.error,
             )
             if u.settled:
-                return self._move(conn, u.tx_id, TradeStatus.MINED, r.tx_hash, "")
+                return self._move(conn, u.tx_id, TradeStatus.MINED, r.tx_hash, "") + self._take_back(
+                    conn, u.tx_id, TradeStatus.MINED, r.tx_hash
+                )
             return self._move(conn, u.tx_id, TradeStatus.RETRYING, r.tx_hash, u.error)
         if u.kind == "unmined":
             self._set_tx(
@@ -491,27 +522,7 @@ class SettlementStore:
                     gas_used=receipt.gas_used,
                     error="",
                 )
-            claimed = conn.execute(
-                select(trades.c.trade_id).where(
-                    trades.c.trade_id.in_(list(tx.trade_ids)),
-                    trades.c.status.in_(UNSETTLED),
-                    trades.c.settlement_batch.is_(None),
-                )
-            ).all()
-            ids = [r.trade_id for r in claimed]
-            if ids:
-                conn.execute(
-                    update(trades)
-                    .where(trades.c.trade_id.in_(ids))
-                    .values(
-                        settlement_batch=tx.id,
-                        status=status.value,
-                        transaction_hash=receipt.tx_hash,
-                        error="",
-                        last_update=int(time.time()),
-                    )
-                )
-            changes = [StatusChange(tid, status, receipt.tx_hash) for tid in ids]
+            changes = self._take_back(conn, tx.id, status, receipt.tx_hash)
         return changes
 
     def abandon(self, tx_id: int, error: str) -> list[StatusChange]:
