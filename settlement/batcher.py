@@ -204,7 +204,7 @@ class Batcher:
             now = self.clock()
             due = force_flush or now - self._last_flush >= self.config.flush_interval
             if not due:
-                due = self.store.pending_count() >= self.config.flush_size
+                due = self.store.has_pending(self.config.flush_size)
             if due:
                 self._last_flush = now
                 self._flush(open_txs)

@@ -78,23 +78,42 @@ class SettlementStore:
 
     # -- reads --------------------------------------------------------------------------------------------
     def pending_trades(self, limit: int) -> list[PendingTrade]:
-        """Trades waiting for a transaction (MATCHED or RETRYING, owned by none), oldest match first."""
-        stmt = (
-            select(trades.c.trade_id, trades.c.payload, trades.c.status, trades.c.journal_seq)
-            .where(trades.c.status.in_(UNSETTLED), trades.c.settlement_batch.is_(None))
-            .order_by(trades.c.journal_seq, trades.c.trade_id)
-            .limit(limit)
-        )
+        """Trades waiting for a transaction (MATCHED or RETRYING, owned by none), oldest match first.
+
+        One range scan of ``ix_trades_settlement`` per status, each stopping after ``limit`` rows, merged here:
+        the cost follows ``limit``, not the number of trades waiting."""
+        cols = (trades.c.trade_id, trades.c.payload, trades.c.status, trades.c.journal_seq)
+        rows: list[Any] = []
         with self.db.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+            for status in UNSETTLED:
+                stmt = (
+                    select(*cols)
+                    .where(trades.c.settlement_batch.is_(None), trades.c.status == status)
+                    .order_by(trades.c.journal_seq, trades.c.trade_id)
+                    .limit(limit)
+                )
+                rows += conn.execute(stmt).all()
+        rows.sort(key=lambda r: (r.journal_seq, r.trade_id))
         return [
-            PendingTrade(r.trade_id, json.loads(r.payload), TradeStatus(r.status), int(r.journal_seq)) for r in rows
+            PendingTrade(r.trade_id, json.loads(r.payload), TradeStatus(r.status), int(r.journal_seq))
+            for r in rows[:limit]
         ]
 
     def pending_count(self) -> int:
-        stmt = select(func.count()).where(trades.c.status.in_(UNSETTLED), trades.c.settlement_batch.is_(None))
+        stmt = select(func.count()).where(trades.c.settlement_batch.is_(None), trades.c.status.in_(UNSETTLED))
         with self.db.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+    def has_pending(self, at_least: int) -> bool:
+        """At least ``at_least`` trades are waiting (reads no more index entries than that)."""
+        inner = (
+            select(trades.c.trade_id)
+            .where(trades.c.settlement_batch.is_(None), trades.c.status.in_(UNSETTLED))
+            .limit(at_least)
+            .subquery()
+        )
+        with self.db.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(inner)).scalar_one()) >= at_least
 
     def signed_orders(self, order_ids: Iterable[str]) -> dict[str, str]:
         ids = sorted(set(order_ids))

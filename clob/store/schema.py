@@ -156,6 +156,7 @@ trades = Table(
     Index("ix_trades_status", "status"),
     Index("ix_trades_market", "market"),
     Index("ix_trades_taker", "taker"),
+    Index("ix_trades_settlement", "settlement_batch", "status", "journal_seq", "trade_id"),
 )
 
 trade_parties = Table(
