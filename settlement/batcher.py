@@ -142,6 +142,8 @@ class Batcher:
         self._last_head: int | None = None
         self._last_check = float("-inf")
         self._gap_since: float | None = None
+        self._flush_fees: Fees | None = None
+        """the fees of the transactions signed in the current flush (read from the node once per flush)"""
 
     # -- hooks --------------------------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
@@ -531,6 +533,7 @@ class Batcher:
         Groups are built greedily in trade order under the gas model's cap, preparing (loading, re-hashing and
         encoding the signed orders of) only as many trades as the free slots can take; each group is simulated
         and sent before the next is built, so it can count on the trades before it."""
+        self._flush_fees = None
         in_flight = [t for t in open_txs if t.status == TxStatus.PENDING]
         free = self.config.max_in_flight - len(in_flight)
         if free <= 0:
@@ -708,7 +711,9 @@ class Batcher:
     def _send_new(self, group: list[PreparedTrade], gas_limit: int) -> None:
         kind = "matchOrdersBatch" if len(group) > 1 else "matchOrders"
         data = self._data(group)
-        fees = initial_fees(self.chain.base_fee(), self._tip(), self.config.max_fee_cap_wei)
+        if self._flush_fees is None:
+            self._flush_fees = initial_fees(self.chain.base_fee(), self._tip(), self.config.max_fee_cap_wei)
+        fees = self._flush_fees
         nonce = self._allocate_nonce()
         signed = self.signer.sign(nonce=nonce, to=self.exchange, data=data, gas=gas_limit, fees=fees)
         attempt = Attempt(

@@ -26,8 +26,9 @@ class SettlementConfig:
     max_gas_per_tx: int = 8_000_000
     """cap of one transaction's gas (the gas model's sum when grouping, and the node's estimate)"""
     max_trades_per_tx: int = 64
-    max_in_flight: int = 4
-    """transactions sent and not yet mined (consecutive nonces)"""
+    max_in_flight: int = 12
+    """transactions sent and not yet mined (consecutive nonces): enough to fill the next block or two while
+    the current one is being built, so the chain never waits for the batcher's next flush"""
     gas_margin: float = 1.25
     """gas limit = node estimate x margin (+ 20k)"""
 

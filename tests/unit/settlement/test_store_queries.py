@@ -13,6 +13,7 @@ from sqlalchemy import event, text, update
 
 from clob.store import Database, connect_database
 from clob.store.schema import trades
+from settlement.config import SettlementConfig
 from settlement.store import SettlementStore
 from tests.unit.settlement.fakes import CHAIN_ID, FakeChain, TradeFactory
 from tests.unit.settlement.test_batcher import make_batcher
@@ -94,3 +95,35 @@ def test_a_settle_cycle_reads_trades_through_indexes_only(db: Database) -> None:
     assert plans, "the cycle ran statements on trades"
     scans = [p for p in plans if p.startswith("SCAN trades") or p.startswith("SCAN TABLE trades")]
     assert scans == [], "\n".join(scans)
+
+
+def test_a_backlog_keeps_the_default_number_of_transactions_in_flight_without_waiting_for_receipts(
+    db: Database,
+) -> None:
+    factory = TradeFactory(db)
+    for i in range(40):
+        factory.add(taker=i % 4, maker=4 + i % 4)
+    chain = FakeChain()
+    reads = {"base_fee": 0, "priority_fee": 0}
+    base_fee, priority_fee = chain.base_fee, chain.priority_fee
+
+    def counted_base_fee() -> int:
+        reads["base_fee"] += 1
+        return base_fee()
+
+    def counted_priority_fee() -> int:
+        reads["priority_fee"] += 1
+        return priority_fee()
+
+    chain.base_fee = counted_base_fee  # type: ignore[method-assign]
+    chain.priority_fee = counted_priority_fee  # type: ignore[method-assign]
+    batcher = make_batcher(db, chain, max_trades_per_tx=3, priority_fee_wei=None)
+    k = SettlementConfig().max_in_flight
+    assert k >= 8, "a block's worth of transactions and the next one's"
+    batcher.step()
+    nonces = sorted(tx.nonce for tx in chain.pool.values())
+    assert nonces == list(range(k)), "K transactions broadcast in one flush, consecutive nonces, none mined"
+    assert reads == {"base_fee": 1, "priority_fee": 1}, "fees read once per flush, not per transaction"
+    chain.mine()
+    batcher.step()
+    assert len(chain.pool) == min(k, 14 - k), "the slots freed by the mined block are refilled at once"
