@@ -176,9 +176,13 @@ class Stack:
         self.anvil_pid = None
 
     def kill_api(self) -> bool:
-        """kill -9 of the runner's process group only; whether anvil survived it (2 s later)."""
+        """kill -9 of the runner process only (its anvil stays up, for the restart to adopt); whether anvil survived
+        it (2 s later)."""
         anvil = self.anvil_pid
-        self._kill_runner()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
         time.sleep(2)
         return anvil is not None and alive(anvil)
 

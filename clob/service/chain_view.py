@@ -20,6 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from web3 import Web3
+from web3.exceptions import Web3RPCError
+
+from clob.service.errors import ErrorCode, ServiceError
 
 COLLATERAL = 0
 UNLIMITED = 2**256 - 1
@@ -65,7 +68,13 @@ class Web3ChainState:
         )
         self._exchange: Any = w3.eth.contract(address=self.exchange, abi=_NONCES_ABI)
 
+    _pause_s = 0.2
+    """The first pause between attempts of a chain read (doubled for the next)."""
+
     def holding(self, address: str, asset_id: int) -> Holding:
+        return self._retrying(lambda: self._holding(address, asset_id))
+
+    def _holding(self, address: str, asset_id: int) -> Holding:
         who = Web3.to_checksum_address(address)
         block = int(self._w3.eth.block_number)  # before the reads: they see this block or a later one
         if asset_id == COLLATERAL:
@@ -78,7 +87,23 @@ class Web3ChainState:
         return Holding(int(self._ctf.functions.balanceOf(who, asset_id).call()), UNLIMITED if approved else 0, block)
 
     def nonce(self, address: str) -> int:
-        return int(self._exchange.functions.nonces(Web3.to_checksum_address(address)).call())
+        return self._retrying(lambda: int(self._exchange.functions.nonces(Web3.to_checksum_address(address)).call()))
+
+    def _retrying(self, read: Callable[[], T]) -> T:
+        """``read()``, tried 3 times over a node error (a node answers a read during a reorg with an error about
+        the block it just dropped); a node that keeps failing is `ErrorCode.UNAVAILABLE` (503, retry later)."""
+        pause = self._pause_s
+        for attempt in range(3):
+            try:
+                return read()
+            except (Web3RPCError, OSError, TimeoutError) as exc:
+                if attempt == 2:
+                    raise ServiceError(
+                        ErrorCode.UNAVAILABLE, f"chain node unavailable, retry later: {str(exc)[:200]}"
+                    ) from exc
+                time.sleep(pause)
+                pause *= 2
+        raise AssertionError("unreachable")
 
 
 _NONCES_ABI = [
@@ -92,6 +117,7 @@ _NONCES_ABI = [
 ]
 
 
+T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
 
