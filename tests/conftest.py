@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,19 @@ def _pg_available() -> bool:
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (dropped at the end)."""
+    with new_pg_database("polyclob_test") as url:
+        yield url
+
+
+@contextmanager
+def new_pg_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database named ``prefix`` + a random suffix, dropped on exit; skips the
+    test when PostgreSQL is not reachable (fails it under ``POLYCLOB_REQUIRE_PG``)."""
     if not _pg_available():
         if os.environ.get("POLYCLOB_REQUIRE_PG"):
             pytest.fail(f"PostgreSQL is required but not reachable at {PG_ADMIN_URL}")
         pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
-    name = f"polyclob_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -20,13 +20,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from clob.client import ClobHttpClient
 from contracts.anvil import free_port, stop_pid
 from contracts.chain import connect, contract_at
 from contracts.stack import StackInfo, pid_alive
-from tests.conftest import PG_ADMIN_URL, _pg_available
+from tests.conftest import new_pg_database
 
 ROOT = Path(__file__).resolve().parents[3]
 USDC = 1_000_000
@@ -109,20 +108,8 @@ def runner(tmp_path: Path) -> Iterator[Runner]:
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A new, empty PostgreSQL database (dropped at the end)."""
-    if not _pg_available():
-        if os.environ.get("POLYCLOB_REQUIRE_PG"):
-            pytest.fail(f"PostgreSQL is required but not reachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
-    name = f"polyclob_startup_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_pg_database("polyclob_startup") as url:
+        yield url
 
 
 def anvil_on(port: int) -> int:
