@@ -5,8 +5,8 @@ API_PORT ?= 8080
 CHAIN_PORT ?= 8545
 STATE_DIR ?= var
 PYTEST_ARGS ?=
-SRC := clob contracts settlement indexer
-LINT_PATHS := clob contracts settlement indexer tests bench scripts
+SRC := clob chain settlement indexer
+LINT_PATHS := clob chain settlement indexer tests bench scripts
 
 .PHONY: bootstrap build run test check fmt lint types lock bench bench-engine bench-api bench-gas \
         bench-gas-check bench-journal bench-settlement bench-indexer bench-distributed replay hardhat-compile clean
@@ -15,7 +15,7 @@ bootstrap:  ## create .venv and node_modules from the lock files (idempotent, se
 	@scripts/bootstrap.sh
 
 build: bootstrap  ## compile the contracts (cached on a hash of sources and settings)
-	@$(PY) -m contracts.build
+	@$(PY) -m chain.build
 
 run: bootstrap build  ## the whole stack on embedded defaults: chain, contracts, API, batcher, indexer, demo market
 	@$(PY) -m scripts.run_stack --api-port $(API_PORT) --chain-port $(CHAIN_PORT) --state-dir "$(STATE_DIR)"

@@ -1,7 +1,7 @@
-// Hardhat 3 compiles the same sources with the same compiler and settings as contracts/build.py (py-solc-x):
+// Hardhat 3 compiles the same sources with the same compiler and settings as chain/build.py (py-solc-x):
 // both read contracts/compiler.json, the one place for compiler versions and settings. The compiler is the
 // npm `solc` package's soljson.js, given by absolute path so nothing is downloaded.
-// tests/unit/contracts/test_build.py checks that both routes give the same runtime bytecode.
+// tests/unit/chain/test_build.py checks that both routes give the same runtime bytecode.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { defineConfig } from "hardhat/config";

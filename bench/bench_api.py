@@ -447,7 +447,7 @@ def setup(port: int) -> dict[str, dict[str, str]]:
 
 
 def run_load(args: argparse.Namespace) -> dict[str, Any]:
-    from contracts.anvil import free_port
+    from chain.anvil import free_port
 
     batch_orders = int(args.target * args.seconds * 1.3) + 2_000
     single_orders = int(args.single_rate * args.single_seconds) + 200

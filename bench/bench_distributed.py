@@ -138,7 +138,7 @@ def measure(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from contracts.anvil import free_port
+    from chain.anvil import free_port
     from scripts.distributed_stack import sequencer_command
     from tests.support.nats import nats_cluster
 

@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, connect, contract_at
-from contracts.deploy import deploy
-from contracts.exchange import (
+from chain.anvil import Anvil, dev_key
+from chain.deploy import deploy
+from chain.exchange import (
     ZERO_ADDRESS,
     Market,
     Match,
@@ -42,6 +41,7 @@ from contracts.exchange import (
     fund_trader,
     prepare_market,
 )
+from chain.rpc import Signer, connect, contract_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT_PATH = ROOT / "bench" / "gas-snapshot.json"
@@ -238,7 +238,7 @@ def _calldata_gas(data: bytes) -> int:
 
 
 def _breakdown(anvil: Anvil, w3: Any, tx_hash: bytes, gas_used: int) -> dict[str, int]:
-    from contracts.anvil import rpc_call
+    from chain.anvil import rpc_call
 
     trace = rpc_call(
         anvil.url,

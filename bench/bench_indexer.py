@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text
 
+from chain.anvil import Anvil
 from clob.store import Database, connect_database
-from contracts.anvil import Anvil
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.events import RawLog, default_registry
 from indexer.projections import Projector

@@ -42,16 +42,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select
 from web3 import Web3
 
+from chain.anvil import Anvil, dev_key
+from chain.deploy import Manifest
+from chain.exchange import ZERO_ADDRESS, Market, Order, Side, fund_trader, hash_order, prepare_market
+from chain.rpc import Signer, connect, contract_at
 from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId, Trade
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, OrderId, UnixSeconds
 from clob.service.projections import Applied
 from clob.service.sequencer import Sequencer, Submission
 from clob.store import Database, connect_database
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, connect, contract_at
-from contracts.deploy import Manifest
-from contracts.exchange import ZERO_ADDRESS, Market, Order, Side, fund_trader, hash_order, prepare_market
 from settlement import Batcher, SettlementConfig, SettlementService, create_batcher
 from settlement.matches import order_to_json
 from settlement.schema import settlement_txs

@@ -19,11 +19,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from chain.deploy import Manifest
+from chain.stack import rpc_url_for
 from clob.logconfig import configure_logging
 from clob.settings import Settings
 from clob.store import connect_database
-from contracts.deploy import Manifest
-from contracts.stack import rpc_url_for
 from indexer.follower import Indexer, IndexerConfig
 from indexer.queries import indexer_status
 from indexer.source import RpcSource

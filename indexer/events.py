@@ -25,7 +25,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
-from contracts.build import BUILD_DIR, load_artifact
+from chain.build import BUILD_DIR, load_artifact
 
 EXCHANGE = "exchange"
 CTF = "ctf"

@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from chain.deploy import Manifest
 from clob.store import Database
-from contracts.deploy import Manifest
 from indexer.errors import ChainChangedError, ChainMismatchError, IndexerError, ReorgTooDeepError
 from indexer.events import COLLATERAL, CTF, EXCHANGE, ROLES, EventRegistry, RawLog, default_registry
 from indexer.jobs import add_interval_job

@@ -676,10 +676,10 @@ def _holdings_for(args: argparse.Namespace, db: Database) -> HoldingsSource | No
         return None
     if args.balances == "index":
         return IndexedHoldings(db)
+    from chain.deploy import Manifest
+    from chain.rpc import connect
+    from chain.stack import rpc_url_for
     from clob.service.chain_view import CachedChainView, Web3ChainState
-    from contracts.chain import connect
-    from contracts.deploy import Manifest
-    from contracts.stack import rpc_url_for
 
     manifest = Manifest.load(args.manifest)
     c = manifest.contracts

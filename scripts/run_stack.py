@@ -41,13 +41,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from chain.anvil import dev_key
+from chain.deploy import Manifest, ensure_deployed
+from chain.markets import ensure_funded, ensure_market, remember_market
+from chain.rpc import Signer, connect
+from chain.stack import StackInfo
+from chain.stack import remove as remove_stack_file
 from clob.logconfig import configure_logging
-from contracts.anvil import dev_key
-from contracts.chain import Signer, connect
-from contracts.deploy import Manifest, ensure_deployed
-from contracts.markets import ensure_funded, ensure_market, remember_market
-from contracts.stack import StackInfo
-from contracts.stack import remove as remove_stack_file
 from scripts.startup import (
     StartupError,
     adopt_markets,

@@ -27,8 +27,8 @@ from typing import Any
 
 import orjson
 
-from contracts.anvil import Anvil, AnvilError, stop_pid
-from contracts.stack import StackInfo, chain_id_at, pid_alive, process_command
+from chain.anvil import Anvil, AnvilError, stop_pid
+from chain.stack import StackInfo, chain_id_at, pid_alive, process_command
 
 STATE_FILE = "anvil-state.json"
 GOOD_COPY = "anvil-state.good.json"
@@ -259,8 +259,8 @@ def _foreign_markets(db: Any, w3: Any, manifest: Any) -> list[str]:
     """Markets of the store that this deployment's exchange has not registered (they belong to another chain)."""
     from sqlalchemy import select
 
+    from chain.rpc import contract_at
     from clob.store.schema import markets
-    from contracts.chain import contract_at
 
     exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
     with db.engine.connect() as conn:
@@ -371,7 +371,7 @@ def open_in_book(api_url: str, admin_token: str, manifest: Any, market: Any, det
 
 def adopt_markets(api_url: str, admin_token: str, manifest: Any, w3: Any, state: Path) -> list[str]:
     """Open in the book every market registered on chain that the book lacks; returns their condition ids."""
-    from contracts.markets import known_markets, registered_markets
+    from chain.markets import known_markets, registered_markets
 
     known = known_markets(state)
     adopted = []

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chain.deploy import Manifest
 from clob.engine import CancelOrder, Command, MarketId, OrderId, ResolveMarket, Seq, Trade, UnixSeconds
 from clob.service.projections import Applied
 from clob.service.sequencer import Submission
-from contracts.deploy import Manifest
 
 log = logging.getLogger("stack")
 

@@ -19,11 +19,11 @@ import signal
 import threading
 from pathlib import Path
 
+from chain.deploy import Manifest
+from chain.stack import rpc_url_for
 from clob.logconfig import configure_logging
 from clob.settings import Settings
 from clob.store.db import connect_database
-from contracts.deploy import Manifest
-from contracts.stack import rpc_url_for
 from settlement.batcher import Batcher
 from settlement.chain import RpcChain
 from settlement.config import CRASH_POINTS, SettlementConfig
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level)
     key = args.key
     if not key:
-        from contracts.anvil import dev_key
+        from chain.anvil import dev_key
 
         key = dev_key(0)
     config = SettlementConfig(

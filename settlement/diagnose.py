@@ -23,7 +23,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
-from contracts.exchange import ORDER_ABI, Match, Order, Side, decode_revert
+from chain.exchange import ORDER_ABI, Match, Order, Side, decode_revert
 from settlement.chain import ChainClient
 from settlement.errors import RevertedError, RpcError
 from settlement.matches import taker_spend

@@ -17,9 +17,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from clob.orders import OrderError, domain_separator, hash_order, parse_order
-from clob.orders import order_to_json as v1_order_json
-from contracts.exchange import (
+from chain.exchange import (
     MATCH_ORDERS_SELECTOR,
     Match,
     Order,
@@ -27,6 +25,8 @@ from contracts.exchange import (
     from_book_order,
     match_orders_batch_calldata_from,
 )
+from clob.orders import OrderError, domain_separator, hash_order, parse_order
+from clob.orders import order_to_json as v1_order_json
 from settlement.errors import OrderDataError
 from settlement.grouping import GasModel
 from settlement.model import PendingTrade, PreparedTrade

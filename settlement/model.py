@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from contracts.exchange import Match
+from chain.exchange import Match
 
 
 def parties_of(payload: Mapping[str, Any]) -> frozenset[str]:
@@ -79,7 +79,7 @@ class PreparedTrade:
     gas: int
     """the gas model's upper bound for this match inside a batch (grouping, and the gas limit once verified)"""
     encoded: bytes
-    """the match ABI-encoded (``contracts.exchange.encode_match``): ``matchOrders``'s arguments, and one element of
+    """the match ABI-encoded (``chain.exchange.encode_match``): ``matchOrders``'s arguments, and one element of
     ``matchOrdersBatch``'s array"""
 
     @property

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from chain.anvil import Anvil, dev_key
+from chain.deploy import deploy
+from chain.rpc import Signer, connect
 from clob.store import connect_database, metadata
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, connect
-from contracts.deploy import deploy
 from tests.support.chain import Chain
 
 

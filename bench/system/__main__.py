@@ -33,8 +33,8 @@ from bench.system.chain import COLLATERAL, USDC, Chain, MarketInfo
 from bench.system.report import client_summary, print_findings, summary
 from bench.system.stack import Stack, StackError
 from bench.system.traders import Context, Crosser, MarketMaker, Mover, PolyTrader, Trader
-from contracts.anvil import dev_key
-from contracts.deploy import Manifest
+from chain.anvil import dev_key
+from chain.deploy import Manifest
 
 DRAIN_AFTER_FAULT_S = 60.0
 LOGGER = re.compile(r'"logger": ?"([^"]*)"')

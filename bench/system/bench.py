@@ -43,9 +43,9 @@ from bench.system.chain import USDC, Chain, MarketInfo
 from bench.system.load import Account, PairLoad, Spec, closed_loop, pair_specs, post_orders_request, sign_all
 from bench.system.stack import Stack
 from bench.system.traders import Context, MarketMaker
+from chain.anvil import dev_key, rpc_call
+from chain.deploy import Manifest
 from clob.orders import Side
-from contracts.anvil import dev_key, rpc_call
-from contracts.deploy import Manifest
 
 BLOCK_TIME_S = 1.0
 PER_TICK = 15

@@ -19,10 +19,10 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from contracts.anvil import rpc_call
-from contracts.chain import Signer, connect, contract_at
-from contracts.deploy import Manifest
-from contracts.markets import ZERO32, create_market
+from chain.anvil import rpc_call
+from chain.deploy import Manifest
+from chain.markets import ZERO32, create_market
+from chain.rpc import Signer, connect, contract_at
 
 USDC = 1_000_000
 COLLATERAL = 0

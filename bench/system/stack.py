@@ -2,7 +2,7 @@
 parsed from its stdout; kill -9 of the whole stack (runner group and anvil) or of the runner only; restart on the
 same state directory and ports; SIGSTOP/SIGCONT of anvil.
 
-``scripts.run_stack`` starts anvil in a session of its own (``contracts.anvil``), so "the whole process group"
+``scripts.run_stack`` starts anvil in a session of its own (``chain.anvil``), so "the whole process group"
 is two groups: the runner's (API, batcher, indexer threads, signature workers) and anvil's.
 """
 

@@ -56,7 +56,7 @@ class Web3ChainState:
     """``ChainState`` over web3: collateral ERC20, ConditionalTokens ERC1155 and the exchange's nonces."""
 
     def __init__(self, w3: Web3, collateral: str, ctf: str, exchange: str) -> None:
-        from contracts.build import load_artifact
+        from chain.build import load_artifact
 
         self.exchange = Web3.to_checksum_address(exchange)
         self._w3 = w3

@@ -192,7 +192,7 @@ class ExchangeService:
     def from_settings(cls, settings: Settings) -> ExchangeService:
         """Database (migrated), sequencer, verifier for the deployment's exchange, chain view if balances are
         checked. Addresses come from the settings, else from the deployment manifest."""
-        from contracts.deploy import Manifest
+        from chain.deploy import Manifest
 
         contracts: dict[str, str] = {}
         if settings.manifest_path.exists():
@@ -207,7 +207,7 @@ class ExchangeService:
         )
         chain = None
         if settings.check_balances:
-            from contracts.chain import connect
+            from chain.rpc import connect
 
             collateral = settings.collateral_address or contracts.get("collateral", "")
             ctf = settings.ctf_address or contracts.get("ctf", "")

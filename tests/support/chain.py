@@ -7,9 +7,9 @@ from typing import Any
 
 from web3 import Web3
 
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, contract_at
-from contracts.deploy import Manifest
+from chain.anvil import Anvil, dev_key
+from chain.deploy import Manifest
+from chain.rpc import Signer, contract_at
 
 
 @dataclass

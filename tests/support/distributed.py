@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from chain.anvil import dev_key, free_port
 from clob.client import ClobHttpClient
-from contracts.anvil import dev_key, free_port
 from scripts.distributed_stack import api_command, sequencer_command, spawn
 
 ROOT = Path(__file__).resolve().parents[2]

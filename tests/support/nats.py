@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.anvil import free_port
+from chain.anvil import free_port
 
 NATS_BIN = shutil.which("nats-server") or "/usr/sbin/nats-server"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from contracts.anvil import free_port
+from chain.anvil import free_port
 
 
 @contextmanager

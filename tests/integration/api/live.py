@@ -1,5 +1,5 @@
 """The API on a real uvicorn server (``tests.support.server``), its settings over a local chain, and the book of
-an on-chain market (``contracts.markets`` prepares the market and funds the traders)."""
+an on-chain market (``chain.markets`` prepares the market and funds the traders)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
+from chain.markets import Market
 from clob.api import create_app
 from clob.settings import Settings
-from contracts.markets import Market
 from tests.support.chain import Chain
 from tests.support.server import serve
 
@@ -46,7 +46,7 @@ def live_server(settings: Settings) -> AbstractContextManager[str]:
 
 
 def open_market(base: str, market: Market, **kw: Any) -> dict[str, Any]:
-    """The off-chain half of ``market`` (a ``contracts.markets.Market``): POST /admin/markets."""
+    """The off-chain half of ``market`` (a ``chain.markets.Market``): POST /admin/markets."""
     body = {
         "condition_id": "0x" + market.condition_id.hex(),
         "question_id": "0x" + "00" * 32,

@@ -18,11 +18,11 @@ from py_clob_client.exceptions import PolyApiException
 from sqlalchemy import select
 from web3 import Web3
 
+from chain.anvil import dev_key
+from chain.deploy import exchange_available
+from chain.markets import Market, fund_trader, prepare_market
 from clob.store import connect_database
 from clob.store.schema import trades
-from contracts.anvil import dev_key
-from contracts.deploy import exchange_available
-from contracts.markets import Market, fund_trader, prepare_market
 from settlement import Batcher, SettlementConfig, create_batcher
 from tests.integration.api.live import USDC, live_server, open_market, settings_for
 from tests.support.chain import Chain

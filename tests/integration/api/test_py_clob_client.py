@@ -27,9 +27,9 @@ from py_clob_client.clob_types import (
 from py_clob_client.exceptions import PolyApiException
 from web3 import Web3
 
-from contracts.anvil import dev_key
-from contracts.deploy import exchange_available
-from contracts.markets import fund_trader, prepare_market
+from chain.anvil import dev_key
+from chain.deploy import exchange_available
+from chain.markets import fund_trader, prepare_market
 from tests.integration.api.live import USDC, live_server, open_market, settings_for
 from tests.support.chain import Chain
 

@@ -15,9 +15,9 @@ from py_clob_client.clob_types import OrderArgs, PostOrdersArgs
 from py_clob_client.clob_types import OrderType as ClientOrderType
 from web3 import Web3
 
-from contracts.anvil import dev_key
-from contracts.deploy import exchange_available
-from contracts.markets import fund_trader, prepare_market
+from chain.anvil import dev_key
+from chain.deploy import exchange_available
+from chain.markets import fund_trader, prepare_market
 from tests.integration.api.live import USDC, live_server, open_market, settings_for
 from tests.integration.api.test_py_clob_client import _client, client_config  # noqa: F401 - fixture
 from tests.support.chain import Chain

@@ -24,6 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
+from chain.markets import Market
 from clob.client import Creds, l1_headers, l2_headers, order_body
 from clob.orders import (
     ZERO_ADDRESS,
@@ -37,7 +38,6 @@ from clob.orders import (
     sign_order,
 )
 from clob.settings import Settings
-from contracts.markets import Market
 from tests.integration.api.live import ADMIN_TOKEN, MASTER_SECRET_HEX, live_server, open_market
 from tests.unit.api.support import DOMAIN, EXCHANGE
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from web3 import Web3
 
-from contracts.chain import contract_at
+from chain.rpc import contract_at
 from tests.support.chain import Chain
 
 ZERO32 = b"\x00" * 32

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from contracts.chain import Signer, TxRevertedError, contract_at
+from chain.rpc import Signer, TxRevertedError, contract_at
 from tests.support.chain import Chain
 
 USDC = 10**6

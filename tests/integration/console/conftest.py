@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from contracts.anvil import free_port
+from chain.anvil import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")

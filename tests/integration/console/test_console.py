@@ -17,11 +17,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from chain.anvil import dev_key
+from chain.exchange import from_book_order, hash_order
+from chain.markets import fund_account
+from chain.rpc import Signer, connect, contract_at
 from clob.client import ClobHttpClient
-from contracts.anvil import dev_key
-from contracts.chain import Signer, connect, contract_at
-from contracts.exchange import from_book_order, hash_order
-from contracts.markets import fund_account
 from tests.integration.console.conftest import Console, Shots
 
 pytestmark = pytest.mark.chain

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from chain.anvil import dev_key
 from clob.client import ClientError, ClobHttpClient
 from clob.service.replay import replay
 from clob.store import connect_database
-from contracts.anvil import dev_key
 from tests.support.distributed import (
     EXCHANGE,
     Proc,

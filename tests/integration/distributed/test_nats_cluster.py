@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chain.anvil import dev_key
 from clob.service.replay import replay
 from clob.store import connect_database
-from contracts.anvil import dev_key
 from tests.integration.distributed.test_failover import Streamer, stream_through
 from tests.support.distributed import (
     Proc,

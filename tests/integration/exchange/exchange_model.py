@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from contracts.exchange import Order, Side
+from chain.exchange import Order, Side
 
 ONE = 10**18
 BPS = 10_000

@@ -10,10 +10,10 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, contract_at
-from contracts.exchange import ZERO_ADDRESS, Match, Order, Side, decode_revert
-from contracts.markets import Market, fund_account, prepare_market
+from chain.anvil import Anvil, dev_key
+from chain.exchange import ZERO_ADDRESS, Match, Order, Side, decode_revert
+from chain.markets import Market, fund_account, prepare_market
+from chain.rpc import Signer, contract_at
 from tests.integration.exchange.exchange_model import COLLATERAL, EXCHANGE, Fill, Ledger
 
 USDC = 10**6
@@ -90,7 +90,7 @@ class ExchangeEnv:
         try:
             fn.call({"from": who.address})
         except Exception as exc:  # web3 raises several types; decode whatever revert data it carries
-            from contracts.exchange import revert_data
+            from chain.exchange import revert_data
 
             return decode_revert(revert_data(exc)).name
         raise AssertionError("the call did not revert")

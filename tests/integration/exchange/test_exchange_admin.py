@@ -8,7 +8,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from contracts.exchange import ERROR_SIGNATURES, MAX_FEE_RATE_BPS, decode_revert
+from chain.exchange import ERROR_SIGNATURES, MAX_FEE_RATE_BPS, decode_revert
 from tests.integration.exchange.exchange_support import ExchangeEnv
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.exchange import Match, decode_revert, match_orders_batch_calldata
+from chain.exchange import Match, decode_revert, match_orders_batch_calldata
 from tests.integration.exchange.exchange_model import model_match_orders
 from tests.integration.exchange.exchange_support import (
     USDC,
@@ -63,7 +63,7 @@ def test_one_bad_match_reverts_the_batch_with_its_error(env: ExchangeEnv) -> Non
             env.w3.eth.call({"to": env.exchange.address, "from": env.operator.address, "data": _data(m)})
             reasons.append("ok")
         except Exception as exc:
-            from contracts.exchange import revert_data
+            from chain.exchange import revert_data
 
             reasons.append(decode_revert(revert_data(exc)).name)
     assert reasons == ["ok", "ok", "InvalidNonce"]
@@ -84,6 +84,6 @@ def test_later_matches_see_earlier_fills(env: ExchangeEnv) -> None:
 
 
 def _data(m: Match) -> str:
-    from contracts.exchange import match_orders_calldata
+    from chain.exchange import match_orders_calldata
 
     return "0x" + match_orders_calldata(m).hex()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from web3 import Web3
 from web3.logs import DISCARD
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from tests.integration.exchange.exchange_model import model_fill_order
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
 

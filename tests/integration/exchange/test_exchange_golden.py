@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from clob.orders import eip712, parse_order
-from contracts.exchange import (
+from chain.exchange import (
     ZERO_ADDRESS,
     Match,
     Order,
@@ -23,6 +22,7 @@ from contracts.exchange import (
     sign_digest,
     to_book_order,
 )
+from clob.orders import eip712, parse_order
 from tests.integration.exchange.exchange_model import model_match_orders
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
 from tests.unit.orders.vectors import order_from_vector

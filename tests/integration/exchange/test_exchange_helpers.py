@@ -1,11 +1,11 @@
-"""contracts.exchange helpers: calldata builders agree with web3's encoder; revert data decodes to error names."""
+"""chain.exchange helpers: calldata builders agree with web3's encoder; revert data decodes to error names."""
 
 from __future__ import annotations
 
 from eth_abi.abi import encode
 from web3 import Web3
 
-from contracts.exchange import (
+from chain.exchange import (
     Match,
     MatchType,
     RevertReason,

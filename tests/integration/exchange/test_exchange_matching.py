@@ -6,7 +6,7 @@ tokens (split/merge accounted), and the OrderFilled/OrdersMatched/FeeCharged eve
 
 from __future__ import annotations
 
-from contracts.exchange import Match, Side
+from chain.exchange import Match, Side
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, settle_and_check
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from contracts.exchange import Order, Side
+from chain.exchange import Order, Side
 from tests.integration.exchange.exchange_model import taking_amount
 from tests.integration.exchange.exchange_support import ExchangeEnv, filled_events, settle_and_check
 

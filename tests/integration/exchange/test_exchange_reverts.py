@@ -9,8 +9,8 @@ import pytest
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
-from contracts.anvil import dev_key
-from contracts.exchange import (
+from chain.anvil import dev_key
+from chain.exchange import (
     MAX_FEE_RATE_BPS,
     ZERO_ADDRESS,
     Match,
@@ -323,7 +323,7 @@ def test_zero_address_taker_field_is_open(env: ExchangeEnv) -> None:
 @pytest.mark.parametrize(("word", "byte"), [(2, 0), (3, 11), (4, 5), (11, 30), (12, 0)])
 def test_dirty_calldata_is_rejected(env: ExchangeEnv, word: int, byte: int) -> None:
     """An address or uint8 field with high bits set never settles (Solidity's calldata validation reverts)."""
-    from contracts.exchange import fill_order_calldata
+    from chain.exchange import fill_order_calldata
 
     order = env.sell(1, env.market.yes, 10, 0.5)
     data = bytearray(fill_order_calldata(order, order.maker_amount))
@@ -332,6 +332,6 @@ def test_dirty_calldata_is_rejected(env: ExchangeEnv, word: int, byte: int) -> N
     tx = {"from": env.operator.address, "to": env.exchange.address, "data": "0x" + data.hex()}
     with pytest.raises(ContractLogicError) as info:
         env.w3.eth.call(tx)  # type: ignore[arg-type]
-    from contracts.exchange import decode_revert, revert_data
+    from chain.exchange import decode_revert, revert_data
 
     assert decode_revert(revert_data(info.value)).name == "unknown"  # ABI validation: empty revert data

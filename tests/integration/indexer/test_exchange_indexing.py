@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from chain.anvil import dev_key
+from chain.deploy import exchange_available
+from chain.markets import fund_account, prepare_market
+from chain.rpc import contract_at
 from clob.store import Database
-from contracts.anvil import dev_key
-from contracts.chain import contract_at
-from contracts.deploy import exchange_available
-from contracts.markets import fund_account, prepare_market
 from indexer import queries
 from tests.integration.indexer.world import USDC, World
 
 if not exchange_available():
     pytest.skip("Exchange contract not built yet (build/contracts/Exchange.json is absent)", allow_module_level=True)
-ex = pytest.importorskip("contracts.exchange", reason="contracts/exchange.py (order signing helpers) not present")
+ex = pytest.importorskip("chain.exchange", reason="chain/exchange.py (order signing helpers) not present")
 
 ZERO = "0x" + "00" * 20
 

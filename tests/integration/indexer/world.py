@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from web3 import Web3
 
+from chain.anvil import Anvil, dev_key
+from chain.deploy import Manifest, deploy
+from chain.markets import ZERO32, position_ids
+from chain.rpc import Signer, connect, contract_at
 from clob.store import Database, connect_database
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, connect, contract_at
-from contracts.deploy import Manifest, deploy
-from contracts.markets import ZERO32, position_ids
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_reorgs
 

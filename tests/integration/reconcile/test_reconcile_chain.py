@@ -16,12 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web3 import Web3
 
+from chain.exchange import Side
+from chain.markets import fund_account
 from clob.engine import Engine, Reserved
 from clob.engine.types import Address
 from clob.service.chain_view import CachedChainView, Web3ChainState
 from clob.store.schema import orders
-from contracts.exchange import Side
-from contracts.markets import fund_account
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.api import router
 from indexer.reconcile import (

@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 
-from contracts.anvil import free_port
+from chain.anvil import free_port
 
 
 class TcpProxy:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from settlement import CRASH_POINTS
 from settlement.batcher import CRASH_EXIT_CODE
 from settlement.model import TxStatus

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from settlement.errors import RevertedError
 from settlement.model import FailedTrade
 from tests.integration.settlement.world import World

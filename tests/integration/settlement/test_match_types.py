@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from tests.integration.settlement.world import World
 
 pytestmark = pytest.mark.chain

@@ -7,7 +7,7 @@ import time
 import pytest
 from web3 import Web3
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from settlement.model import TxStatus
 from tests.integration.settlement.world import World
 

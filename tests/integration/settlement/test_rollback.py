@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from settlement import Batcher
 from settlement.model import TxStatus
 from settlement.store import SettlementStore

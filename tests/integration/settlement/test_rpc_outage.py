@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from contracts.exchange import Side
+from chain.exchange import Side
 from settlement import SettlementService
 from settlement.schema import settlement_txs
 from tests.integration.settlement.proxy import TcpProxy

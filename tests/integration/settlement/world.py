@@ -23,17 +23,17 @@ from typing import Any
 from sqlalchemy import select
 from web3 import Web3
 
+from chain.anvil import Anvil, dev_key
+from chain.deploy import Manifest
+from chain.exchange import ZERO_ADDRESS, Order, Side, hash_order
+from chain.markets import Market, fund_account, prepare_market
+from chain.rpc import Signer, connect, contract_at
 from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, UnixSeconds
 from clob.service.sequencer import Outcome, Sequencer, Submission
 from clob.store import Database, connect_database
 from clob.store.schema import trades
-from contracts.anvil import Anvil, dev_key
-from contracts.chain import Signer, connect, contract_at
-from contracts.deploy import Manifest
-from contracts.exchange import ZERO_ADDRESS, Order, Side, hash_order
-from contracts.markets import Market, fund_account, prepare_market
 from settlement import Batcher, SettlementConfig, create_batcher
 from settlement.matches import order_to_json, taker_spend
 
@@ -257,7 +257,7 @@ class World:
 
 
 def deploy_built(rpc_url: str) -> Manifest:
-    """``contracts.deploy.deploy`` from the artifacts already in ``build/`` (no compile step: the contract
+    """``chain.deploy.deploy`` from the artifacts already in ``build/`` (no compile step: the contract
     sources may be mid-edit by someone else while these tests run)."""
     w3 = connect(rpc_url)
     signer = Signer.from_key(w3, dev_key(0))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.system.faults import KINDS
-from contracts.deploy import exchange_available
+from chain.deploy import exchange_available
 
 ROOT = Path(__file__).resolve().parents[3]
 

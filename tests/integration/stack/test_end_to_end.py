@@ -22,10 +22,10 @@ import httpx
 import pytest
 from py_clob_client.clob_types import ContractConfig, OrderArgs, OrderType
 
-from contracts.anvil import dev_key, free_port
-from contracts.chain import Signer, connect, contract_at
-from contracts.deploy import Manifest
-from contracts.markets import propose, redeem, settle
+from chain.anvil import dev_key, free_port
+from chain.deploy import Manifest
+from chain.markets import propose, redeem, settle
+from chain.rpc import Signer, connect, contract_at
 
 ROOT = Path(__file__).resolve().parents[3]
 USDC = 1_000_000
@@ -83,7 +83,7 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
 
     # 1. Create a market from the CLI: on chain (oracle, condition, registry) and in the book.
     created = subprocess.run(
-        [sys.executable, "-m", "contracts.markets", "create", "--question", "Will the e2e test pass?",
+        [sys.executable, "-m", "chain.markets", "create", "--question", "Will the e2e test pass?",
          "--state-dir", str(state), "--api-url", api, "--liveness", str(LIVENESS), "--bond", str(5 * USDC)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -177,7 +177,7 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
     # 6. The winner redeems: 100 YES pay exactly 100 USDC; Bob's 100 NO pay nothing.
     before = usdc.functions.balanceOf(alice_addr).call()
     redeemed = subprocess.run(
-        [sys.executable, "-m", "contracts.markets", "redeem", "--condition-id", market["condition_id"],
+        [sys.executable, "-m", "chain.markets", "redeem", "--condition-id", market["condition_id"],
          "--key", alice_key, "--state-dir", str(state)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
+from chain.anvil import free_port, stop_pid
+from chain.rpc import connect, contract_at
+from chain.stack import StackInfo, pid_alive
 from clob.client import ClobHttpClient
-from contracts.anvil import free_port, stop_pid
-from contracts.chain import connect, contract_at
-from contracts.stack import StackInfo, pid_alive
 from tests.conftest import new_pg_database
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -259,7 +259,7 @@ def test_clis_find_the_running_stack_after_a_port_change(runner: Runner) -> None
     assert second.info["rpc_url"] != first.info["rpc_url"]
 
     created = subprocess.run(
-        [sys.executable, "-m", "contracts.markets", "create", "--question", "Does the CLI find the stack?",
+        [sys.executable, "-m", "chain.markets", "create", "--question", "Does the CLI find the stack?",
          "--state-dir", str(runner.state)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -272,7 +272,7 @@ def test_clis_find_the_running_stack_after_a_port_change(runner: Runner) -> None
 
     # No stack: one line, no traceback.
     idle = subprocess.run(
-        [sys.executable, "-m", "contracts.markets", "create", "--question", "Nobody home?",
+        [sys.executable, "-m", "chain.markets", "create", "--question", "Nobody home?",
          "--state-dir", str(runner.state)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

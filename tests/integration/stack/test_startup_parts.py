@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from chain.deploy import Manifest, is_live
+from chain.markets import ensure_funded, ensure_market, market_for_question, registered_markets
+from chain.stack import StackInfo, StackNotRunningError, live_rpc_url, live_stack, rpc_url_for
 from clob.store import connect_database
 from clob.store.schema import deployment
-from contracts.deploy import Manifest, is_live
-from contracts.markets import ensure_funded, ensure_market, market_for_question, registered_markets
-from contracts.stack import StackInfo, StackNotRunningError, live_rpc_url, live_stack, rpc_url_for
 from scripts.startup import StartupError, StateKeeper, bind_store, restore_chain_state
 from tests.support.chain import Chain
 
@@ -142,8 +142,8 @@ def test_clis_find_the_stack_or_say_there_is_none(chain: Chain, tmp_path: Path) 
 
 
 def test_a_chain_left_running_is_adopted_on_its_port_only(tmp_path: Path) -> None:
-    from contracts.anvil import Anvil, free_port
-    from contracts.stack import pid_alive
+    from chain.anvil import Anvil, free_port
+    from chain.stack import pid_alive
     from scripts.startup import start_chain
 
     port = free_port()
@@ -175,10 +175,10 @@ def test_a_chain_port_serving_another_chain_is_refused(chain: Chain, tmp_path: P
 
 
 def test_no_anvil_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from contracts.anvil import free_port
+    from chain.anvil import free_port
     from scripts.startup import start_chain
 
-    monkeypatch.setattr("contracts.anvil.ANVIL_BIN", tmp_path / "node_modules" / "anvil")
+    monkeypatch.setattr("chain.anvil.ANVIL_BIN", tmp_path / "node_modules" / "anvil")
     with pytest.raises(StartupError, match="make bootstrap"):
         start_chain(tmp_path, free_port(), 1.0, None)
 

@@ -9,7 +9,7 @@ from eth_abi.abi import encode
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from contracts.deploy import exchange_available
+from chain.deploy import exchange_available
 from indexer.events import (
     EXCHANGE_EVENTS,
     EventSpec,
@@ -68,7 +68,7 @@ def test_registry_covers_every_followed_event() -> None:
 @pytest.mark.skipif(not exchange_available(), reason="Exchange contract not built yet")
 def test_protocol_events_match_the_exchange_abi() -> None:
     """Every event the protocol doc lists that our Exchange declares has the doc's signature and indexing."""
-    from contracts.build import load_artifact
+    from chain.build import load_artifact
 
     abi = {e["name"]: e for e in load_artifact("Exchange")["abi"] if e["type"] == "event"}
     for text in EXCHANGE_EVENTS:

@@ -19,9 +19,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from sqlalchemy import insert
 
-from clob.store.db import Database
-from clob.store.schema import orders, trades
-from contracts.exchange import (
+from chain.exchange import (
     MATCH_ABI,
     MATCH_ORDERS_BATCH_SELECTOR,
     MATCH_ORDERS_SELECTOR,
@@ -31,6 +29,8 @@ from contracts.exchange import (
     Side,
     hash_order,
 )
+from clob.store.db import Database
+from clob.store.schema import orders, trades
 from settlement.chain import SendOutcome, SendResult
 from settlement.errors import RevertedError, RpcError, RpcUnavailableError
 from settlement.matches import order_to_json

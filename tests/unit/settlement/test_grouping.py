@@ -83,12 +83,12 @@ def test_send_errors_are_classified_across_node_wordings() -> None:
 
 def test_the_batchers_calldata_from_cached_pieces_equals_eth_abis() -> None:
     """Byte for byte: ``matchOrders`` for one trade, ``matchOrdersBatch`` for a group, from each trade's cached
-    ``encode_match`` (the encoder itself is checked on random input in tests/unit/contracts/test_abi_encoding.py)."""
+    ``encode_match`` (the encoder itself is checked on random input in tests/unit/chain/test_abi_encoding.py)."""
     from typing import cast
 
     from eth_abi.abi import encode as abi_encode
 
-    from contracts.exchange import (
+    from chain.exchange import (
         MATCH_ABI,
         MATCH_ORDERS_BATCH_SELECTOR,
         MATCH_ORDERS_SELECTOR,

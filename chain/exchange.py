@@ -21,14 +21,14 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from chain.markets import Market as Market
+from chain.markets import fund_account
+from chain.markets import prepare_market as prepare_market
 from clob.orders import Order as BookOrder
 from clob.orders import Side as Side
 from clob.orders import SignatureType as BookSignatureType
 from clob.orders import eip712, normalize_address
 from clob.orders.signing import sign_digest as book_sign_digest
-from contracts.markets import Market as Market
-from contracts.markets import fund_account
-from contracts.markets import prepare_market as prepare_market
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DOMAIN_NAME = "Polymarket CTF Exchange"
@@ -201,7 +201,7 @@ FILL_ORDERS_SELECTOR = _selector(f"fillOrders({ORDER_ABI}[],uint256[])")
 # --- ABI encoding ------------------------------------------------------------------------------------------------
 # One encoder for every calldata builder here and for the settlement batcher. It is written out by hand because the
 # layouts are fixed and short: an ``Order`` is twelve static words and one ``bytes``; a ``Match`` is four head
-# words and three tails. eth-abi's generic encoder gives the same bytes (tests/unit/contracts/test_abi_encoding.py
+# words and three tails. eth-abi's generic encoder gives the same bytes (tests/unit/chain/test_abi_encoding.py
 # checks every builder against it, on random orders and matches) but costs ~1.3 ms a three-maker match against
 # ~30 µs here, and the batcher encodes every trade it settles: ``settlement.matches.prepare`` keeps each trade's
 # ``encode_match`` so that a batch's calldata is a concatenation (``match_orders_batch_calldata_from``).
@@ -410,5 +410,5 @@ def _as_bytes(data: bytes | str | None) -> bytes:
 
 
 # The local-chain market helpers (a registered binary market, funded and approved traders) live in
-# ``contracts.markets``; the benchmarks still import them from here, ``fund_trader`` being ``fund_account``.
+# ``chain.markets``; the benchmarks still import them from here, ``fund_trader`` being ``fund_account``.
 fund_trader = fund_account

@@ -3,7 +3,7 @@
 The runner writes the file as soon as its chain answers (``phase`` "starting": runner pid, anvil pid, RPC URL) and
 again when it serves (``phase`` "ready": API URL, gateways, ports, chain id), and removes it on a clean stop. A
 ``kill -9`` leaves it behind; readers therefore check that the runner's pid is alive and that the URL answers before
-trusting it. CLIs (``python -m contracts.markets``, ``python -m settlement``, ``python -m indexer``) find the RPC and
+trusting it. CLIs (``python -m chain.markets``, ``python -m settlement``, ``python -m indexer``) find the RPC and
 API of the running stack here instead of the deployment manifest, which keeps deployment facts only.
 """
 

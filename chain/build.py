@@ -6,9 +6,9 @@ SHA-256 over the compiler config, every source file, the shim and the compiler p
 changed, ``build()`` only reads one small file.
 
 ConditionalTokens is compiled from the Gnosis npm package's own 0.5.x source with the matching npm compiler;
-``tests/unit/contracts/test_build.py`` proves its runtime bytecode equals the package's shipped artifact.
+``tests/unit/chain/test_build.py`` proves its runtime bytecode equals the package's shipped artifact.
 
-Run ``python -m contracts.build [--force]``.
+Run ``python -m chain.build [--force]``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The contract helpers' hand-written ABI encoder (``contracts.exchange``, "ABI encoding") against eth-abi's generic
+"""The contract helpers' hand-written ABI encoder (``chain.exchange``, "ABI encoding") against eth-abi's generic
 one: every calldata builder gives eth-abi's bytes to the byte, on random orders and matches, and refuses what eth-abi
 refuses (a value out of its type's range, an address that is not 20 bytes)."""
 
@@ -10,7 +10,7 @@ from eth_abi.exceptions import EncodingError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.exchange import (
+from chain.exchange import (
     FILL_ORDER_SELECTOR,
     FILL_ORDERS_SELECTOR,
     MATCH_ABI,

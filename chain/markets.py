@@ -22,8 +22,8 @@ from typing import Any
 
 from web3 import Web3
 
-from contracts.chain import Signer, contract_at
-from contracts.deploy import Manifest
+from chain.deploy import Manifest
+from chain.rpc import Signer, contract_at
 
 ZERO32 = b"\x00" * 32
 Splits = Sequence[tuple[bytes, int]]  # (condition id, collateral to split into YES+NO)
@@ -278,13 +278,13 @@ def known_markets(state_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m contracts.markets create|propose|settle|redeem ...``: a market's life from the command line.
+    """``python -m chain.markets create|propose|settle|redeem ...``: a market's life from the command line.
     The RPC and API are those of the stack running on ``--state-dir`` (its ``stack.json``) unless given."""
     import argparse
     import os
     import sys
 
-    from contracts.stack import StackNotRunningError
+    from chain.stack import StackNotRunningError
 
     parser = argparse.ArgumentParser(description="Create a binary market: oracle question, tokens, book.")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -332,9 +332,9 @@ class CliError(Exception):
 def _run(args: Any) -> int:
     import httpx
 
-    from contracts.anvil import dev_key
-    from contracts.chain import connect
-    from contracts.stack import live_rpc_url, live_stack
+    from chain.anvil import dev_key
+    from chain.rpc import connect
+    from chain.stack import live_rpc_url, live_stack
 
     state: Path = args.state_dir
     manifest_path = state / "deployment.json"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import build as build_mod
+from chain import build as build_mod
 
 ROOT = build_mod.ROOT
 
@@ -64,7 +64,7 @@ def test_cli_reports_compile_error_without_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = (
         "import sys\n"
-        "from contracts import build as b\n"
+        "from chain import build as b\n"
         "try:\n"
         "    b.compile_standard('solc', {'x/Bad.sol': 'pragma solidity 0.8.30;\\ncontract {'}, {})\n"
         "except b.CompileError as e:\n"

@@ -8,7 +8,7 @@ address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's 
      "contracts": {"collateral", "ctf", "exchange", "oracle"}, "build": <artifact build hash>}
 
 plus ``rpc_url`` when a standalone deploy was given one. A stack's state directory keeps deployment facts only: the
-RPC address of the running stack is in its ``stack.json`` (``contracts.stack``), not here.
+RPC address of the running stack is in its ``stack.json`` (``chain.stack``), not here.
 
 Deploying is idempotent: ``ensure_deployed`` reuses a manifest whose addresses still hold code on the chain (same
 chain id, and the same block hash at the deploy block: a chain reset and redeployed at the same addresses is another
@@ -25,8 +25,8 @@ from typing import Any
 
 from web3 import Web3
 
-from contracts.build import BUILD_DIR, build
-from contracts.chain import Signer, connect
+from chain.build import BUILD_DIR, build
+from chain.rpc import Signer, connect
 
 EXCHANGE_ARTIFACT = "Exchange"
 
@@ -154,7 +154,7 @@ def ensure_deployed(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from contracts.anvil import dev_key
+    from chain.anvil import dev_key
 
     parser = argparse.ArgumentParser(description="Deploy the exchange contracts and write a manifest.")
     parser.add_argument("--rpc-url", default="http://127.0.0.1:8545")

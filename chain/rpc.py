@@ -18,7 +18,7 @@ from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
-from contracts.build import load_artifact
+from chain.build import load_artifact
 
 
 class TxRevertedError(Exception):

@@ -70,7 +70,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 def stop_pid(pid: int, grace: float = 5.0) -> None:
     """Stop a process that is not our child (an adopted anvil): SIGTERM, then SIGKILL after ``grace`` seconds."""
-    from contracts.stack import pid_alive
+    from chain.stack import pid_alive
 
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
         try:

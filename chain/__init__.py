@@ -1,0 +1,1 @@
+"""Python tooling around the Solidity in ``contracts/``: build, local chain, deploy, markets, order encoding."""
