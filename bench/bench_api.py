@@ -58,13 +58,13 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
     import uvicorn
 
     from clob.api import create_app
-    from clob.orders import OrderVerifier
     from clob.runtime import tune
     from clob.service.chain_view import UNLIMITED, CachedChainView, Holding
     from clob.service.exchange import ExchangeService
     from clob.service.sequencer import Sequencer
     from clob.settings import Settings
     from clob.store import connect_database
+    from orders import OrderVerifier
 
     class FundedChain:
         """Every address holds plenty of everything, approved; nonces are 0."""
@@ -108,7 +108,7 @@ def _keys() -> list[str]:
 
 def _sign_chunk(args: tuple[str, int, int, int]) -> list[dict[str, Any]]:
     """Sign `count` resting orders for one maker (a worker process)."""
-    from clob.orders import (
+    from orders import (
         ZERO_ADDRESS,
         ExchangeDomain,
         Order,
@@ -169,7 +169,7 @@ def sign_orders(total: int) -> dict[str, list[dict[str, Any]]]:
 
 def _l1_headers(key: str) -> dict[str, str]:
     from clob.auth import clob_auth_digest
-    from clob.orders import address_of, checksum_address, sign_digest
+    from orders import address_of, checksum_address, sign_digest
 
     ts = str(int(time.time()))
     sig = sign_digest(clob_auth_digest(CHAIN_ID, address_of(key), ts, 0), key)
@@ -192,7 +192,7 @@ def build_requests(
 ) -> list[bytes]:
     """Pre-built HTTP requests, each carrying `per_request` orders of one maker (interleaving makers)."""
     from clob.auth import build_hmac_signature
-    from clob.orders import address_of, checksum_address
+    from orders import address_of, checksum_address
 
     ts = int(time.time())
     streams = []
@@ -314,12 +314,12 @@ def cpu_breakdown(n: int = 3000) -> dict[str, Any]:
     machine inflate it far less than wall time): the intake checks (of which parsing and the signature), building
     the sequencer submission, and the sequencer itself (engine + journal + projections + commit)."""
     from clob.auth import L1Identity
-    from clob.orders import OrderVerifier, address_of, parse_order_request
     from clob.service.chain_view import UNLIMITED, CachedChainView, Holding
     from clob.service.exchange import ExchangeService
     from clob.service.outcomes import MarketSpec
     from clob.service.sequencer import Sequencer
     from clob.store import connect_database
+    from orders import OrderVerifier, address_of, parse_order_request
 
     class FundedChain:
         def holding(self, address: str, asset_id: int) -> Holding:

@@ -32,7 +32,7 @@ from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from clob.orders import (
+from orders import (
     ZERO_ADDRESS,
     ExchangeDomain,
     Order,
@@ -43,7 +43,7 @@ from clob.orders import (
     checksum_address,
     sign_order,
 )
-from clob.orders.secp256k1 import recover_public_key
+from orders.secp256k1 import recover_public_key
 
 CHAIN_ID = 137
 EXCHANGE = "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E"

@@ -24,11 +24,11 @@ from eth_utils.crypto import keccak
 from chain.markets import Market as Market
 from chain.markets import fund_account
 from chain.markets import prepare_market as prepare_market
-from clob.orders import Order as BookOrder
-from clob.orders import Side as Side
-from clob.orders import SignatureType as BookSignatureType
-from clob.orders import eip712, normalize_address
-from clob.orders.signing import sign_digest as book_sign_digest
+from orders import Order as BookOrder
+from orders import Side as Side
+from orders import SignatureType as BookSignatureType
+from orders import eip712, normalize_address
+from orders.signing import sign_digest as book_sign_digest
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DOMAIN_NAME = "Polymarket CTF Exchange"
@@ -44,7 +44,7 @@ MAX_FEE_RATE_BPS = 1000
 
 
 class SignatureType(IntEnum):
-    """The contract's signature types: the book's (``clob.orders.SignatureType``) and ERC-1271."""
+    """The contract's signature types: the book's (``orders.SignatureType``) and ERC-1271."""
 
     EOA = 0
     POLY_PROXY = 1
@@ -113,7 +113,7 @@ class Order:
 
 
 def to_book_order(order: Order) -> BookOrder:
-    """The same order as the off-chain book's ``clob.orders.Order`` (lower-case addresses)."""
+    """The same order as the off-chain book's ``orders.Order`` (lower-case addresses)."""
     return BookOrder(
         salt=order.salt,
         maker=normalize_address(order.maker),
@@ -136,7 +136,7 @@ _ORDER_FIELDS = tuple(f.name for f in fields(Order))
 
 
 def from_book_order(order: BookOrder) -> Order:
-    """The off-chain book's ``clob.orders.Order`` as this module's ``Order`` (same fields, same hash); the inverse
+    """The off-chain book's ``orders.Order`` as this module's ``Order`` (same fields, same hash); the inverse
     of ``to_book_order``."""
     values: dict[str, Any] = {name: getattr(order, name) for name in _ORDER_FIELDS}
     values["side"] = Side(int(order.side))
@@ -146,7 +146,7 @@ def from_book_order(order: BookOrder) -> Order:
 
 def domain_separator(chain_id: int, exchange: str) -> bytes:
     """hashStruct(EIP712Domain) of the exchange at ``exchange`` on ``chain_id`` (the one definition lives in
-    ``clob.orders.eip712``; the contract tests prove it equals ``Exchange.domainSeparator``)."""
+    ``orders.eip712``; the contract tests prove it equals ``Exchange.domainSeparator``)."""
     return eip712.domain_separator(chain_id, exchange)
 
 

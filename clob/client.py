@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from clob.auth import build_hmac_signature, clob_auth_digest
-from clob.orders import (
+from orders import (
     Order,
     Side,
     SignatureType,
@@ -29,7 +29,7 @@ from clob.orders import (
     normalize_address,
     order_to_json,
 )
-from clob.orders.signing import ExchangeDomain, sign_digest, sign_order
+from orders.signing import ExchangeDomain, sign_digest, sign_order
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

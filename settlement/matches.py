@@ -25,8 +25,8 @@ from chain.exchange import (
     from_book_order,
     match_orders_batch_calldata_from,
 )
-from clob.orders import OrderError, domain_separator, hash_order, parse_order
-from clob.orders import order_to_json as v1_order_json
+from orders import OrderError, domain_separator, hash_order, parse_order
+from orders import order_to_json as v1_order_json
 from settlement.errors import OrderDataError
 from settlement.grouping import GasModel
 from settlement.model import PendingTrade, PreparedTrade
@@ -104,5 +104,5 @@ def taker_spend(payload: Mapping[str, Any]) -> int:
 
 def order_to_json(order: Order) -> dict[str, Any]:
     """The signed order as the POST /order ``order`` object (what ``orders.signed_order`` holds); the inverse of
-    ``clob.orders.parse_order`` for the contract helpers' ``Order``. Used by tests, the benchmark and demos."""
+    ``orders.parse_order`` for the contract helpers' ``Order``. Used by tests, the benchmark and demos."""
     return v1_order_json(order)

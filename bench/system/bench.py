@@ -45,7 +45,7 @@ from bench.system.stack import Stack
 from bench.system.traders import Context, MarketMaker
 from chain.anvil import dev_key, rpc_call
 from chain.deploy import Manifest
-from clob.orders import Side
+from orders import Side
 
 BLOCK_TIME_S = 1.0
 PER_TICK = 15

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.bench_api import http_request, read_response
 from clob.auth import build_hmac_signature
-from clob.orders import (
+from orders import (
     ZERO_ADDRESS,
     ExchangeDomain,
     Order,

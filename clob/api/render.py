@@ -11,12 +11,12 @@ from typing import Any
 
 from clob.auth import ApiCreds
 from clob.engine import MarketStatus
-from clob.orders import checksum_address
 from clob.service.marketdata import format_units
 from clob.service.markets import OUTCOMES, MarketRecord, tick_string
 from clob.service.outcomes import CancelResult, Placement
 from clob.service.projections import format_pips
 from clob.service.queries import OrderRecord, TradeRecord
+from orders import checksum_address
 
 
 def number(text: str) -> int | float:

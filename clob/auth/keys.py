@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from clob.orders.model import Address, normalize_address
+from orders.model import Address, normalize_address
 
 MIN_MASTER_SECRET_BYTES = 32
 _LABEL_PREFIX = b"polyclob/api-creds/v1/"

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from clob.auth.errors import AuthError, AuthErrorCode
-from clob.orders.eip712 import EIP712_DOMAIN_TYPEHASH, recover_signer
-from clob.orders.errors import OrderError
-from clob.orders.keccak import keccak_256
-from clob.orders.model import UINT256_MAX, Address, normalize_address
+from orders.eip712 import EIP712_DOMAIN_TYPEHASH, recover_signer
+from orders.errors import OrderError
+from orders.keccak import keccak_256
+from orders.model import UINT256_MAX, Address, normalize_address
 
 _keccak = keccak_256
 

@@ -57,9 +57,6 @@ from clob.engine import (
 )
 from clob.engine import OrderType as EngineOrderType
 from clob.engine.types import Address as EngineAddress
-from clob.orders import OrderError, OrderType, OrderVerifier, TickSize, checksum_address, parse_order_request
-from clob.orders import Side as OrderSide
-from clob.orders import order_id as order_id_of
 from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss, Holding, Web3ChainState
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.heartbeats import Heartbeats, SharedHeartbeats
@@ -90,6 +87,9 @@ from clob.service.verify_pool import VerifyPool
 from clob.settings import Settings
 from clob.store import connect_database
 from clob.store.db import Database, WalCheckpointer
+from orders import OrderError, OrderType, OrderVerifier, TickSize, checksum_address, parse_order_request
+from orders import Side as OrderSide
+from orders import order_id as order_id_of
 
 log = logging.getLogger(__name__)
 

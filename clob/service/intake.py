@@ -2,14 +2,14 @@
 
 `OrderIntake.check` runs, in order (first failure wins; cheap checks before the signature recovery):
 
-1. shape: `clob.orders.parse_order_request` (``INVALID_ORDER_PAYLOAD``);
+1. shape: `orders.parse_order_request` (``INVALID_ORDER_PAYLOAD``);
 2. ownership: ``owner`` is the L2 API key (``INVALID_ORDER_OWNER``) and ``signer`` its wallet
    (``INVALID_ORDER_SIGNER``); ``taker`` is the zero address (``INVALID_ORDER_TAKER``): public orders only;
 3. market: the token belongs to a market (``MARKET_NOT_FOUND``) that is open (``MARKET_NOT_READY``);
 4. expiration: GTD needs one later than now + 60 s, Polymarket's safety threshold; GTC/FOK/FAK need 0
    (``INVALID_ORDER_EXPIRATION``);
 5. fee rate equal to the market's (``INVALID_ORDER_FEE_RATE``);
-6. amounts: positive, bounded, tick and precision per the rounding table (`clob.orders.validate_order_amounts`:
+6. amounts: positive, bounded, tick and precision per the rounding table (`orders.validate_order_amounts`:
    ``INVALID_ORDER_MIN_TICK_SIZE`` for an off-tick price, ``INVALID_ORDER_AMOUNT`` otherwise), then the market's
    minimum size in shares (``INVALID_ORDER_MIN_SIZE``);
 7. signature under this deployment's EIP-712 domain, EOA with signer == maker (``INVALID_SIGNATURE``); an order
@@ -32,7 +32,12 @@ from typing import Any
 from clob.auth import L2Credentials
 from clob.engine import GTD_SAFETY_MARGIN_S, MarketInfo, MarketStatus, TokenId
 from clob.engine.types import Address as EngineAddress
-from clob.orders import (
+from clob.service.chain_view import COLLATERAL, CachedChainView
+from clob.service.errors import ErrorCode, ServiceError
+from clob.service.marketdata import format_units
+from clob.service.markets import MarketData, TokenRef
+from clob.service.obligations import NOT_ENOUGH_BALANCE, Reservation, reservation_of
+from orders import (
     DEFAULT_POLICY,
     ZERO_ADDRESS,
     AmountPolicy,
@@ -50,11 +55,6 @@ from clob.orders import (
     parse_order_request,
     validate_order_amounts,
 )
-from clob.service.chain_view import COLLATERAL, CachedChainView
-from clob.service.errors import ErrorCode, ServiceError
-from clob.service.marketdata import format_units
-from clob.service.markets import MarketData, TokenRef
-from clob.service.obligations import NOT_ENOUGH_BALANCE, Reservation, reservation_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,10 @@ from sqlalchemy import insert, select, update
 
 from clob.auth import ApiCreds, ApiKeyRecord, CredentialResolver, L1Identity, L2Credentials, api_key_record
 from clob.auth.keys import MIN_MASTER_SECRET_BYTES
-from clob.orders.model import Address
 from clob.service.errors import ErrorCode, ServiceError
 from clob.store.db import Database
 from clob.store.schema import api_keys
+from orders.model import Address
 
 
 def load_master_secret(secret_hex: str, path: Path) -> bytes:

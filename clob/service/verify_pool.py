@@ -32,7 +32,7 @@ from multiprocessing.process import BaseProcess
 
 import orjson
 
-from clob.orders import OrderError, OrderVerifier, parse_order_request
+from orders import OrderError, OrderVerifier, parse_order_request
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from clob.api.deps import Admin, Service
 from clob.api.render import market_json
 from clob.api.responses import JSON
-from clob.orders import parse_units
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.outcomes import MarketSpec
+from orders import parse_units
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Admin])
 

@@ -1,7 +1,7 @@
 """Order placement and cancellation (L2): POST /order, /orders; DELETE /order, /orders, /cancel-all,
 /cancel-market-orders.
 
-Bodies are read raw (the HMAC covers their exact bytes) and parsed by `clob.orders.parse`, which tolerates what the
+Bodies are read raw (the HMAC covers their exact bytes) and parsed by `orders.parse`, which tolerates what the
 Python, TypeScript and Rust clients send; the OpenAPI schemas below document them for readers and fuzzers.
 
 A single POST /order that is refused answers 400 ``{"error": ...}``; POST /orders answers 200 with one result per

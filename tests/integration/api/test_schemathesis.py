@@ -26,7 +26,8 @@ from schemathesis.core import NOT_SET
 
 from chain.markets import Market
 from clob.client import Creds, l1_headers, l2_headers, order_body
-from clob.orders import (
+from clob.settings import Settings
+from orders import (
     ZERO_ADDRESS,
     Order,
     Side,
@@ -37,7 +38,6 @@ from clob.orders import (
     checksum_address,
     sign_order,
 )
-from clob.settings import Settings
 from tests.integration.api.live import ADMIN_TOKEN, MASTER_SECRET_HEX, live_server, open_market
 from tests.unit.api.support import DOMAIN, EXCHANGE
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from clob.auth import L1Identity, api_key_record
-from clob.orders.model import Address
 from clob.service.keys import KeyStore
 from clob.store import connect_database
+from orders.model import Address
 
 SECRET = bytes(range(32))
 TTL = 0.3

@@ -22,7 +22,7 @@ from chain.exchange import (
     sign_digest,
     to_book_order,
 )
-from clob.orders import eip712, parse_order
+from orders import eip712, parse_order
 from tests.integration.exchange.exchange_model import model_match_orders
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
 from tests.unit.orders.vectors import order_from_vector
@@ -61,7 +61,7 @@ def test_python_hash_equals_contract_hash_order(env: ExchangeEnv) -> None:
 
 def test_the_books_order_model_converts_both_ways_and_hashes_as_the_contract(env: ExchangeEnv) -> None:
     """``to_book_order``/``from_book_order`` lose nothing but the addresses' case, and the book's order id (its
-    ``clob.orders`` EIP-712 hash) is the contract's ``hashOrder``."""
+    ``orders`` EIP-712 hash) is the contract's ``hashOrder``."""
     separator = eip712.domain_separator(env.chain_id, env.exchange.address)
     for order in edge_orders(env):
         book = to_book_order(order)

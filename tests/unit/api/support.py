@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from clob.client import Creds, l1_headers, l2_headers, order_body
-from clob.orders import (
+from clob.service.chain_view import UNLIMITED, Holding
+from orders import (
     ZERO_ADDRESS,
     ExchangeDomain,
     Order,
@@ -23,7 +24,6 @@ from clob.orders import (
     checksum_address,
     sign_order,
 )
-from clob.service.chain_view import UNLIMITED, Holding
 
 CHAIN_ID = 31337
 EXCHANGE = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

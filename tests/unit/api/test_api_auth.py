@@ -7,7 +7,7 @@ import time
 import pytest
 
 from clob.client import l1_headers
-from clob.orders import Side
+from orders import Side
 from tests.unit.api.conftest import KEYS, World
 from tests.unit.api.support import CHAIN_ID, YES, Trader
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from py_clob_client.utilities import generate_orderbook_summary_hash, parse_raw_orderbook_summary
 
-from clob.orders import Side
+from orders import Side
 from tests.unit.api.conftest import World
 from tests.unit.api.support import CONDITION, NO, YES
 

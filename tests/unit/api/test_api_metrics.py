@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from clob.orders import Side
+from orders import Side
 from tests.unit.api.conftest import World
 from tests.unit.api.support import YES
 

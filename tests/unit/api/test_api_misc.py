@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clob.api import create_app
-from clob.orders import Side
 from clob.service.chain_view import Holding
+from orders import Side
 from tests.unit.api.conftest import KEYS, World, make_service
 from tests.unit.api.support import ADMIN_TOKEN, CONDITION, NO, USDC, YES, FakeChain, Trader, create_market
 

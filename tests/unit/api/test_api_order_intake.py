@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from clob.client import order_body
-from clob.orders import ExchangeDomain, Side, sign_order
 from clob.service.chain_view import Holding
+from orders import ExchangeDomain, Side, TickSize, sign_order
 from tests.unit.api.conftest import World
 from tests.unit.api.support import (
     ADMIN_TOKEN,
@@ -338,7 +338,7 @@ def test_batch_of_more_than_15_is_refused(world: World) -> None:
 
 def test_order_in_a_second_market(world: World) -> None:
     create_market(world.client, OTHER_CONDITION, 3333, 4444, tick_size="0.001")
-    order = world.alice.order(3333, Side.BUY, "0.123", "10", tick=__import__("clob.orders").orders.TickSize("0.001"))
+    order = world.alice.order(3333, Side.BUY, "0.123", "10", tick=TickSize("0.001"))
     assert world.alice.place(order).json()["status"] == "live"
     tick = world.client.get("/tick-size", params={"token_id": "3333"}).json()
     assert tick == {"minimum_tick_size": 0.001}

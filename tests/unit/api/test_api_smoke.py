@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clob.orders import Side
+from orders import Side
 from tests.unit.api.conftest import World
 from tests.unit.api.support import YES
 

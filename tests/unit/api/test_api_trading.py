@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clob.orders import Side, TickSize, build_market_amounts
+from orders import Side, TickSize, build_market_amounts
 from tests.unit.api.conftest import World
 from tests.unit.api.support import NO, OTHER_CONDITION, YES, Trader, create_market
 

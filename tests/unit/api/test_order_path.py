@@ -9,7 +9,7 @@ from typing import Any
 from httpx import Response
 
 from clob.api.order_path import MAX_ORDER_BODY, OrderPath
-from clob.orders import Side
+from orders import Side
 from tests.unit.api.conftest import World
 from tests.unit.api.support import YES
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from clob.client import order_body
-from clob.orders import (
+from clob.service.verify_pool import VerifyPool, decode_digests, encode_digests
+from orders import (
     ZERO_ADDRESS,
     Order,
     OrderVerifier,
@@ -22,7 +23,6 @@ from clob.orders import (
     parse_order_request,
     sign_order,
 )
-from clob.service.verify_pool import VerifyPool, decode_digests, encode_digests
 from tests.unit.api.support import CHAIN_ID, DOMAIN, EXCHANGE
 
 KEY = "0x" + "42" * 32

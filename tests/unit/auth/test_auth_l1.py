@@ -12,8 +12,8 @@ from py_clob_client.signer import Signer as ClientSigner
 
 from clob.auth import CLOB_AUTH_MESSAGE, AuthError, AuthErrorCode, L1Identity, clob_auth_digest, verify_l1_headers
 from clob.auth.errors import L1_PUBLIC_MESSAGE
-from clob.orders import sign_digest
-from clob.orders.keccak import keccak
+from orders import sign_digest
+from orders.keccak import keccak
 from tests.unit.orders.vectors import vectors
 
 CLOB_AUTH_VECTORS: list[dict[str, Any]] = vectors()["clob_auth"]

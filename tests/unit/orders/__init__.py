@@ -1,1 +1,1 @@
-"""Unit tests of clob.orders."""
+"""Unit tests of orders."""

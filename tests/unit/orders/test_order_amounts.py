@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from py_clob_client.order_builder.builder import ROUNDING_CONFIG
 from py_clob_client.order_builder.builder import OrderBuilder as ClientOrderBuilder
 
-from clob.orders import (
+from orders import (
     MAX_AMOUNT,
     ZERO_ADDRESS,
     AmountPolicy,
@@ -32,7 +32,7 @@ from clob.orders import (
     validate_amounts,
     validate_order_amounts,
 )
-from clob.orders.client_compat import polymarket_client_compat
+from orders.client_compat import polymarket_client_compat
 from tests.unit.orders.vectors import vectors
 
 LIMIT_VECTORS: list[dict[str, Any]] = vectors()["limit_order_amounts"]

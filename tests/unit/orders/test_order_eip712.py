@@ -17,7 +17,7 @@ from py_order_utils.model import EOA as UTILS_EOA
 from py_order_utils.model import OrderData
 from py_order_utils.signer import Signer as UtilsSigner
 
-from clob.orders import (
+from orders import (
     ORDER_TYPEHASH,
     ZERO_ADDRESS,
     Address,
@@ -38,8 +38,8 @@ from clob.orders import (
     recover_signer,
     sign_order,
 )
-from clob.orders.eip712 import SECP256K1_HALF_N, SECP256K1_N, struct_hash
-from clob.orders.keccak import keccak
+from orders.eip712 import SECP256K1_HALF_N, SECP256K1_N, struct_hash
+from orders.keccak import keccak
 from tests.unit.orders.vectors import eip712_order_message, order_from_vector, vectors
 
 POLYGON_EXCHANGE = "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E"

@@ -17,7 +17,7 @@ from py_order_utils.model import SELL as UTILS_SELL
 from py_order_utils.model import OrderData
 from py_order_utils.signer import Signer as UtilsSigner
 
-from clob.orders import (
+from orders import (
     OrderErrorCode,
     OrderParseError,
     OrderType,
@@ -268,7 +268,7 @@ def _BASE_BODY() -> dict[str, Any]:  # noqa: N802 - reads like the constant it c
 
 
 def test_address_normalisation_is_cached_for_valid_addresses_only() -> None:
-    from clob.orders import checksum_address, normalize_address
+    from orders import checksum_address, normalize_address
 
     lower = "0x" + "ab" * 20
     checked = checksum_address(lower)

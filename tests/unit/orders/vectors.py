@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from clob.orders import Order, Side, SignatureType, checksum_address, normalize_address
+from orders import Order, Side, SignatureType, checksum_address, normalize_address
 
 VECTORS_PATH = Path(__file__).with_name("polymarket_v1_vectors.json")
 

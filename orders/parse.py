@@ -15,8 +15,8 @@ checksummed or lower-case (a mixed-case address with a wrong checksum is rejecte
 message names the field, e.g. ``invalid order: makerAmount must be a positive integer string`` — never
 another exception, whatever the JSON value (a property test feeds it arbitrary JSON).
 
-Only the shape is checked here. Amount rules (`clob.orders.amounts`) and the signature
-(`clob.orders.eip712`) come next; expiry, nonce, fee rate and balances are the service's business.
+Only the shape is checked here. Amount rules (`orders.amounts`) and the signature
+(`orders.eip712`) come next; expiry, nonce, fee rate and balances are the service's business.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any
 
 import orjson
 
-from clob.orders.errors import OrderErrorCode, OrderParseError
-from clob.orders.model import (
+from orders.errors import OrderErrorCode, OrderParseError
+from orders.model import (
     UINT256_MAX,
     Address,
     Order,

@@ -1,4 +1,4 @@
-"""The one exception root of `clob.orders`, with stable reject codes.
+"""The one exception root of `orders`, with stable reject codes.
 
 Every failure of parsing, amount validation or signature verification is an `OrderError` carrying a
 `code` (a stable, machine-readable `OrderErrorCode`) and a `message` written for a Polymarket-style
@@ -32,7 +32,7 @@ class OrderErrorCode(StrEnum):
 
 
 class OrderError(Exception):
-    """Root of every error raised by `clob.orders`."""
+    """Root of every error raised by `orders`."""
 
     __slots__ = ("code", "field", "message")
 

@@ -10,7 +10,7 @@
 - `errors`: `OrderError` (the package's one root) and its stable `OrderErrorCode`s.
 """
 
-from clob.orders.amounts import (
+from orders.amounts import (
     DEFAULT_POLICY,
     MAX_AMOUNT,
     AmountPolicy,
@@ -25,9 +25,9 @@ from clob.orders.amounts import (
     validate_amounts,
     validate_order_amounts,
 )
-from clob.orders.eip712 import ORDER_TYPEHASH, OrderVerifier, domain_separator, hash_order, recover_signer
-from clob.orders.errors import OrderAmountError, OrderError, OrderErrorCode, OrderParseError, OrderSignatureError
-from clob.orders.model import (
+from orders.eip712 import ORDER_TYPEHASH, OrderVerifier, domain_separator, hash_order, recover_signer
+from orders.errors import OrderAmountError, OrderError, OrderErrorCode, OrderParseError, OrderSignatureError
+from orders.model import (
     ZERO_ADDRESS,
     Address,
     BaseUnits,
@@ -40,8 +40,8 @@ from clob.orders.model import (
     normalize_address,
     order_id,
 )
-from clob.orders.parse import order_to_json, parse_order, parse_order_request, parse_order_request_json
-from clob.orders.signing import ExchangeDomain, address_of, sign_digest, sign_order
+from orders.parse import order_to_json, parse_order, parse_order_request, parse_order_request_json
+from orders.signing import ExchangeDomain, address_of, sign_digest, sign_order
 
 __all__ = [
     "DEFAULT_POLICY",

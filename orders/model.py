@@ -18,7 +18,7 @@ from enum import IntEnum, StrEnum
 from functools import lru_cache
 from typing import NewType
 
-from clob.orders.keccak import keccak_256
+from orders.keccak import keccak_256
 
 Address = NewType("Address", str)
 """A 20-byte address as ``0x`` + 40 lower-case hex digits."""

@@ -7,7 +7,7 @@ order signed for another deployment recovers to some unrelated address and is re
 
 Fast path: the type hash and the domain separator are computed once; the struct is encoded by packing its
 twelve 32-byte words with ``int.to_bytes`` and hashing with safe-pysha3's C keccak; the public key is
-recovered with libsecp256k1 (coincurve's cffi binding called directly, see `clob.orders.secp256k1`) and its
+recovered with libsecp256k1 (coincurve's cffi binding called directly, see `orders.secp256k1`) and its
 address compared as lower-case hex, which is what keccak's ``hexdigest`` yields, so no conversion is needed.
 Recovery dominates the cost (~46 of ~52 µs per order on the development machine).
 
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from clob.orders.errors import OrderErrorCode, OrderParseError, OrderSignatureError
-from clob.orders.keccak import keccak_256
-from clob.orders.model import Address, Order, SignatureType
-from clob.orders.secp256k1 import recover_public_key
+from orders.errors import OrderErrorCode, OrderParseError, OrderSignatureError
+from orders.keccak import keccak_256
+from orders.model import Address, Order, SignatureType
+from orders.secp256k1 import recover_public_key
 
 _keccak = keccak_256
 
@@ -100,7 +100,7 @@ def hash_order(order: Order, domain_separator: bytes) -> bytes:
     """The EIP-712 digest of `order` (= CTFExchange.hashOrder = the API's order id), 32 bytes.
 
     Raises OverflowError/ValueError for values outside their Solidity types; orders produced by
-    `clob.orders.parse` are always in range.
+    `orders.parse` are always in range.
     """
     return _keccak(b"\x19\x01" + domain_separator + struct_hash(order)).digest()
 
@@ -163,7 +163,7 @@ class OrderVerifier:
         """Check `order.signature`; return the order hash.
 
         Raises `OrderSignatureError`, or `OrderParseError` if a hand-built order has a value outside its
-        Solidity type (orders from `clob.orders.parse` never do).
+        Solidity type (orders from `orders.parse` never do).
         """
         signature_type = order.signature_type
         if signature_type != 0:

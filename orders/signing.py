@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 
 from coincurve import PrivateKey
 
-from clob.orders.eip712 import domain_separator, hash_order
-from clob.orders.keccak import keccak_256
-from clob.orders.model import Address, Order
+from orders.eip712 import domain_separator, hash_order
+from orders.keccak import keccak_256
+from orders.model import Address, Order
 
 
 @dataclass(frozen=True, slots=True)

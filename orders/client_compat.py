@@ -1,8 +1,8 @@
-"""Emulation of py-clob-client 0.34.6's float arithmetic for order amounts. THE ONLY FLOATS IN clob.orders.
+"""Emulation of py-clob-client 0.34.6's float arithmetic for order amounts. THE ONLY FLOATS IN orders.
 
 The official client computes makerAmount / takerAmount with binary floats, so its results carry float
 artefacts: size 4446.9 is floored to 4446.89 shares because ``4446.9 * 100 == 444689.99999999994``. A server
-never needs this (it validates the signed integers exactly, see `clob.orders.amounts`), but tests, the demo and
+never needs this (it validates the signed integers exactly, see `orders.amounts`), but tests, the demo and
 the load generator must produce byte-identical orders to the client, so this module reproduces its steps:
 
 1. price = round(price · 10^pd) / 10^pd  (Python's round: half-to-even on the float)
@@ -20,7 +20,7 @@ import math
 from decimal import Decimal
 from typing import Literal
 
-from clob.orders.model import Side
+from orders.model import Side
 
 _PRICE_DECIMALS = {"0.1": 1, "0.01": 2, "0.001": 3, "0.0001": 4}
 _SIZE_DECIMALS = 2

@@ -36,9 +36,9 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import NewType
 
-from clob.orders.client_compat import polymarket_client_compat
-from clob.orders.errors import OrderAmountError, OrderErrorCode
-from clob.orders.model import Order, OrderType, Side
+from orders.client_compat import polymarket_client_compat
+from orders.errors import OrderAmountError, OrderErrorCode
+from orders.model import Order, OrderType, Side
 
 PriceTicks = NewType("PriceTicks", int)
 """A price as an integer number of ticks of the market's tick size (0.55 at tick 0.01 is 55)."""
