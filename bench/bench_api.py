@@ -63,8 +63,8 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
     from clob.service.exchange import ExchangeService
     from clob.service.sequencer import Sequencer
     from clob.settings import Settings
-    from clob.store import connect_database
     from orders import OrderVerifier
+    from store import connect_database
 
     class FundedChain:
         """Every address holds plenty of everything, approved; nonces are 0."""
@@ -318,8 +318,8 @@ def cpu_breakdown(n: int = 3000) -> dict[str, Any]:
     from clob.service.exchange import ExchangeService
     from clob.service.outcomes import MarketSpec
     from clob.service.sequencer import Sequencer
-    from clob.store import connect_database
     from orders import OrderVerifier, address_of, parse_order_request
+    from store import connect_database
 
     class FundedChain:
         def holding(self, address: str, asset_id: int) -> Holding:

@@ -48,7 +48,7 @@ def fresh_pg() -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-        from clob.store import connect_database
+        from store import connect_database
 
         connect_database(url).dispose()  # migrated once, before any process starts
         yield url

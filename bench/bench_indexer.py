@@ -45,12 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text
 
 from chain.anvil import Anvil
-from clob.store import Database, connect_database
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.events import RawLog, default_registry
 from indexer.projections import Projector
 from indexer.schema import ALL_TABLES
 from indexer.store import IndexerStore
+from store import Database, connect_database
 
 COLLATERAL = "0x" + "c0" * 20
 CTF = "0x" + "c7" * 20

@@ -70,8 +70,8 @@ from clob.service.codec import encode, kind_of
 from clob.service.sequencer import Sequencer, Submission
 from clob.service.snapshot_capture import default_mode
 from clob.service.snapshots import save_snapshot
-from clob.store import Journal, connect_database
-from clob.store.schema import snapshots
+from store import Journal, connect_database
+from store.schema import snapshots
 
 MARKET = MarketId("0x" + "ab" * 32)
 YES, NO = TokenId(11), TokenId(22)
@@ -271,7 +271,7 @@ def compare_with(commit: str, n: int, tmp: Path, rounds: int = 2) -> list[dict[s
     """Recovery of an ``n``-entry journal by the code of ``commit`` (everything read into a list, ``verify_chain``,
     the generic decoder) and by the current ``Sequencer.recover``, alternately, in this process: same journal,
     same load."""
-    old_journal = _module_at(commit, "clob/store/journal.py", "old_journal", tmp)
+    old_journal = _module_at(commit, "store/journal.py", "old_journal", tmp)
     old_codec = _module_at(commit, "clob/service/codec.py", "old_codec", tmp)
     url = f"sqlite:///{tmp / 'compare.db'}"
     db = connect_database(url, sqlite_synchronous="NORMAL")

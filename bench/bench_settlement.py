@@ -51,10 +51,10 @@ from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, OrderId, UnixSeconds
 from clob.service.projections import Applied
 from clob.service.sequencer import Sequencer, Submission
-from clob.store import Database, connect_database
 from settlement import Batcher, SettlementConfig, SettlementService, create_batcher
 from settlement.matches import order_to_json
 from settlement.schema import settlement_txs
+from store import Database, connect_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "settlement-results.md"

@@ -23,10 +23,10 @@ from chain.deploy import Manifest
 from chain.stack import rpc_url_for
 from clob.logconfig import configure_logging
 from clob.settings import Settings
-from clob.store import connect_database
 from indexer.follower import Indexer, IndexerConfig
 from indexer.queries import indexer_status
 from indexer.source import RpcSource
+from store import connect_database
 
 
 def _run(args: argparse.Namespace) -> int:

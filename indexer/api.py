@@ -31,10 +31,10 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from clob.store import Database
 from indexer import queries
 from indexer.reconcile import book_trades_by_tx, last_run, list_discrepancies
 from indexer.reconcile_rules import Kind
+from store import Database
 
 router = APIRouter(prefix="/chain", tags=["chain"])
 

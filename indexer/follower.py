@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import Engine
 
 from chain.deploy import Manifest
-from clob.store import Database
 from indexer.errors import ChainChangedError, ChainMismatchError, IndexerError, ReorgTooDeepError
 from indexer.events import COLLATERAL, CTF, EXCHANGE, ROLES, EventRegistry, RawLog, default_registry
 from indexer.jobs import add_interval_job
@@ -33,6 +32,7 @@ from indexer.ranges import RangeSizer, fetch_adaptive
 from indexer.reorg import find_common_ancestor, is_linked, known_hashes
 from indexer.source import BlockHeader, ChainSource, LogFilter
 from indexer.store import Cursor, IndexerStore, RollbackResult
+from store import Database
 
 log = logging.getLogger(__name__)
 

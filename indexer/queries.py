@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Engine, Row, Select, and_, or_, select
 
-from clob.store import Database
 from indexer.schema import (
     chain_cancellations,
     chain_conditions,
@@ -25,6 +24,7 @@ from indexer.schema import (
     chain_positions,
     chain_token_registrations,
 )
+from store import Database
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -54,8 +54,6 @@ from sqlalchemy import (
     update,
 )
 
-from clob.store import Database
-from clob.store.schema import orders, trades
 from indexer.errors import IndexerError
 from indexer.jobs import add_interval_job
 from indexer.queries import fill_values
@@ -86,6 +84,8 @@ from indexer.schema import (
     chain_positions,
 )
 from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
+from store import Database
+from store.schema import orders, trades
 
 log = logging.getLogger(__name__)
 
@@ -694,7 +694,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Runs one reconciliation (or with ``--list`` only lists stored discrepancies) and prints a summary, or JSON.
     Exit status: 0 when no discrepancy is open, 2 when some are, 1 when it could not run."""
-    from clob.store import connect_database
+    from store import connect_database
 
     parser = argparse.ArgumentParser(
         prog="python -m indexer reconcile", description="Reconcile the book with the chain."

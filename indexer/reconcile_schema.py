@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from clob.store.schema import metadata
+from store.schema import metadata
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
-from clob.store.schema import metadata
+from store.schema import metadata
 
 HASH = 66  # 0x + 64 hex
 ADDR = 42  # 0x + 40 hex

@@ -243,7 +243,7 @@ def open_store(url: str) -> Any:
     """Connect to and migrate the store; a store that does not answer is one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from clob.store import connect_database
+    from store import connect_database
 
     try:
         return connect_database(url)
@@ -260,7 +260,7 @@ def _foreign_markets(db: Any, w3: Any, manifest: Any) -> list[str]:
     from sqlalchemy import select
 
     from chain.rpc import contract_at
-    from clob.store.schema import markets
+    from store.schema import markets
 
     exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
     with db.engine.connect() as conn:
@@ -278,7 +278,7 @@ def bind_store(url: str, manifest: Any, w3: Any, state: Path, own_sqlite: bool) 
     chain is refused. Returns lines for the operator."""
     from sqlalchemy import insert, select
 
-    from clob.store.schema import deployment
+    from store.schema import deployment
 
     notes: list[str] = []
     db = open_store(url)
@@ -388,7 +388,7 @@ def _journaled_bus_seqs(url: str, shards: list[str]) -> dict[str, int]:
     from sqlalchemy import func, select
 
     from clob.distributed.node import last_bus_seq
-    from clob.store.schema import journal
+    from store.schema import journal
 
     db = open_store(url)
     try:

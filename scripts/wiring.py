@@ -99,9 +99,9 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
 
 def start_indexer(settings: Any, manifest: Manifest, stop: threading.Event, confirmations: int = 1) -> threading.Thread:
     """The chain indexer following the deployment, on its own thread."""
-    from clob.store import connect_database
     from indexer.follower import Indexer, IndexerConfig
     from indexer.source import RpcSource
+    from store import connect_database
 
     db = connect_database(settings.database_url)
     indexer = Indexer(

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from clob.store.db import Database
 from settlement.chain import ChainClient, SendOutcome, SendResult
 from settlement.config import SettlementConfig
 from settlement.diagnose import Diagnoser
@@ -57,6 +56,7 @@ from settlement.model import (
 from settlement.signer import CANCEL_GAS, OperatorSigner
 from settlement.simulate import Simulator
 from settlement.store import ClaimConflictError, SettlementStore, TxUpdate
+from store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from chain.deploy import Manifest
 from chain.stack import rpc_url_for
 from clob.logconfig import configure_logging
 from clob.settings import Settings
-from clob.store.db import connect_database
 from settlement.batcher import Batcher
 from settlement.chain import RpcChain
 from settlement.config import CRASH_POINTS, SettlementConfig
 from settlement.service import SettlementService
 from settlement.signer import OperatorSigner
+from store.db import connect_database
 
 log = logging.getLogger("settlement")
 

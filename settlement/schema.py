@@ -34,7 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from clob.store.schema import metadata
+from store.schema import metadata
 
 HASH = 66  # 0x + 64 hex
 ADDR = 42  # 0x + 40 hex

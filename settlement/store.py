@@ -18,8 +18,6 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
-from clob.store.db import Database
-from clob.store.schema import orders, trades
 from settlement.model import (
     OPEN_TX_STATUSES,
     Attempt,
@@ -32,6 +30,8 @@ from settlement.model import (
     TxStatus,
 )
 from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
+from store.db import Database
+from store.schema import orders, trades
 
 UNSETTLED = (TradeStatus.MATCHED.value, TradeStatus.RETRYING.value)
 

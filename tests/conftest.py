@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from chain.anvil import Anvil, dev_key
 from chain.deploy import deploy
 from chain.rpc import Signer, connect
-from clob.store import connect_database, metadata
+from store import connect_database, metadata
 from tests.support.chain import Chain
 
 

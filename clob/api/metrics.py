@@ -27,8 +27,8 @@ from sqlalchemy import func, select, text
 
 from clob.engine import OrderAccepted, OrderCancelled, OrderRejected, Trade
 from clob.service.projections import Applied
-from clob.store.db import Database
-from clob.store.schema import trades
+from store.db import Database
+from store.schema import trades
 
 router = APIRouter(tags=["operations"])
 

@@ -34,7 +34,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import NotFoundError
 
 from clob.service.stream import StreamUnavailable
-from clob.store.journal import JournalEntry
+from store.journal import JournalEntry
 
 T = TypeVar("T")
 

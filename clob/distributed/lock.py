@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from clob.store.db import Database
+from store.db import Database
 
 log = logging.getLogger(__name__)
 

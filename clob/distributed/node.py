@@ -57,9 +57,9 @@ from clob.service.obligations import Reservation, reservation_of, settlement_obl
 from clob.service.projections import Applied, trade_key, trade_to_json
 from clob.service.sequencer import Outcome, Sequencer, Submission
 from clob.settings import Settings
-from clob.store import connect_database
-from clob.store.db import Database
-from clob.store.schema import journal
+from store import connect_database
+from store.db import Database
+from store.schema import journal
 
 log = logging.getLogger(__name__)
 

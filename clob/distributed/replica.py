@@ -23,8 +23,8 @@ from clob.service.codec import decode
 from clob.service.projections import Applied
 from clob.service.sequencer import StreamStatus
 from clob.service.snapshots import load_verified
-from clob.store.db import Database
-from clob.store.journal import GENESIS, Journal, JournalEntry, entry_hash
+from store.db import Database
+from store.journal import GENESIS, Journal, JournalEntry, entry_hash
 
 log = logging.getLogger(__name__)
 

@@ -72,8 +72,8 @@ from clob.service.codec import encode, kind_of
 from clob.service.projections import Applied
 from clob.service.sequencer import Outcome, SequencerStopped, StreamStatus, Submission
 from clob.service.stream import collect
-from clob.store.db import Database
-from clob.store.schema import orders
+from store.db import Database
+from store.schema import orders
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Each operator transaction settles trades; each trade carries the journal sequence number and chain hash of the
 command that matched it. A batch's ``journal_seq`` / ``journal_hash`` is the latest of its trades: whoever holds the
-journal up to that entry can recompute the chain hash (``clob.store.journal.entry_hash``) and every fill the batch
+journal up to that entry can recompute the chain hash (``store.journal.entry_hash``) and every fill the batch
 settled (``make replay``), and check them against the transaction's on-chain ``OrderFilled`` logs.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from clob.service.queries import Page
-from clob.store.db import Database
-from clob.store.schema import trades
 from settlement.schema import settlement_tx_trades, settlement_txs
+from store.db import Database
+from store.schema import trades
 
 
 @dataclass(frozen=True, slots=True)

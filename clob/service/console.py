@@ -25,12 +25,12 @@ from sqlalchemy import Connection, func, select
 
 from clob.service.sequencer import StreamStatus
 from clob.service.stream import CommandStream
-from clob.store.db import Database
-from clob.store.schema import journal, markets, trades
 from indexer.queries import Fill, IndexerStatus, fills_by_tx, indexer_status
 from indexer.reconcile import RunRecord
 from indexer.reconcile_schema import reconciliation_runs as runs_table
 from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
+from store.db import Database
+from store.schema import journal, markets, trades
 
 UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED", "RETRYING")
 MAX_LIMIT = 500

@@ -85,11 +85,11 @@ from clob.service.sequencer import DUPLICATE, CommitFailed, Outcome, Sequencer, 
 from clob.service.stream import CommandStream, StreamUnavailable
 from clob.service.verify_pool import VerifyPool
 from clob.settings import Settings
-from clob.store import connect_database
-from clob.store.db import Database, WalCheckpointer
 from orders import OrderError, OrderType, OrderVerifier, TickSize, checksum_address, parse_order_request
 from orders import Side as OrderSide
 from orders import order_id as order_id_of
+from store import connect_database
+from store.db import Database, WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class ExchangeService:
         self._verify_workers = verify_workers
         self._pool: VerifyPool | None = None
         self._checkpointer = WalCheckpointer(db, wal_checkpoint_s)
-        """SQLite: the WAL checkpointed off the sequencer's commits (clob.store.db)."""
+        """SQLite: the WAL checkpointed off the sequencer's commits (store.db)."""
         self._wal_keeper: Any = None
         sequencer.add_listener(self.markets.on_applied)
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from sqlalchemy import delete, insert, select, update
 
 from clob.service.errors import ErrorCode, ServiceError
-from clob.store.db import Database
-from clob.store.schema import heartbeats
+from store.db import Database
+from store.schema import heartbeats
 
 
 class Heartbeats:

@@ -28,9 +28,9 @@ from sqlalchemy import insert, select, update
 from clob.auth import ApiCreds, ApiKeyRecord, CredentialResolver, L1Identity, L2Credentials, api_key_record
 from clob.auth.keys import MIN_MASTER_SECRET_BYTES
 from clob.service.errors import ErrorCode, ServiceError
-from clob.store.db import Database
-from clob.store.schema import api_keys
 from orders.model import Address
+from store.db import Database
+from store.schema import api_keys
 
 
 def load_master_secret(secret_hex: str, path: Path) -> bytes:

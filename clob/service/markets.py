@@ -32,8 +32,8 @@ from clob.engine import (
 from clob.service.marketdata import book_summary, format_units
 from clob.service.projections import Applied, format_pips, trade_price_pips
 from clob.service.stream import CommandStream
-from clob.store.db import Database
-from clob.store.schema import markets, trades
+from store.db import Database
+from store.schema import markets, trades
 
 OUTCOMES = ("Yes", "No")
 

@@ -47,9 +47,9 @@ from typing import Any, Protocol
 from clob.engine import Engine, Side, TokenId, Trade
 from clob.engine.types import Address
 from clob.service.chain_view import COLLATERAL
-from clob.store.db import Database
 from settlement.model import TxStatus
 from settlement.progress import OpenTrade, SettlementProgress, TxState
+from store.db import Database
 
 log = logging.getLogger(__name__)
 

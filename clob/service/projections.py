@@ -39,8 +39,8 @@ from clob.engine import (
     TickSizeChanged,
     Trade,
 )
-from clob.store.journal import JournalEntry
-from clob.store.schema import markets, orders, projection_cursor, trade_parties, trades
+from store.journal import JournalEntry
+from store.schema import markets, orders, projection_cursor, trade_parties, trades
 
 
 def format_pips(pips: int) -> str:

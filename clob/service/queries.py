@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select
 
 from clob.service.markets import MarketData
-from clob.store.db import Database
-from clob.store.schema import orders, trade_parties, trades
+from store.db import Database
+from store.schema import orders, trade_parties, trades
 
 T = TypeVar("T")
 

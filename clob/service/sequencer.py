@@ -63,8 +63,8 @@ from clob.service.obligations import Obligations, Reservation, settlement_obliga
 from clob.service.projections import Applied, Projector, trade_key
 from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
-from clob.store.db import Database
-from clob.store.journal import GENESIS, Journal, verified
+from store.db import Database
+from store.journal import GENESIS, Journal, verified
 
 log = logging.getLogger(__name__)
 

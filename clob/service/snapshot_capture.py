@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from clob.engine import Engine
 from clob.service.snapshots import Snapshot, store_snapshot
-from clob.store.db import Database
+from store.db import Database
 
 log = logging.getLogger(__name__)
 

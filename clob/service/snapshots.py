@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select
 
 from clob.engine import Engine
-from clob.store.db import Database
-from clob.store.schema import journal, snapshots
+from store.db import Database
+from store.schema import journal, snapshots
 
 log = logging.getLogger(__name__)
 

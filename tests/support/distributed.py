@@ -119,8 +119,8 @@ def settled_streams(bases: list[str], db_url: str, timeout: float = 30.0) -> lis
     """Each gateway's view of every stream once all of them show the journal's head; they must agree."""
     from sqlalchemy import func, select
 
-    from clob.store import connect_database
-    from clob.store.schema import journal
+    from store import connect_database
+    from store.schema import journal
 
     db = connect_database(db_url, migrate=False)
     try:
@@ -159,8 +159,8 @@ def assert_journaled_once(db_url: str, acked: set[str], stream: str | None = Non
     import orjson
     from sqlalchemy import select
 
-    from clob.store import connect_database
-    from clob.store.schema import journal
+    from store import connect_database
+    from store.schema import journal
 
     db = connect_database(db_url, migrate=False)
     try:

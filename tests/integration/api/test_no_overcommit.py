@@ -21,9 +21,9 @@ from web3 import Web3
 from chain.anvil import dev_key
 from chain.deploy import exchange_available
 from chain.markets import Market, fund_trader, prepare_market
-from clob.store import connect_database
-from clob.store.schema import trades
 from settlement import Batcher, SettlementConfig, create_batcher
+from store import connect_database
+from store.schema import trades
 from tests.integration.api.live import USDC, live_server, open_market, settings_for
 from tests.support.chain import Chain
 

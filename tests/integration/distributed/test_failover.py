@@ -17,7 +17,7 @@ import httpx
 from chain.anvil import dev_key
 from clob.client import ClientError, ClobHttpClient
 from clob.service.replay import replay
-from clob.store import connect_database
+from store import connect_database
 from tests.support.distributed import (
     EXCHANGE,
     Proc,

@@ -12,7 +12,7 @@ import httpx
 import websockets
 
 from clob.engine import GTD_SAFETY_MARGIN_S
-from clob.store import connect_database
+from store import connect_database
 from tests.support.distributed import open_market, traders
 
 COND, YES, NO = "0x" + "e7" * 32, 9101, 9102

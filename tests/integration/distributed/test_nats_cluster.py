@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chain.anvil import dev_key
 from clob.service.replay import replay
-from clob.store import connect_database
+from store import connect_database
 from tests.integration.distributed.test_failover import Streamer, stream_through
 from tests.support.distributed import (
     Proc,

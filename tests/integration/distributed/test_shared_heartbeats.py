@@ -6,7 +6,7 @@ import pytest
 
 from clob.service.errors import ServiceError
 from clob.service.heartbeats import SharedHeartbeats
-from clob.store import connect_database
+from store import connect_database
 
 
 def test_gateways_share_sessions_and_claim_each_lapse_once(db_url: str) -> None:

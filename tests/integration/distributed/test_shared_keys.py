@@ -7,8 +7,8 @@ import time
 
 from clob.auth import L1Identity, api_key_record
 from clob.service.keys import KeyStore
-from clob.store import connect_database
 from orders.model import Address
+from store import connect_database
 
 SECRET = bytes(range(32))
 TTL = 0.3

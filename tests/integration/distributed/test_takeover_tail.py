@@ -15,7 +15,7 @@ from clob.engine import Side, Trade
 from clob.service.projections import trade_key
 from clob.service.sequencer import Sequencer
 from clob.settings import Settings
-from clob.store import connect_database
+from store import connect_database
 from tests.integration.store.test_sequencer import NO, YES, create_market, place, run
 from tests.support.distributed import EXCHANGE, MASTER_SECRET_HEX
 from tests.support.nats import nats_cluster

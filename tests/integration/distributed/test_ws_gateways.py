@@ -11,8 +11,8 @@ import httpx
 import websockets
 
 from clob.distributed.status import StatusPublisher
-from clob.store import connect_database
 from settlement.store import SettlementStore
+from store import connect_database
 from tests.support.distributed import EXCHANGE, open_market, traders
 
 COND, YES, NO = "0x" + "e5" * 32, 8001, 8002

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clob.store import Database, connect_database
+from store import Database, connect_database
 from tests.integration.indexer.world import World, start_world
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from clob.store import Database
 from indexer import queries
 from indexer.__main__ import main
+from store import Database
 from tests.integration.indexer.world import USDC, World
 
 

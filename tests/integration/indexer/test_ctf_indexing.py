@@ -8,11 +8,11 @@ import orjson
 from sqlalchemy import func, select
 from web3 import Web3
 
-from clob.store import Database
 from indexer import queries
 from indexer.events import RawLog
 from indexer.projections import args_json
 from indexer.schema import chain_collateral_transfers, chain_logs
+from store import Database
 from tests.integration.indexer.world import USDC, World
 
 

@@ -14,8 +14,8 @@ from chain.anvil import dev_key
 from chain.deploy import exchange_available
 from chain.markets import fund_account, prepare_market
 from chain.rpc import contract_at
-from clob.store import Database
 from indexer import queries
+from store import Database
 from tests.integration.indexer.world import USDC, World
 
 if not exchange_available():

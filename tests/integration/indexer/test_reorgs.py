@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from clob.store import Database
 from indexer import queries
 from indexer.schema import chain_ctf_transfers, chain_logs, chain_reorgs
+from store import Database
 from tests.integration.indexer.world import USDC, Condition, World, dump, fresh_dump
 
 

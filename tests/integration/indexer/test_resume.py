@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import update
 
-from clob.store import Database, connect_database
 from indexer import Indexer, LogFilter, RawLog, RpcSource, queries
 from indexer.projections import Projector
 from indexer.schema import chain_cursor
+from store import Database, connect_database
 from tests.integration.indexer.world import USDC, World, dump, fresh_dump
 
 

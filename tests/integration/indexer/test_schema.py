@@ -7,9 +7,9 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from clob.store import Database
-from clob.store.schema import metadata
 from indexer.schema import ALL_TABLES
+from store import Database
+from store.schema import metadata
 
 
 def test_migration_matches_the_declared_tables(db: Database) -> None:

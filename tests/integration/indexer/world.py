@@ -17,9 +17,9 @@ from chain.anvil import Anvil, dev_key
 from chain.deploy import Manifest, deploy
 from chain.markets import ZERO32, position_ids
 from chain.rpc import Signer, connect, contract_at
-from clob.store import Database, connect_database
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_reorgs
+from store import Database, connect_database
 
 USDC = 10**6
 

@@ -21,7 +21,6 @@ from chain.markets import fund_account
 from clob.engine import Engine, Reserved
 from clob.engine.types import Address
 from clob.service.chain_view import CachedChainView, Web3ChainState
-from clob.store.schema import orders
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.api import router
 from indexer.reconcile import (
@@ -34,6 +33,7 @@ from indexer.reconcile import (
     main,
 )
 from indexer.reconcile_rules import Kind, reservations
+from store.schema import orders
 from tests.integration.settlement.test_match_types import make_trades
 from tests.integration.settlement.world import USDC, World
 

@@ -24,11 +24,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from clob.store import Database, connect_database, metadata
-from clob.store.schema import orders
 from indexer.reconcile import TABLES, Reconciler, list_discrepancies, store_run
 from indexer.reconcile_rules import Discrepancy, Kind
 from indexer.schema import chain_cancellations, chain_cursor
+from store import Database, connect_database, metadata
+from store.schema import orders
 
 ROOT = Path(__file__).resolve().parents[3]
 MINE = {t.name for t in TABLES}

@@ -7,8 +7,8 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from clob.store import connect_database, metadata
 from settlement.schema import ALL_TABLES
+from store import connect_database, metadata
 
 MINE = {t.name for t in ALL_TABLES}
 

@@ -32,10 +32,10 @@ from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, UnixSeconds
 from clob.service.sequencer import Outcome, Sequencer, Submission
-from clob.store import Database, connect_database
-from clob.store.schema import trades
 from settlement import Batcher, SettlementConfig, create_batcher
 from settlement.matches import order_to_json, taker_spend
+from store import Database, connect_database
+from store.schema import trades
 
 ROOT = Path(__file__).resolve().parents[3]
 USDC = 10**6

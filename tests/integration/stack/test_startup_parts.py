@@ -14,9 +14,9 @@ from sqlalchemy import select
 from chain.deploy import Manifest, is_live
 from chain.markets import ensure_funded, ensure_market, market_for_question, registered_markets
 from chain.stack import StackInfo, StackNotRunningError, live_rpc_url, live_stack, rpc_url_for
-from clob.store import connect_database
-from clob.store.schema import deployment
 from scripts.startup import StartupError, StateKeeper, bind_store, restore_chain_state
+from store import connect_database
+from store.schema import deployment
 from tests.support.chain import Chain
 
 USDC = 1_000_000
@@ -81,7 +81,7 @@ def test_a_store_is_bound_to_its_deployment(chain: Chain, tmp_path: Path) -> Non
 def test_a_store_from_before_the_record_is_checked_by_its_markets(chain: Chain, tmp_path: Path) -> None:
     from sqlalchemy import insert
 
-    from clob.store.schema import markets
+    from store.schema import markets
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db = connect_database(url)

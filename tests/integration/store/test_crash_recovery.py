@@ -19,8 +19,8 @@ from chain.anvil import dev_key, free_port
 from clob.client import ClientError, ClobHttpClient
 from clob.service.replay import replay
 from clob.service.snapshots import load_verified
-from clob.store import connect_database
-from clob.store.schema import journal, orders
+from store import connect_database
+from store.schema import journal, orders
 
 ROOT = Path(__file__).resolve().parents[3]
 EXCHANGE = "0x00000000000000000000000000000000000000e1"

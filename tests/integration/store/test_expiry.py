@@ -28,9 +28,9 @@ from clob.service.expiry import MAX_WAIT_S, NOTHING_DUE
 from clob.service.projections import Applied
 from clob.service.replay import replay
 from clob.service.sequencer import Sequencer, Submission
-from clob.store import connect_database
-from clob.store.db import Database
-from clob.store.schema import journal, orders
+from store import connect_database
+from store.db import Database
+from store.schema import journal, orders
 from tests.integration.store.test_sequencer import MARKET, YES, create_market, run
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from clob.store import Journal, JournalVerifyError, connect_database, entry_hash
-from clob.store.journal import GENESIS, verify_chain
-from clob.store.schema import journal
+from store import Journal, JournalVerifyError, connect_database, entry_hash
+from store.journal import GENESIS, verify_chain
+from store.schema import journal
 
 
 def test_append_reload_and_verify(db_url: str) -> None:

@@ -27,8 +27,8 @@ from clob.engine import (
 from clob.engine.types import Address, BaseUnits
 from clob.service.codec import encode, kind_of
 from clob.service.projections import Applied, Projector, dumps_json, signed_order_json, sorted_json
-from clob.store import Journal, connect_database
-from clob.store.schema import journal, markets, orders, projection_cursor, trade_parties, trades
+from store import Journal, connect_database
+from store.schema import journal, markets, orders, projection_cursor, trade_parties, trades
 
 MARKET = MarketId("0x" + "ab" * 32)
 OTHER = MarketId("0x" + "cd" * 32)

@@ -22,9 +22,9 @@ from clob.engine import (
 )
 from clob.engine.types import Address, BaseUnits
 from clob.service.sequencer import DUPLICATE, Outcome, Sequencer, Submission
-from clob.store import connect_database
-from clob.store.journal import verify_chain
-from clob.store.schema import orders, trade_parties, trades
+from store import connect_database
+from store.journal import verify_chain
+from store.schema import orders, trade_parties, trades
 
 MARKET = MarketId("0x" + "ab" * 32)
 YES, NO = TokenId(101), TokenId(202)
@@ -116,7 +116,7 @@ def test_replay_verifies_fills_and_names_tampering(db_url: str) -> None:
     from sqlalchemy import update
 
     from clob.service.replay import replay
-    from clob.store.schema import journal
+    from store.schema import journal
 
     db = connect_database(db_url)
     seqr = Sequencer(db, "main")
@@ -164,7 +164,7 @@ def test_replay_verifies_fills_and_names_tampering(db_url: str) -> None:
 def test_restart_from_a_verified_snapshot_and_fall_back_when_it_is_bad(db_url: str) -> None:
     from sqlalchemy import update
 
-    from clob.store.schema import snapshots
+    from store.schema import snapshots
 
     db = connect_database(db_url)
     seqr = Sequencer(db, "main", snapshot_every=3)

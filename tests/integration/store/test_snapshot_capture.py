@@ -27,9 +27,9 @@ from clob.service.codec import CodecError, decode, decode_command, encode, kind_
 from clob.service.sequencer import Sequencer
 from clob.service.snapshot_capture import SnapshotTaker, default_mode
 from clob.service.snapshots import load_verified
-from clob.store import Journal, connect_database
-from clob.store.journal import GENESIS, JournalVerifyError, verified, verify_chain
-from clob.store.schema import journal, snapshots
+from store import Journal, connect_database
+from store.journal import GENESIS, JournalVerifyError, verified, verify_chain
+from store.schema import journal, snapshots
 from tests.integration.store.test_sequencer import create_market, place, run
 
 MARKET = MarketId("0x" + "ab" * 32)

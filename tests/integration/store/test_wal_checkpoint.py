@@ -1,4 +1,4 @@
-"""SQLite WAL checkpoints off the writer's commits (clob.store.db.WalCheckpointer)."""
+"""SQLite WAL checkpoints off the writer's commits (store.db.WalCheckpointer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from clob.store import Database, WalCheckpointer, connect_database
+from store import Database, WalCheckpointer, connect_database
 
 
 def _write(db_url: str, rows: int, autocheckpoint: int) -> Database:

@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from clob.engine import Side, TokenId
 from clob.service.marketdata import book_summary
 from clob.service.sequencer import Sequencer
-from clob.store import connect_database
 from clob.ws.hub import WsHub
 from clob.ws.router import router
+from store import connect_database
 from tests.integration.store.test_sequencer import MARKET, NO, YES, create_market, place, run
 from tests.support.server import serve
 

@@ -12,8 +12,8 @@ from clob.api import create_app
 from clob.service.chain_view import CachedChainView
 from clob.service.exchange import ExchangeService
 from clob.service.sequencer import Sequencer
-from clob.store import connect_database
 from orders import OrderVerifier
+from store import connect_database
 from tests.unit.api.support import ADMIN_TOKEN, CHAIN_ID, EXCHANGE, MASTER_SECRET, FakeChain, Trader, create_market
 
 KEYS = ["0x" + f"{i:02x}" * 32 for i in (0x11, 0x22, 0x33)]

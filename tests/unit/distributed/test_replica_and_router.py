@@ -30,9 +30,9 @@ from clob.engine.types import Address
 from clob.service.codec import encode, kind_of
 from clob.service.projections import Applied
 from clob.service.sequencer import Outcome, SequencerStopped, Submission
-from clob.store import connect_database
-from clob.store.db import Database
-from clob.store.journal import Journal, JournalEntry
+from store import connect_database
+from store.db import Database
+from store.journal import Journal, JournalEntry
 
 A = MarketId("0x" + "aa" * 32)
 B = MarketId("0x" + "bb" * 32)

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from clob.store import Database, connect_database
-from clob.store.schema import metadata
 from indexer import Indexer, IndexerConfig
 from indexer.errors import ChainMismatchError
 from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_logs, chain_positions, chain_reorgs
+from store import Database, connect_database
+from store.schema import metadata
 from tests.unit.indexer.fake_chain import CTF, FakeChain, Transfer
 
 PEOPLE = ["0x" + f"{i:02x}" * 20 for i in (0xA1, 0xB2, 0xC3, 0xD4)]

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from clob.store import connect_database
 from indexer.api import router
+from store import connect_database
 
 ADDRESS = "0x" + "ab" * 20
 HASH = "0x" + "cd" * 32

@@ -29,12 +29,12 @@ from chain.exchange import (
     Side,
     hash_order,
 )
-from clob.store.db import Database
-from clob.store.schema import orders, trades
 from settlement.chain import SendOutcome, SendResult
 from settlement.errors import RevertedError, RpcError, RpcUnavailableError
 from settlement.matches import order_to_json
 from settlement.model import Receipt
+from store.db import Database
+from store.schema import orders, trades
 
 INVALID_NONCE = keccak(text="InvalidNonce()")[:4]
 CHAIN_ID = 31337

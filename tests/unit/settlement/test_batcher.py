@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from clob.store import Database, connect_database
-from clob.store.schema import trades
 from settlement import Batcher, OperatorSigner, RpcUnavailableError, SettlementConfig, TxStatus
 from settlement.model import FailedTrade
 from settlement.schema import settlement_txs
+from store import Database, connect_database
+from store.schema import trades
 from tests.unit.settlement.fakes import CHAIN_ID, EXCHANGE, FakeChain, TradeFactory, decode_raw
 
 OPERATOR_KEY = "0x" + "ab" * 32
@@ -432,7 +432,7 @@ def test_a_nonce_the_node_keeps_rejecting_is_filled_by_a_cancel_and_the_trades_r
 def test_unusable_signed_order_fails_the_trade_and_names_the_order(db: Database) -> None:
     from sqlalchemy import update
 
-    from clob.store.schema import orders
+    from store.schema import orders
 
     chain = FakeChain()
     tid, _ = TradeFactory(db).add()

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text, update
 
-from clob.store import Database, connect_database
-from clob.store.schema import trades
 from settlement.config import SettlementConfig
 from settlement.store import SettlementStore
+from store import Database, connect_database
+from store.schema import trades
 from tests.unit.settlement.fakes import CHAIN_ID, FakeChain, TradeFactory
 from tests.unit.settlement.test_batcher import make_batcher
 

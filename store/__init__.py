@@ -4,9 +4,9 @@ SQLite (WAL) is the embedded default; PostgreSQL (``postgresql+psycopg://...``) 
 the same migrations and the same tests.
 """
 
-from clob.store.db import Database, WalCheckpointer, connect_database
-from clob.store.journal import Journal, JournalEntry, JournalVerifyError, entry_hash
-from clob.store.schema import metadata
+from store.db import Database, WalCheckpointer, connect_database
+from store.journal import Journal, JournalEntry, JournalVerifyError, entry_hash
+from store.schema import metadata
 
 __all__ = [
     "Database",

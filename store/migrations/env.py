@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 import indexer.reconcile_schema
 import indexer.schema  # noqa: F401  (the indexer's tables live on the shared metadata)
 import settlement.schema  # noqa: F401
-from clob.store.schema import metadata
+from store.schema import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

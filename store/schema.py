@@ -1,6 +1,6 @@
 """The exchange's tables. uint256 values (token ids, amounts) are stored as decimal strings or BIGINT base units.
 
-- ``journal``: every accepted command, in sequence, hash-chained (see ``clob.store.journal``).
+- ``journal``: every accepted command, in sequence, hash-chained (see ``store.journal``).
 - ``snapshots``: periodic engine snapshots that bound restart time.
 - ``markets``, ``api_keys``: reference data.
 - ``deployment``: the chain and contracts the store belongs to (``make run`` refuses a store of another chain).

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Select, func, insert, select
 
-from clob.store.db import Database
-from clob.store.schema import journal
+from store.db import Database
+from store.schema import journal
 
 GENESIS = b"\x00" * 32
 _HEADER = struct.Struct(">QQB")
