@@ -29,6 +29,13 @@ from chain.build import BUILD_DIR, build
 from chain.rpc import Signer, connect
 
 EXCHANGE_ARTIFACT = "Exchange"
+# OptimisticOracle settings (docs/contracts.md, "The oracle"): the smallest bond a question may ask (collateral
+# base units, 1 USDC), the arbitrator's time to rule on a dispute, the timelock on replacing the arbitrator, and
+# the share of a dispute loser's bond that goes to the fee recipient rather than the winner.
+ORACLE_MIN_BOND = 1_000_000
+ORACLE_ARBITRATION_WINDOW = 7 * 86_400
+ORACLE_ARBITRATOR_DELAY = 2 * 86_400
+ORACLE_DISPUTE_FEE_BPS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +105,18 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
         contracts["exchange"] = str(exchange.address)
         if op != signer.address:
             signer.transact(exchange.functions.addOperator(op))
-    # The market oracle: optimistic proposals with a bond, disputes settled by the arbitrator (the deployer here).
-    oracle = signer.deploy("OptimisticOracle", contracts["collateral"], contracts["ctf"], signer.address)
+    # The market oracle: optimistic proposals with a bond, disputes settled by the arbitrator (the deployer here,
+    # also its admin: minimum bond, fee recipient, timelocked arbitrator replacement).
+    oracle = signer.deploy(
+        "OptimisticOracle",
+        contracts["collateral"],
+        contracts["ctf"],
+        signer.address,
+        ORACLE_MIN_BOND,
+        ORACLE_ARBITRATION_WINDOW,
+        ORACLE_ARBITRATOR_DELAY,
+        ORACLE_DISPUTE_FEE_BPS,
+    )
     contracts["oracle"] = str(oracle.address)
     block_hash = "0x" + bytes(w3.eth.get_block(start_block + 1)["hash"]).hex()
     return Manifest(

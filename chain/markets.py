@@ -1,15 +1,17 @@
 """The on-chain half of a market's life: create (oracle question → condition → positions → registered tokens),
-resolve (propose → dispute window → settle, or arbitrate) and redeem.
+resolve (propose → dispute window → settle; or dispute → arbitrate, or expire after the arbitrator's deadline and
+propose again) and redeem.
 
 A binary market is a ConditionalTokens condition with two outcome slots whose oracle is our ``OptimisticOracle``:
 
-1. ``oracle.initialize(questionId, bond, liveness)`` prepares the condition (oracle = the OptimisticOracle);
+1. ``oracle.initialize(questionText, bond, liveness)`` creates the question, whose id is bound to its creator
+   (``question_id(creator, text)``), and prepares its condition (oracle = the OptimisticOracle);
 2. the position ids of index sets 1 (YES) and 2 (NO) over the collateral are the outcome token ids;
 3. ``exchange.registerToken(yes, no, conditionId)`` lets the exchange settle them.
 
-The off-chain half (the market row, the book) is the admin API's ``POST /admin/markets``; ``create_market_cli``
-does both. Resolution is reported by the oracle to ConditionalTokens; the indexer sees ``ConditionResolution`` and
-the exchange halts the book (see docs/runbook.md).
+The off-chain half (the market row, the book) is the admin API's ``POST /admin/markets``;
+``python -m chain.markets create`` does both. Resolution is reported by the oracle to ConditionalTokens; the indexer
+sees ``ConditionResolution`` and the exchange halts the book (see docs/runbook.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_abi.abi import encode as abi_encode
 from web3 import Web3
 
 from chain.deploy import Manifest
@@ -53,6 +56,13 @@ class Market:
     condition_id: bytes
     yes: int
     no: int
+
+
+def question_id(creator: str, question: str) -> str:
+    """The oracle's question id of ``question`` initialized by ``creator`` (``OptimisticOracle.questionIdOf``):
+    keccak256(abi.encode(creator, keccak256(utf-8 text))). Bound to the creator, so nobody can take it first."""
+    encoded = abi_encode(["address", "bytes32"], [Web3.to_checksum_address(creator), Web3.keccak(text=question)])
+    return "0x" + bytes(Web3.keccak(encoded)).hex()
 
 
 def position_ids(ctf: Any, collateral: str, condition_id: bytes) -> tuple[int, int]:
@@ -90,38 +100,44 @@ def prepare_market(
 def create_market(
     admin: Signer, manifest: Manifest, question: str, bond: int = 10_000_000, liveness: int = 7200
 ) -> OnchainMarket:
-    """Initialize the oracle question, derive the tokens and register them on the exchange (admin-only calls)."""
+    """Initialize ``admin``'s oracle question for ``question`` (its id bound to ``admin``), derive the tokens and
+    register them on the exchange (admin-only calls)."""
     w3 = admin.w3
     oracle: Any = contract_at(w3, "OptimisticOracle", manifest.contracts["oracle"])
     ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
     exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
-    qid = Web3.keccak(text=question)
-    admin.transact(oracle.functions.initialize(qid, bond, liveness))
+    admin.transact(oracle.functions.initialize(question.encode(), bond, liveness))
+    qid = bytes.fromhex(question_id(admin.address, question)[2:])
     condition = bytes(ctf.functions.getConditionId(oracle.address, qid, 2).call())
     market = register_tokens(admin, exchange, ctf, manifest.contracts["collateral"], condition)
-    return OnchainMarket("0x" + bytes(qid).hex(), "0x" + condition.hex(), market.yes, market.no)
+    return OnchainMarket("0x" + qid.hex(), "0x" + condition.hex(), market.yes, market.no)
 
 
-def market_for_question(w3: Web3, manifest: Manifest, question: str) -> tuple[str, str, bool, bool]:
-    """(question id, condition id, prepared by the oracle, tokens registered on the exchange) of ``question``."""
+def market_for_question(
+    w3: Web3, manifest: Manifest, question: str, creator: str | None = None
+) -> tuple[str, str, bool, bool]:
+    """(question id, condition id, initialized on the oracle, tokens registered on the exchange) of ``question``
+    as ``creator`` (default the deployer) initializes it. A condition prepared on ConditionalTokens by somebody
+    else does not count as initialized: only the oracle's question can resolve it."""
     oracle: Any = contract_at(w3, "OptimisticOracle", manifest.contracts["oracle"])
     ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
     exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
-    qid = bytes(Web3.keccak(text=question))
+    qid_hex = question_id(creator or manifest.deployer, question)
+    qid = bytes.fromhex(qid_hex[2:])
     condition = bytes(ctf.functions.getConditionId(oracle.address, qid, 2).call())
-    prepared = int(ctf.functions.getOutcomeSlotCount(condition).call()) == 2
+    initialized = int(oracle.functions.getQuestion(qid).call()[0]) != 0
     yes, _no = position_ids(ctf, manifest.contracts["collateral"], condition)
     registered = bytes(exchange.functions.getConditionId(yes).call()) == condition
-    return "0x" + qid.hex(), "0x" + condition.hex(), prepared, registered
+    return qid_hex, "0x" + condition.hex(), initialized, registered
 
 
 def ensure_market(
     admin: Signer, manifest: Manifest, question: str, bond: int = 10_000_000, liveness: int = 7200
 ) -> tuple[OnchainMarket, bool]:
-    """``create_market`` that adopts what the chain already has: the oracle question is initialized only if it is
-    not, the tokens registered only if they are not. Returns the market and whether anything was created."""
-    qid, condition, prepared, registered = market_for_question(admin.w3, manifest, question)
-    if not prepared:
+    """``create_market`` that adopts what the chain already has: ``admin``'s oracle question is initialized only if
+    it is not, the tokens registered only if they are not. Returns the market and whether anything was created."""
+    qid, condition, initialized, registered = market_for_question(admin.w3, manifest, question, admin.address)
+    if not initialized:
         return create_market(admin, manifest, question, bond, liveness), True
     ctf: Any = contract_at(admin.w3, "ConditionalTokens", manifest.contracts["ctf"])
     exchange: Any = contract_at(admin.w3, "Exchange", manifest.contracts["exchange"])
@@ -156,19 +172,44 @@ def registered_markets(w3: Web3, manifest: Manifest) -> list[OnchainMarket]:
     return found
 
 
+def _oracle(signer: Signer, manifest: Manifest) -> Any:
+    return contract_at(signer.w3, "OptimisticOracle", manifest.contracts["oracle"])
+
+
+def _approve_bond(signer: Signer, manifest: Manifest) -> None:
+    """Let the oracle take ``signer``'s bond (once; an unlimited allowance)."""
+    usdc: Any = contract_at(signer.w3, "MockUSDC", manifest.contracts["collateral"])
+    oracle = manifest.contracts["oracle"]
+    if int(usdc.functions.allowance(signer.address, oracle).call()) < 2**255:
+        signer.transact(usdc.functions.approve(oracle, 2**256 - 1))
+
+
 def propose(proposer: Signer, manifest: Manifest, question_id: str, outcome: int) -> None:
     """Post the bond and propose ``outcome`` (0 YES, 1 NO, 2 invalid); approves the bond first."""
-    w3 = proposer.w3
-    oracle: Any = contract_at(w3, "OptimisticOracle", manifest.contracts["oracle"])
-    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
-    proposer.transact(usdc.functions.approve(oracle.address, 2**256 - 1))
-    proposer.transact(oracle.functions.propose(bytes.fromhex(question_id[2:]), outcome))
+    _approve_bond(proposer, manifest)
+    proposer.transact(_oracle(proposer, manifest).functions.propose(bytes.fromhex(question_id[2:]), outcome))
+
+
+def dispute(disputer: Signer, manifest: Manifest, question_id: str) -> None:
+    """Within the dispute window: post an equal bond and send the proposal to the arbitrator (not the proposer's
+    own account); approves the bond first."""
+    _approve_bond(disputer, manifest)
+    disputer.transact(_oracle(disputer, manifest).functions.dispute(bytes.fromhex(question_id[2:])))
 
 
 def settle(caller: Signer, manifest: Manifest, question_id: str) -> None:
     """After the dispute window: report the undisputed proposal to ConditionalTokens."""
-    oracle: Any = contract_at(caller.w3, "OptimisticOracle", manifest.contracts["oracle"])
-    caller.transact(oracle.functions.settle(bytes.fromhex(question_id[2:])))
+    caller.transact(_oracle(caller, manifest).functions.settle(bytes.fromhex(question_id[2:])))
+
+
+def arbitrate(arbitrator: Signer, manifest: Manifest, question_id: str, outcome: int) -> None:
+    """The arbitrator's final ruling on a disputed question, before its arbitration deadline."""
+    arbitrator.transact(_oracle(arbitrator, manifest).functions.arbitrate(bytes.fromhex(question_id[2:]), outcome))
+
+
+def expire_dispute(caller: Signer, manifest: Manifest, question_id: str) -> None:
+    """After the arbitration deadline without a ruling: refund both bonds and reopen the question."""
+    caller.transact(_oracle(caller, manifest).functions.expireDispute(bytes.fromhex(question_id[2:])))
 
 
 def redeem(holder: Signer, manifest: Manifest, condition_id: str) -> int:
@@ -278,7 +319,8 @@ def known_markets(state_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m chain.markets create|propose|settle|redeem ...``: a market's life from the command line.
+    """``python -m chain.markets create|propose|dispute|settle|arbitrate|expire|redeem ...``: a market's life from
+    the command line.
     The RPC and API are those of the stack running on ``--state-dir`` (its ``stack.json``) unless given."""
     import argparse
     import os
@@ -297,15 +339,26 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--tick-size", default="0.01")
     create.add_argument("--min-order-size", default="5")
     create.add_argument("--fee-rate-bps", type=int, default=0)
-    create.add_argument("--bond", type=int, default=10_000_000, help="oracle bond, collateral base units")
+    create.add_argument(
+        "--bond",
+        type=int,
+        default=10_000_000,
+        help="oracle bond, collateral base units (at least the oracle's minBond)",
+    )
     create.add_argument("--liveness", type=int, default=7200, help="dispute window, seconds")
-    for name, helptext in (("propose", "post the bond and propose an outcome"), ("settle", "settle after the window")):
+    for name, helptext in (
+        ("propose", "post the bond and propose an outcome"),
+        ("dispute", "post an equal bond and send the proposal to the arbitrator"),
+        ("settle", "settle after the window"),
+        ("arbitrate", "the arbitrator's ruling on a disputed question"),
+        ("expire", "refund a dispute the arbitrator did not rule on in time and reopen the question"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--question-id", required=True)
         p.add_argument("--key", required=True, help="the caller's private key")
         p.add_argument("--state-dir", type=Path, default=Path("var"))
         p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
-        if name == "propose":
+        if name in ("propose", "arbitrate"):
             p.add_argument("--outcome", type=int, choices=(0, 1, 2), required=True, help="0 YES, 1 NO, 2 invalid")
     redeem_p = sub.add_parser("redeem", help="redeem a holder's positions of a resolved market")
     redeem_p.add_argument("--condition-id", required=True)
@@ -345,8 +398,14 @@ def _run(args: Any) -> int:
         signer = Signer.from_key(connect(args.rpc_url or live_rpc_url(state)), args.key)
         if args.cmd == "propose":
             propose(signer, manifest, args.question_id, args.outcome)
+        elif args.cmd == "dispute":
+            dispute(signer, manifest, args.question_id)
         elif args.cmd == "settle":
             settle(signer, manifest, args.question_id)
+        elif args.cmd == "arbitrate":
+            arbitrate(signer, manifest, args.question_id, args.outcome)
+        elif args.cmd == "expire":
+            expire_dispute(signer, manifest, args.question_id)
         else:
             print(json.dumps({"redeemed": redeem(signer, manifest, args.condition_id)}))
         return 0

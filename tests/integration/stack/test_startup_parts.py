@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from chain.deploy import Manifest, is_live
-from chain.markets import ensure_funded, ensure_market, market_for_question, registered_markets
+from chain.markets import ensure_funded, ensure_market, market_for_question, question_id, registered_markets
 from chain.stack import StackInfo, StackNotRunningError, live_rpc_url, live_stack, rpc_url_for
 from scripts.startup import StartupError, StateKeeper, bind_store, restore_chain_state
 from store import connect_database
@@ -32,6 +32,22 @@ def test_ensure_market_adopts_a_market_the_chain_has(chain: Chain) -> None:
     assert created in registered_markets(chain.w3, chain.manifest)
     qid, condition, prepared, registered = market_for_question(chain.w3, chain.manifest, "Adopt me?")
     assert (qid, condition, prepared, registered) == (created.question_id, created.condition_id, True, True)
+
+
+def test_ensure_market_initializes_a_question_whose_condition_a_stranger_prepared(chain: Chain) -> None:
+    admin, stranger = chain.deployer, chain.signer(6)
+    qid, condition, initialized, _ = market_for_question(chain.w3, chain.manifest, "Pre-empted?")
+    assert qid == question_id(admin.address, "Pre-empted?")
+    ctf = chain.contract("ConditionalTokens", "ctf")
+    stranger.transact(ctf.functions.prepareCondition(chain.manifest.contracts["oracle"], bytes.fromhex(qid[2:]), 2))
+    assert not initialized
+    assert market_for_question(chain.w3, chain.manifest, "Pre-empted?")[2] is False  # prepared is not initialized
+    created, new = ensure_market(admin, chain.manifest, "Pre-empted?")
+    assert new
+    assert (created.question_id, created.condition_id) == (qid, condition)
+    assert market_for_question(chain.w3, chain.manifest, "Pre-empted?")[2:] == (True, True)
+    oracle = chain.contract("OptimisticOracle", "oracle")
+    assert oracle.functions.getQuestion(bytes.fromhex(qid[2:])).call()[0] == 1  # Open: resolvable by the oracle
 
 
 def test_ensure_funded_tops_up_to_the_target_only(chain: Chain) -> None:
