@@ -382,6 +382,41 @@ class CliError(Exception):
     """A one-line failure of the CLI."""
 
 
+def oracle_refusal(exc: BaseException) -> str | None:
+    """The OptimisticOracle custom error carried by a web3 exception, as ``Name(args)``; None if it carries none."""
+    from eth_abi.abi import decode as abi_decode
+
+    from chain.build import load_artifact
+    from chain.exchange import revert_data
+
+    data = revert_data(exc)
+    for item in load_artifact("OptimisticOracle")["abi"]:
+        if item["type"] != "error":
+            continue
+        types = [i["type"] for i in item["inputs"]]
+        if bytes(Web3.keccak(text=f"{item['name']}({','.join(types)})"))[:4] == data[:4]:
+            values = abi_decode(types, data[4:])
+            shown = ", ".join("0x" + v.hex() if isinstance(v, bytes) else str(v) for v in values)
+            return f"{item['name']}({shown})"
+    return None
+
+
+def _oracle_command(args: Any, signer: Signer, manifest: Manifest) -> None:
+    """One of the CLI's resolution commands (everything but ``create``)."""
+    if args.cmd == "propose":
+        propose(signer, manifest, args.question_id, args.outcome)
+    elif args.cmd == "dispute":
+        dispute(signer, manifest, args.question_id)
+    elif args.cmd == "settle":
+        settle(signer, manifest, args.question_id)
+    elif args.cmd == "arbitrate":
+        arbitrate(signer, manifest, args.question_id, args.outcome)
+    elif args.cmd == "expire":
+        expire_dispute(signer, manifest, args.question_id)
+    else:
+        print(json.dumps({"redeemed": redeem(signer, manifest, args.condition_id)}))
+
+
 def _run(args: Any) -> int:
     import httpx
 
@@ -396,18 +431,13 @@ def _run(args: Any) -> int:
     manifest = Manifest.load(manifest_path)
     if args.cmd != "create":
         signer = Signer.from_key(connect(args.rpc_url or live_rpc_url(state)), args.key)
-        if args.cmd == "propose":
-            propose(signer, manifest, args.question_id, args.outcome)
-        elif args.cmd == "dispute":
-            dispute(signer, manifest, args.question_id)
-        elif args.cmd == "settle":
-            settle(signer, manifest, args.question_id)
-        elif args.cmd == "arbitrate":
-            arbitrate(signer, manifest, args.question_id, args.outcome)
-        elif args.cmd == "expire":
-            expire_dispute(signer, manifest, args.question_id)
-        else:
-            print(json.dumps({"redeemed": redeem(signer, manifest, args.condition_id)}))
+        try:
+            _oracle_command(args, signer, manifest)
+        except Exception as exc:
+            refusal = oracle_refusal(exc)
+            if refusal is None:
+                raise
+            raise CliError(f"the oracle refused: {refusal}") from exc
         return 0
     api_url, rpc_url = args.api_url, args.rpc_url
     if api_url is None or rpc_url is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 from web3.logs import DISCARD
 
+from chain.anvil import dev_key
 from chain.build import load_artifact
 from chain.deploy import ORACLE_ARBITRATION_WINDOW, ORACLE_DISPUTE_FEE_BPS, ORACLE_MIN_BOND
 from chain.markets import (
@@ -24,6 +26,7 @@ from chain.markets import (
     question_id,
     redeem,
 )
+from chain.markets import main as markets_main
 from chain.rpc import Signer, TxRevertedError, contract_at
 from tests.support.chain import Chain
 
@@ -357,6 +360,44 @@ def test_the_market_helpers_drive_the_deployed_oracle(chain: Chain) -> None:
     fee = bond * ORACLE_DISPUTE_FEE_BPS // 10_000
     assert int(usdc.functions.balanceOf(disputer.address).call()) == 2 * bond - fee
     assert redeem(holder, manifest, market.condition_id) == 3 * USDC  # YES won: 3 YES pay 3 USDC, NO nothing
+
+
+def test_the_cli_disputes_rules_and_expires(chain: Chain, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m chain.markets propose|dispute|arbitrate|expire|settle`` (in process) over a state directory."""
+    manifest, admin = chain.manifest, chain.deployer
+    manifest.save(tmp_path / "deployment.json")
+    market = create_market(admin, manifest, "CLI?", bond=5 * USDC, liveness=LIVENESS)
+    usdc, oracle = chain.contract("MockUSDC", "collateral"), chain.contract("OptimisticOracle", "oracle")
+    keys = {i: dev_key(i) for i in (0, 4, 5)}
+    for i in (4, 5):
+        admin.transact(usdc.functions.mint(chain.signer(i).address, 10 * USDC))
+
+    def cli(cmd: str, key: int, *extra: str) -> int:
+        return markets_main(
+            [cmd, "--question-id", market.question_id, "--key", keys[key], "--state-dir", str(tmp_path),
+             "--rpc-url", chain.anvil.url, *extra]
+        )  # fmt: skip
+
+    def state() -> int:
+        return int(oracle.functions.getQuestion(bytes.fromhex(market.question_id[2:])).call()[0])
+
+    assert cli("propose", 4, "--outcome", "0") == 0
+    assert cli("dispute", 4) == 2  # the proposer itself: refused, by name
+    assert f"error: the oracle refused: SelfDispute({market.question_id})" in capsys.readouterr().err
+    assert cli("dispute", 5) == 0
+    assert state() == DISPUTED
+    assert cli("expire", 5) == 2  # the arbitrator still has time
+    assert "ArbitrationPending" in capsys.readouterr().err
+    chain.anvil.rpc("evm_increaseTime", ORACLE_ARBITRATION_WINDOW)
+    chain.anvil.mine()
+    assert cli("expire", 5) == 0
+    assert state() == OPEN
+    assert cli("propose", 5, "--outcome", "1") == 0
+    assert cli("dispute", 4) == 0
+    assert cli("arbitrate", 4, "--outcome", "1") == 2  # not the arbitrator
+    assert "the oracle refused: NotArbitrator()" in capsys.readouterr().err
+    assert cli("arbitrate", 0, "--outcome", "1") == 0
+    assert state() == RESOLVED
 
 
 # --- a property: bonds are conserved across every path -------------------------------------------------------------
