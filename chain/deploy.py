@@ -1,11 +1,14 @@
 """Deploy the exchange's contracts to a chain and write the deployment manifest that services read.
 
 What gets deployed: a 6-decimal collateral (``MockUSDC``, mintable by the deployer) unless an existing collateral
-address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's source), and our exchange
-(``Exchange``, once its artifact exists) with the operator added. The manifest is JSON:
+address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's source), our exchange
+(``Exchange``, once its artifact exists) with the operator added, the optimistic oracle, and the neg-risk pair:
+``NegRiskAdapter`` (multi-outcome events over the same conditional tokens) and ``NegRiskExchange`` (the exchange
+for those events' outcome tokens, its own EIP-712 verifying contract) with the operator added. The manifest is JSON:
 
     {"chain_id", "deploy_block", "deploy_block_hash", "deployer", "operator",
-     "contracts": {"collateral", "ctf", "exchange", "oracle"}, "build": <artifact build hash>}
+     "contracts": {"collateral", "ctf", "exchange", "oracle", "neg_risk_adapter", "neg_risk_exchange"},
+     "build": <artifact build hash>}
 
 plus ``rpc_url`` when a standalone deploy was given one. A stack's state directory keeps deployment facts only: the
 RPC address of the running stack is in its ``stack.json`` (``chain.stack``), not here.
@@ -36,6 +39,9 @@ ORACLE_MIN_BOND = 1_000_000
 ORACLE_ARBITRATION_WINDOW = 7 * 86_400
 ORACLE_ARBITRATOR_DELAY = 2 * 86_400
 ORACLE_DISPUTE_FEE_BPS = 5_000
+NEG_RISK_ADAPTER_ARTIFACT = "NegRiskAdapter"
+NEG_RISK_EXCHANGE_ARTIFACT = "NegRiskExchange"
+COLLATERAL_DECIMALS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,23 @@ def exchange_available() -> bool:
     return (BUILD_DIR / f"{EXCHANGE_ARTIFACT}.json").exists()
 
 
+def neg_risk_available() -> bool:
+    """True once the neg-risk adapter and exchange exist in the build."""
+    return all(
+        (BUILD_DIR / f"{name}.json").exists() for name in (NEG_RISK_ADAPTER_ARTIFACT, NEG_RISK_EXCHANGE_ARTIFACT)
+    )
+
+
+def deploy_neg_risk(signer: Signer, collateral: str, ctf: str, operator: str) -> dict[str, str]:
+    """Deploy the neg-risk adapter and its exchange over ``collateral`` and ``ctf``; ``operator`` becomes an
+    operator of the exchange (the deployer is one already). Returns the two addresses by manifest key."""
+    adapter = signer.deploy(NEG_RISK_ADAPTER_ARTIFACT, collateral, ctf, COLLATERAL_DECIMALS)
+    exchange = signer.deploy(NEG_RISK_EXCHANGE_ARTIFACT, collateral, ctf, adapter.address)
+    if Web3.to_checksum_address(operator) != signer.address:
+        signer.transact(exchange.functions.addOperator(Web3.to_checksum_address(operator)))
+    return {"neg_risk_adapter": str(adapter.address), "neg_risk_exchange": str(exchange.address)}
+
+
 def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collateral: str | None = None) -> Manifest:
     """Deploy everything afresh with ``deployer_key`` as owner/admin; return the manifest."""
     result = build()
@@ -118,6 +141,8 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
         ORACLE_DISPUTE_FEE_BPS,
     )
     contracts["oracle"] = str(oracle.address)
+    if neg_risk_available():
+        contracts.update(deploy_neg_risk(signer, contracts["collateral"], contracts["ctf"], op))
     block_hash = "0x" + bytes(w3.eth.get_block(start_block + 1)["hash"]).hex()
     return Manifest(
         chain_id=int(w3.eth.chain_id),
@@ -162,6 +187,13 @@ def ensure_deployed(
                 block_hash = "0x" + bytes(w3.eth.get_block(manifest.deploy_block)["hash"]).hex()
                 stored = replace(manifest, deploy_block_hash=block_hash)
             stored = replace(stored, rpc_url=rpc_url if save_rpc_url else "")
+            if neg_risk_available() and "neg_risk_exchange" not in stored.contracts:
+                # A deployment from before the neg-risk contracts: add them, keep everything else.
+                signer = Signer.from_key(w3, deployer_key)
+                added = deploy_neg_risk(
+                    signer, stored.contracts["collateral"], stored.contracts["ctf"], stored.operator
+                )
+                stored = replace(stored, contracts={**stored.contracts, **added})
             if stored != manifest:
                 stored.save(manifest_path)
             return replace(stored, rpc_url=rpc_url)

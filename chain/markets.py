@@ -24,6 +24,7 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from web3 import Web3
+from web3.logs import DISCARD
 
 from chain.deploy import Manifest
 from chain.rpc import Signer, contract_at
@@ -295,6 +296,181 @@ def fund_account(
     _fund(admin, trader, usdc, ctf, exchange, collateral, splits)
 
 
+# ---- neg-risk events ---------------------------------------------------------------------------------------
+# An event of N outcomes on the NegRiskAdapter: each outcome a binary condition (oracle: the adapter) whose YES and
+# NO tokens trade on the NegRiskExchange. The account that creates the event is its oracle on the adapter: it
+# adds outcomes and reports the winner (see docs/contracts.md, "Neg-risk events").
+
+MIN_EVENT_OUTCOMES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OnchainEvent:
+    """A neg-risk event and its outcomes (each a market registered on the neg-risk exchange)."""
+
+    event_id: str
+    title: str
+    outcomes: tuple[str, ...]
+    markets: tuple[OnchainMarket, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.event_id,
+            "title": self.title,
+            "outcomes": list(self.outcomes),
+            "markets": [m.to_json() for m in self.markets],
+        }
+
+
+def _neg_risk(w3: Web3, manifest: Manifest) -> tuple[Any, Any]:
+    """The adapter and the neg-risk exchange of a deployment."""
+    if "neg_risk_adapter" not in manifest.contracts:
+        raise ValueError("this deployment has no neg-risk adapter (redeploy with the current build)")
+    adapter: Any = contract_at(w3, "NegRiskAdapter", manifest.contracts["neg_risk_adapter"])
+    exchange: Any = contract_at(w3, "NegRiskExchange", manifest.contracts["neg_risk_exchange"])
+    return adapter, exchange
+
+
+def event_id_of(oracle: str, title: str) -> str:
+    """The adapter's id of the event ``title`` prepared by ``oracle``: keccak256(abi.encode(oracle, data)) with
+    the last byte cleared."""
+    from eth_abi.abi import encode
+
+    digest = bytes(Web3.keccak(encode(["address", "bytes"], [Web3.to_checksum_address(oracle), title.encode()])))
+    return "0x" + (digest[:31] + b"\x00").hex()
+
+
+def _outcome_market(receipt: Any, adapter: Any) -> OnchainMarket:
+    (log,) = adapter.events.OutcomePrepared().process_receipt(receipt, errors=DISCARD)
+    args = log["args"]
+    return OnchainMarket(
+        "0x" + bytes(args["questionId"]).hex(),
+        "0x" + bytes(args["conditionId"]).hex(),
+        int(args["yesPositionId"]),
+        int(args["noPositionId"]),
+    )
+
+
+def add_outcome(admin: Signer, manifest: Manifest, event_id: str, outcome: str) -> OnchainMarket:
+    """Add an outcome to an event (``admin`` must be the event's oracle, i.e. its creator) and register its YES
+    and NO tokens on the neg-risk exchange (``admin`` must be an exchange admin). An empty ``outcome`` makes a
+    placeholder, named later off chain."""
+    adapter, exchange = _neg_risk(admin.w3, manifest)
+    receipt = admin.transact(adapter.functions.addOutcome(bytes.fromhex(event_id[2:]), outcome.encode()))
+    market = _outcome_market(receipt, adapter)
+    condition = bytes.fromhex(market.condition_id[2:])
+    admin.transact(exchange.functions.registerToken(market.yes_token, market.no_token, condition))
+    return market
+
+
+def create_event(admin: Signer, manifest: Manifest, outcomes: Sequence[str], title: str | None = None) -> OnchainEvent:
+    """Prepare a neg-risk event of ``outcomes`` (at least three) on the adapter, with ``admin`` as its oracle, and
+    register every outcome's tokens on the neg-risk exchange. ``title`` (default: the outcomes joined) is the
+    event's data; the same admin cannot create the same title twice."""
+    if len(outcomes) < MIN_EVENT_OUTCOMES:
+        raise ValueError(f"an event needs at least {MIN_EVENT_OUTCOMES} outcomes, got {len(outcomes)}")
+    if len(set(outcomes)) != len(outcomes):
+        raise ValueError("outcomes must be distinct")
+    title = title if title is not None else " / ".join(outcomes)
+    adapter, _exchange = _neg_risk(admin.w3, manifest)
+    receipt = admin.transact(adapter.functions.prepareEvent(title.encode()))
+    (log,) = adapter.events.EventPrepared().process_receipt(receipt, errors=DISCARD)
+    event_id = "0x" + bytes(log["args"]["eventId"]).hex()
+    markets = tuple(add_outcome(admin, manifest, event_id, outcome) for outcome in outcomes)
+    return OnchainEvent(event_id, title, tuple(outcomes), markets)
+
+
+def report_outcome(oracle: Signer, manifest: Manifest, question_id: str, outcome: bool) -> None:
+    """Report one outcome of an event: YES resolves the event (every other outcome NO), NO only this outcome.
+    ``oracle`` must be the event's oracle."""
+    adapter, _exchange = _neg_risk(oracle.w3, manifest)
+    oracle.transact(adapter.functions.reportOutcome(bytes.fromhex(question_id[2:]), outcome))
+
+
+def resolve_event(oracle: Signer, manifest: Manifest, winner_question_id: str) -> None:
+    """Resolve an event: the outcome ``winner_question_id`` YES, every other outcome NO."""
+    report_outcome(oracle, manifest, winner_question_id, True)
+
+
+def event_info(w3: Web3, manifest: Manifest, event_id: str) -> dict[str, Any]:
+    """The adapter's view of an event: oracle, outcome count, whether determined, winner index (if determined)."""
+    adapter, _exchange = _neg_risk(w3, manifest)
+    oracle, count, determined, winner = adapter.functions.getEvent(bytes.fromhex(event_id[2:])).call()
+    return {"oracle": oracle, "outcome_count": int(count), "determined": bool(determined), "winner": int(winner)}
+
+
+def approve_neg_risk(trader: Signer, manifest: Manifest) -> None:
+    """Approve the neg-risk exchange (settlement) and the adapter (split, merge, convert, redeem) for ``trader``'s
+    USDC and outcome tokens, skipping approvals already in place."""
+    w3 = trader.w3
+    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    unlimited = 2**256 - 1
+    for spender in (manifest.contracts["neg_risk_exchange"], manifest.contracts["neg_risk_adapter"]):
+        if int(usdc.functions.allowance(trader.address, spender).call()) < unlimited // 2:
+            trader.transact(usdc.functions.approve(spender, unlimited))
+        if not ctf.functions.isApprovedForAll(trader.address, spender).call():
+            trader.transact(ctf.functions.setApprovalForAll(spender, True))
+
+
+def fund_event_trader(
+    admin: Signer, trader: Signer, manifest: Manifest, usdc_amount: int, split: dict[str, int]
+) -> None:
+    """Mint ``usdc_amount`` plus every split amount to ``trader`` (``admin`` owns the collateral), approve the
+    neg-risk exchange and adapter, and split ``split[condition_id]`` into YES+NO through the adapter."""
+    usdc: Any = contract_at(admin.w3, "MockUSDC", manifest.contracts["collateral"])
+    adapter, _exchange = _neg_risk(admin.w3, manifest)
+    admin.transact(usdc.functions.mint(trader.address, usdc_amount + sum(split.values())))
+    approve_neg_risk(trader, manifest)
+    split_fn = adapter.get_function_by_signature("splitPosition(bytes32,uint256)")
+    for condition_id, amount in split.items():
+        trader.transact(split_fn(bytes.fromhex(condition_id[2:]), amount))
+
+
+def convert_positions(holder: Signer, manifest: Manifest, event_id: str, index_set: int, amount: int) -> None:
+    """Convert ``amount`` NO of each outcome in ``index_set`` (bit i = outcome i) into collateral and the YES of
+    the other outcomes (the holder must have approved the adapter)."""
+    adapter, _exchange = _neg_risk(holder.w3, manifest)
+    holder.transact(adapter.functions.convertPositions(bytes.fromhex(event_id[2:]), index_set, amount))
+
+
+def redeem_outcome(holder: Signer, manifest: Manifest, condition_id: str) -> int:
+    """Redeem all of ``holder``'s YES and NO of a resolved outcome through the adapter; return the collateral
+    received."""
+    w3 = holder.w3
+    adapter, _exchange = _neg_risk(w3, manifest)
+    usdc: Any = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", manifest.contracts["ctf"])
+    condition = bytes.fromhex(condition_id[2:])
+    yes, no = adapter.functions.getPositionIds(condition).call()
+    amounts = [int(ctf.functions.balanceOf(holder.address, t).call()) for t in (yes, no)]
+    before = int(usdc.functions.balanceOf(holder.address).call())
+    holder.transact(adapter.functions.redeemPositions(condition, amounts))
+    return int(usdc.functions.balanceOf(holder.address).call()) - before
+
+
+EVENTS_FILE = "neg_risk_events.json"
+
+
+def remember_event(state_dir: Path, event: OnchainEvent) -> None:
+    """Keep an event's outcomes (names and markets) in ``neg_risk_events.json`` of the state directory, by id."""
+    path = state_dir / EVENTS_FILE
+    known = known_events(state_dir)
+    known[event.event_id] = event.to_json()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def known_events(state_dir: Path) -> dict[str, dict[str, Any]]:
+    """What ``remember_event`` kept, by event id (empty if nothing or unreadable)."""
+    try:
+        data = json.loads((state_dir / EVENTS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 MARKETS_FILE = "markets.json"
 
 
@@ -360,6 +536,27 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
         if name in ("propose", "arbitrate"):
             p.add_argument("--outcome", type=int, choices=(0, 1, 2), required=True, help="0 YES, 1 NO, 2 invalid")
+    event_p = sub.add_parser("create-event", help="a neg-risk event of 3 or more outcomes, on the adapter")
+    event_p.add_argument("--outcome", action="append", required=True, help="an outcome (repeat, at least 3)")
+    event_p.add_argument("--title", default=None, help="the event's data (default: the outcomes joined)")
+    event_p.add_argument("--state-dir", type=Path, default=Path("var"))
+    event_p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
+    event_p.add_argument("--admin-key", default=None, help="exchange admin key; becomes the event's oracle")
+    add_p = sub.add_parser("add-outcome", help="add an outcome (empty: a placeholder) to a neg-risk event")
+    add_p.add_argument("--event-id", required=True)
+    add_p.add_argument("--outcome", default="", help="the outcome (default empty: a placeholder)")
+    add_p.add_argument("--state-dir", type=Path, default=Path("var"))
+    add_p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
+    add_p.add_argument("--admin-key", default=None, help="the event's oracle, also an exchange admin")
+    for name, helptext in (
+        ("resolve-event", "report the winning outcome: YES for it, NO for every other outcome"),
+        ("report-no", "report one outcome NO (e.g. a withdrawn candidate) before the winner is known"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--question-id", required=True, help="the outcome's question id")
+        p.add_argument("--state-dir", type=Path, default=Path("var"))
+        p.add_argument("--rpc-url", default=None, help="default: the chain of the stack running on --state-dir")
+        p.add_argument("--key", default=None, help="the event's oracle key (default: anvil dev account 0)")
     redeem_p = sub.add_parser("redeem", help="redeem a holder's positions of a resolved market")
     redeem_p.add_argument("--condition-id", required=True)
     redeem_p.add_argument("--key", required=True, help="the holder's private key")
@@ -429,6 +626,8 @@ def _run(args: Any) -> int:
     if not manifest_path.exists():
         raise CliError(f"no deployment in {state}: start the stack with make run (STATE_DIR={state})")
     manifest = Manifest.load(manifest_path)
+    if args.cmd in ("create-event", "add-outcome", "resolve-event", "report-no"):
+        return _run_event(args, manifest)
     if args.cmd != "create":
         signer = Signer.from_key(connect(args.rpc_url or live_rpc_url(state)), args.key)
         try:
@@ -467,6 +666,52 @@ def _run(args: Any) -> int:
         raise CliError(f"the API refused the market ({resp.status_code}): {resp.text[:300]}")
     print(json.dumps(market.to_json()))
     return 0
+
+
+def _run_event(args: Any, manifest: Manifest) -> int:
+    """The neg-risk subcommands: chain side only (the event is kept in the state directory's
+    ``neg_risk_events.json``; the API does not list these markets yet)."""
+    from chain.anvil import dev_key
+    from chain.rpc import connect
+    from chain.stack import live_rpc_url
+
+    state: Path = args.state_dir
+    w3 = connect(args.rpc_url or live_rpc_url(state))
+    if "neg_risk_adapter" not in manifest.contracts:
+        raise CliError(f"the deployment in {state} has no neg-risk adapter: redeploy with the current build")
+    if args.cmd == "create-event":
+        admin = Signer.from_key(w3, args.admin_key or dev_key(0))
+        try:
+            event = create_event(admin, manifest, args.outcome, args.title)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        remember_event(state, event)
+        print(json.dumps(event.to_json()))
+    elif args.cmd == "add-outcome":
+        admin = Signer.from_key(w3, args.admin_key or dev_key(0))
+        market = add_outcome(admin, manifest, args.event_id, args.outcome)
+        known = known_events(state).get(args.event_id.lower())
+        if known is not None:
+            event = OnchainEvent(
+                args.event_id.lower(),
+                known["title"],
+                (*known["outcomes"], args.outcome),
+                (*(_market_from_json(m) for m in known["markets"]), market),
+            )
+            remember_event(state, event)
+        print(json.dumps(market.to_json()))
+    else:
+        oracle = Signer.from_key(w3, args.key or dev_key(0))
+        report_outcome(oracle, manifest, args.question_id, args.cmd == "resolve-event")
+        question = bytes.fromhex(args.question_id[2:])
+        event_id = "0x" + (question[:31] + b"\x00").hex()
+        print(json.dumps({"event_id": event_id, **event_info(w3, manifest, event_id)}))
+    return 0
+
+
+def _market_from_json(data: dict[str, Any]) -> OnchainMarket:
+    yes, no = data["token_ids"]
+    return OnchainMarket(data["question_id"], data["condition_id"], int(yes), int(no))
 
 
 if __name__ == "__main__":

@@ -42,16 +42,16 @@ abstract contract Assets is IAssets {
     }
 
     /// @dev Split `amount` collateral held by the exchange into `amount` of each outcome of `conditionId`.
-    function _mintSets(bytes32 conditionId, uint256 amount) internal {
+    function _mintSets(bytes32 conditionId, uint256 amount) internal virtual {
         IConditionalTokens(CTF).splitPosition(COLLATERAL, bytes32(0), conditionId, _binaryPartition(), amount);
     }
 
     /// @dev Merge `amount` of each outcome of `conditionId` held by the exchange back into collateral.
-    function _mergeSets(bytes32 conditionId, uint256 amount) internal {
+    function _mergeSets(bytes32 conditionId, uint256 amount) internal virtual {
         IConditionalTokens(CTF).mergePositions(COLLATERAL, bytes32(0), conditionId, _binaryPartition(), amount);
     }
 
-    function _binaryPartition() private pure returns (uint256[] memory partition) {
+    function _binaryPartition() internal pure returns (uint256[] memory partition) {
         partition = new uint256[](2);
         partition[0] = 1;
         partition[1] = 2;
