@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from web3 import Web3
@@ -11,7 +11,7 @@ from chain.anvil import Anvil, dev_key
 from chain.build import load_artifact
 from chain.deploy import Manifest
 from chain.exchange import decode_revert, revert_data
-from chain.markets import OnchainEvent, approve_neg_risk, create_event
+from chain.markets import OnchainEvent, OnchainMarket, approve_neg_risk, create_event
 from chain.rpc import Signer, contract_at
 
 
@@ -50,22 +50,27 @@ class NegRiskEnv:
     traders: list[Signer]
     keys: list[str]
     outsider: Signer
+    markets: list[OnchainMarket] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.markets:
+            self.markets = list(self.event.markets)
 
     @property
     def event_id(self) -> bytes:
         return bytes.fromhex(self.event.event_id[2:])
 
     def condition(self, i: int) -> bytes:
-        return bytes.fromhex(self.event.markets[i].condition_id[2:])
+        return bytes.fromhex(self.markets[i].condition_id[2:])
 
     def question(self, i: int) -> bytes:
-        return bytes.fromhex(self.event.markets[i].question_id[2:])
+        return bytes.fromhex(self.markets[i].question_id[2:])
 
     def yes(self, i: int) -> int:
-        return self.event.markets[i].yes_token
+        return self.markets[i].yes_token
 
     def no(self, i: int) -> int:
-        return self.event.markets[i].no_token
+        return self.markets[i].no_token
 
     def usdc_of(self, who: str) -> int:
         return int(self.usdc.functions.balanceOf(who).call())
