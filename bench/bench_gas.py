@@ -16,7 +16,13 @@ nothing (as CTFExchange does). Scenarios:
 - ``matchOrders.MERGE.makers=N.fee=F``: taker SELL YES @0.60 against N makers SELL NO @0.40.
 - ``matchOrdersBatch.COMPLEMENTARY.matches=M.fee=F``: M independent one-maker COMPLEMENTARY matches in one call.
 
-F is the fee rate of every order in bps (0 or 100). The last line printed is one JSON object: the snapshot, the
+F is the fee rate of every order in bps (0 or 100). The same ``matchOrders`` scenarios run on the neg-risk exchange
+(``negRisk.matchOrders...``) with outcome 0 of a three-outcome event, on the same chain after the binary ones; its
+MINT and MERGE split and merge through the NegRiskAdapter. The adapter's own calls are measured too:
+``negRisk.adapter.splitPosition`` / ``mergePositions`` (100 full sets), ``negRisk.adapter.convertPositions.k=K``
+(100 NO of K of the 3 outcomes) and ``negRisk.adapter.redeemPositions`` (100 YES and 100 NO of a resolved outcome).
+
+The last line printed is one JSON object: the snapshot, the
 gas per extra maker ((makers=10 - makers=1) / 9) and the issue's targets.
 """
 
@@ -31,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.anvil import Anvil, dev_key
-from chain.deploy import deploy
+from chain.deploy import Manifest, deploy
 from chain.exchange import (
     ZERO_ADDRESS,
     Market,
@@ -41,6 +47,7 @@ from chain.exchange import (
     fund_trader,
     prepare_market,
 )
+from chain.markets import approve_neg_risk, create_event
 from chain.rpc import Signer, connect, contract_at
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +104,8 @@ class Bench:
     chain_id: int
     salt: int = 10**15
     results: dict[str, int] = field(default_factory=dict)
+    manifest: Manifest | None = None
+    prefix: str = ""  # "negRisk." on the neg-risk exchange
 
     def order(self, who: int, token: int, side: Side, maker_amount: int, taker_amount: int, fee: int) -> Order:
         self.salt += 1
@@ -118,7 +127,7 @@ class Bench:
     def measure(self, name: str, call: Callable[[], Any]) -> int:
         receipt = self.operator.transact(call())
         gas = int(receipt["gasUsed"])
-        self.results[name] = gas
+        self.results[self.prefix + name] = gas
         return gas
 
     def match(self, name: str, match: Match) -> int:
@@ -142,7 +151,51 @@ def setup(anvil: Anvil) -> Bench:
     stock = 10**12  # a million USDC and a million YES/NO each: balances never reach zero
     for account in [operator, *traders]:
         fund_trader(operator, account, usdc, ctf, exchange.address, stock, stock, [market])
-    return Bench(anvil, operator, exchange, market, traders, keys, int(w3.eth.chain_id))
+    return Bench(anvil, operator, exchange, market, traders, keys, int(w3.eth.chain_id), manifest=manifest)
+
+
+def setup_neg_risk(b: Bench) -> tuple[Bench, Any]:
+    """The neg-risk exchange with outcome 0 of a three-outcome event as its market, every account holding USDC and
+    YES/NO of each outcome (split through the adapter), on the chain of ``b``; returns the bench and the event."""
+    assert b.manifest is not None
+    manifest = b.manifest
+    w3 = b.operator.w3
+    usdc = contract_at(w3, "MockUSDC", manifest.contracts["collateral"])
+    adapter = contract_at(w3, "NegRiskAdapter", manifest.contracts["neg_risk_adapter"])
+    exchange = contract_at(w3, "NegRiskExchange", manifest.contracts["neg_risk_exchange"])
+    event = create_event(b.operator, manifest, ["A", "B", "C"], title="bench-gas event")
+    first = event.markets[0]
+    market = Market(bytes.fromhex(first.condition_id[2:]), first.yes_token, first.no_token)
+    stock = 10**12
+    split = adapter.get_function_by_signature("splitPosition(bytes32,uint256)")
+    for account in [b.operator, *b.traders]:
+        b.operator.transact(usdc.functions.mint(account.address, stock * (1 + len(event.markets))))
+        approve_neg_risk(account, manifest)
+        for m in event.markets:
+            account.transact(split(bytes.fromhex(m.condition_id[2:]), stock))
+    nb = Bench(b.anvil, b.operator, exchange, market, b.traders, b.keys, b.chain_id, manifest=manifest)
+    nb.prefix = "negRisk."
+    return nb, event
+
+
+def run_adapter(b: Bench, event: Any) -> None:
+    """The adapter's own calls, by the operator (who holds USDC and every outcome's YES and NO)."""
+    w3 = b.operator.w3
+    adapter = contract_at(w3, "NegRiskAdapter", b.manifest.contracts["neg_risk_adapter"]) if b.manifest else None
+    assert adapter is not None
+    s = SHARES
+    condition = b.market.condition_id
+    split = adapter.get_function_by_signature("splitPosition(bytes32,uint256)")
+    merge = adapter.get_function_by_signature("mergePositions(bytes32,uint256)")
+    b.measure("adapter.splitPosition", lambda: split(condition, s))
+    b.measure("adapter.mergePositions", lambda: merge(condition, s))
+    event_id = bytes.fromhex(event.event_id[2:])
+    for k, index_set in ((1, 0b001), (2, 0b011), (3, 0b111)):
+        b.measure(
+            f"adapter.convertPositions.k={k}", lambda i=index_set: adapter.functions.convertPositions(event_id, i, s)
+        )
+    b.operator.transact(adapter.functions.reportOutcome(bytes.fromhex(event.markets[0].question_id[2:]), True))
+    b.measure("adapter.redeemPositions", lambda: adapter.functions.redeemPositions(condition, [s, s]))
 
 
 def run_matches(b: Bench) -> None:
@@ -213,7 +266,10 @@ def measure_all() -> dict[str, int]:
         run_fills(b)
         run_matches(b)
         run_batches(b)
-        return dict(sorted(b.results.items()))
+        nb, event = setup_neg_risk(b)
+        run_matches(nb)
+        run_adapter(nb, event)
+        return dict(sorted({**b.results, **nb.results}.items()))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -296,12 +352,13 @@ def profile() -> dict[str, dict[str, int]]:
 def marginals(snapshot: dict[str, int]) -> dict[str, float]:
     out: dict[str, float] = {}
     lo, hi = MAKER_COUNTS[0], MAKER_COUNTS[-1]
-    for kind in ("COMPLEMENTARY", "COMPLEMENTARY_TAKER_SELL", "MINT", "MERGE"):
-        for fee in FEES:
-            a = snapshot.get(f"matchOrders.{kind}.makers={lo}.fee={fee}")
-            z = snapshot.get(f"matchOrders.{kind}.makers={hi}.fee={fee}")
-            if a is not None and z is not None:
-                out[f"per_extra_maker.{kind}.fee={fee}"] = round((z - a) / (hi - lo), 1)
+    for prefix in ("", "negRisk."):
+        for kind in ("COMPLEMENTARY", "COMPLEMENTARY_TAKER_SELL", "MINT", "MERGE"):
+            for fee in FEES:
+                a = snapshot.get(f"{prefix}matchOrders.{kind}.makers={lo}.fee={fee}")
+                z = snapshot.get(f"{prefix}matchOrders.{kind}.makers={hi}.fee={fee}")
+                if a is not None and z is not None:
+                    out[f"{prefix}per_extra_maker.{kind}.fee={fee}"] = round((z - a) / (hi - lo), 1)
     for fee in FEES:
         a = snapshot.get(f"matchOrdersBatch.COMPLEMENTARY.matches=1.fee={fee}")
         z = snapshot.get(f"matchOrdersBatch.COMPLEMENTARY.matches={BATCH_SIZES[-1]}.fee={fee}")
@@ -408,9 +465,49 @@ def results_markdown(snapshot: dict[str, int], marg: dict[str, float], prof: dic
             f"Batch: each extra one-maker match inside `matchOrdersBatch` costs {_fmt(batch0)} gas, against "
             f"{_fmt(one)} for the same match as its own `matchOrders` transaction.",
             "",
+            *neg_risk_section(snapshot, marg),
+            "",
             *floor_section(prof),
         ]
     )
+
+
+def neg_risk_section(snapshot: dict[str, int], marg: dict[str, float]) -> list[str]:
+    """The neg-risk exchange's matches beside the binary exchange's, and the adapter's own calls."""
+    rows = []
+    for kind in ("COMPLEMENTARY", "MINT", "MERGE"):
+        for k in MAKER_COUNTS:
+            cells = []
+            for f in FEES:
+                cells.append(_fmt(snapshot.get(f"negRisk.matchOrders.{kind}.makers={k}.fee={f}")))
+                cells.append(_fmt(snapshot.get(f"matchOrders.{kind}.makers={k}.fee={f}")))
+            rows.append(f"| matchOrders {kind}, {k} maker(s) | " + " | ".join(cells) + " |")
+    for kind in ("COMPLEMENTARY", "MINT", "MERGE"):
+        cells = [_fmt(marg.get(f"{p}per_extra_maker.{kind}.fee={f}")) for f in FEES for p in ("negRisk.", "")]
+        rows.append(f"| per extra maker, {kind} | " + " | ".join(cells) + " |")
+    adapter_rows = [
+        f"| {name.removeprefix('negRisk.adapter.')} | {_fmt(gas)} |"
+        for name, gas in sorted(snapshot.items())
+        if name.startswith("negRisk.adapter.")
+    ]
+    return [
+        "## The neg-risk exchange",
+        "",
+        "The same scenarios on `NegRiskExchange` with outcome 0 of a three-outcome event (positions over the "
+        "adapter's wrapped collateral). COMPLEMENTARY matches do not touch the adapter; MINT and MERGE split and "
+        "merge through it (collateral in and out of the adapter, the wrapped units, one extra transfer of the two "
+        "outcome tokens). Polymarket's NegRiskCtfExchange has no measured figures in the protocol doc.",
+        "",
+        "| scenario | neg-risk, fee 0 | binary, fee 0 | neg-risk, fee 100 bps | binary, fee 100 bps |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        "The adapter's own calls (100 shares; `convertPositions.k=K` converts the NO of K of the 3 outcomes):",
+        "",
+        "| call | gasUsed |",
+        "|---|---|",
+        *adapter_rows,
+    ]
 
 
 def floor_section(prof: dict[str, dict[str, int]]) -> list[str]:

@@ -12,6 +12,10 @@ A binary market is a ConditionalTokens condition with two outcome slots whose or
 The off-chain half (the market row, the book) is the admin API's ``POST /admin/markets``;
 ``python -m chain.markets create`` does both. Resolution is reported by the oracle to ConditionalTokens; the indexer
 sees ``ConditionResolution`` and the exchange halts the book (see docs/runbook.md).
+
+Neg-risk events (``create_event``, ``add_outcome``, ``report_outcome``, ``resolve_event``; CLI ``create-event``,
+``add-outcome``, ``report-no``, ``resolve-event``): N outcomes on the ``NegRiskAdapter``, each a binary condition
+whose tokens are registered on the ``NegRiskExchange``; chain side only for now (see docs/contracts.md).
 """
 
 from __future__ import annotations
