@@ -236,3 +236,24 @@ def test_stray_tokens_cannot_be_sent_to_the_adapter(nr: NegRiskEnv) -> None:
     steal = nr.wcol.functions.transferFrom(nr.adapter.address, t.address, 1)
     assert nr.revert_name(steal, t) == "InsufficientBalance"
     assert nr.revert_name(nr.wcol.functions.burn(t.address, 1), t) == "NotOwner"
+
+
+def test_every_outcome_reported_no_still_pays_every_no(nr: NegRiskEnv) -> None:
+    """No winner at all (each outcome reported NO): every NO pays 1 and the pool covers it, conversions included."""
+    a, b = nr.traders[0], nr.traders[1]
+    for i in range(3):
+        nr.split(a, i, 10 * USDC)
+    nr.convert(a, 0b011, 10 * USDC)  # a: 10 USDC + YES Carol; NO Alice and NO Bob burned
+    nr.split(b, 1, 5 * USDC)
+    for i in range(3):
+        nr.admin.transact(nr.adapter.functions.reportOutcome(nr.question(i), False))
+    assert nr.adapter.functions.getEvent(nr.event_id).call()[2] is False
+    before_a, before_b = nr.usdc_of(a.address), nr.usdc_of(b.address)
+    for i in range(3):
+        yes, no = nr.tokens_of(a.address, [nr.yes(i), nr.no(i)])
+        nr.redeem(a, i, yes, no)
+    nr.redeem(b, 1, 5 * USDC, 5 * USDC)
+    assert nr.usdc_of(a.address) == before_a + 10 * USDC  # its one live NO (Carol)
+    assert nr.usdc_of(b.address) == before_b + 5 * USDC
+    # 35 in, 10 converted out, 15 redeemed: the burned NO Alice and NO Bob leave 10 in the pool.
+    assert nr.usdc_of(nr.adapter.address) == 10 * USDC
