@@ -348,7 +348,26 @@ ERROR_SIGNATURES: tuple[str, ...] = (
     "ReentrancyGuardReentrantCall()",
     "SafeCastOverflowedUintDowncast(uint8,uint256)",
 )
-ERRORS_BY_SELECTOR: dict[bytes, str] = {_selector(sig): sig for sig in ERROR_SIGNATURES}
+# The neg-risk exchange's own error and those of the NegRiskAdapter (and its wrapped collateral), which a MINT or
+# MERGE on the neg-risk exchange bubbles up unchanged.
+NEG_RISK_ERROR_SIGNATURES: tuple[str, ...] = (
+    "AdapterMismatch()",
+    "EventAlreadyPrepared()",
+    "UnknownEvent()",
+    "NotOracle()",
+    "EventAlreadyDetermined()",
+    "TooManyOutcomes()",
+    "UnknownOutcome()",
+    "OutcomeAlreadyReported()",
+    "UnknownCondition()",
+    "UnsupportedPosition()",
+    "InvalidIndexSet()",
+    "InvalidAmounts()",
+    "UnexpectedTransfer()",
+    "InsufficientBalance()",
+    "InvalidReceiver()",
+)
+ERRORS_BY_SELECTOR: dict[bytes, str] = {_selector(sig): sig for sig in (*ERROR_SIGNATURES, *NEG_RISK_ERROR_SIGNATURES)}
 _ERROR_STRING = _selector("Error(string)")
 _PANIC = _selector("Panic(uint256)")
 
@@ -365,8 +384,9 @@ class RevertReason:
 def decode_revert(data: bytes | str | None) -> RevertReason:
     """Decode revert data into the error's name and arguments.
 
-    Exchange errors decode by selector; ``Error(string)`` (e.g. a CTF require message) and ``Panic(uint256)``
-    decode with their argument; anything else, including an empty revert, is ``unknown``.
+    Exchange errors (the neg-risk exchange's and adapter's included) decode by selector; ``Error(string)`` (e.g. a
+    CTF require message) and ``Panic(uint256)`` decode with their argument; anything else, including an empty
+    revert, is ``unknown``.
     """
     raw = _as_bytes(data)
     if len(raw) < 4:

@@ -10,8 +10,17 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from chain.build import load_artifact
-from chain.exchange import ZERO_ADDRESS, Match, Order, Side, domain_separator, revert_data
-from tests.integration.negrisk.negrisk_support import ADAPTER_ERRORS, USDC, NegRiskEnv
+from chain.exchange import (
+    ERRORS_BY_SELECTOR,
+    ZERO_ADDRESS,
+    Match,
+    Order,
+    Side,
+    decode_revert,
+    domain_separator,
+    revert_data,
+)
+from tests.integration.negrisk.negrisk_support import USDC, NegRiskEnv
 
 _SALTS = itertools.count(1)
 SHARES = 100 * USDC
@@ -127,4 +136,13 @@ def test_adapter_mismatch_is_refused(nr: NegRiskEnv) -> None:
     constructor = factory.constructor(other_usdc.address, nr.ctf.address, nr.adapter.address)
     with pytest.raises(ContractLogicError) as info:
         constructor.estimate_gas({"from": nr.admin.address})
-    assert ADAPTER_ERRORS.get(revert_data(info.value)[:4]) == "AdapterMismatch"
+    assert decode_revert(revert_data(info.value)).name == "AdapterMismatch"
+
+
+def test_every_neg_risk_error_decodes() -> None:
+    """The settlement side names every revert of the neg-risk exchange and of the adapter a match can reach."""
+    known = set(ERRORS_BY_SELECTOR.values())
+    for name in ("NegRiskExchange", "NegRiskAdapter", "WrappedCollateral"):
+        abi = load_artifact(name)["abi"]
+        errors = {f"{e['name']}({','.join(i['type'] for i in e['inputs'])})" for e in abi if e["type"] == "error"}
+        assert errors <= known, f"{name}: {sorted(errors - known)}"
