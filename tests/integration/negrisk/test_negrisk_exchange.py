@@ -20,6 +20,7 @@ from chain.exchange import (
     domain_separator,
     revert_data,
 )
+from chain.markets import fund_event_trader
 from tests.integration.negrisk.negrisk_support import USDC, NegRiskEnv
 
 _SALTS = itertools.count(1)
@@ -76,7 +77,9 @@ def test_order_signed_for_the_binary_exchange_is_refused(nr: NegRiskEnv) -> None
 
 def test_complementary_match(nr: NegRiskEnv) -> None:
     seller, buyer = nr.traders[0], nr.traders[1]
-    nr.split(seller, 0, SHARES)
+    funded = nr.usdc_of(seller.address)
+    fund_event_trader(nr.admin, seller, nr.manifest, 5 * USDC, {nr.event.markets[0].condition_id: SHARES})
+    assert nr.usdc_of(seller.address) == funded + 5 * USDC  # the split's collateral minted on top
     ids = [nr.yes(0), nr.no(0)]
     before = _snapshot(nr, [seller.address, buyer.address], ids)
     taker = _order(nr, 1, nr.yes(0), Side.BUY, P_YES, SHARES)
