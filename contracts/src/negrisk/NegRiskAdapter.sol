@@ -299,6 +299,13 @@ contract NegRiskAdapter is INegRiskAdapter, IERC1155Receiver, ReentrancyGuardTra
         return (p.yes, p.no);
     }
 
+    /// @notice The YES (`outcome` true) or NO position id of an outcome, by question id (Polymarket's adapter
+    /// view); 0 if unknown.
+    function getPositionId(bytes32 questionId, bool outcome) external view returns (uint256) {
+        Positions storage p = _positions[_conditionId(questionId)];
+        return outcome ? p.yes : p.no;
+    }
+
     // ---- ERC1155 receiver -----------------------------------------------------------------------------------
 
     /// @notice Accepts only the adapter's own transfers and mints on its Conditional Tokens.

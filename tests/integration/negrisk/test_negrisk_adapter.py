@@ -257,3 +257,11 @@ def test_every_outcome_reported_no_still_pays_every_no(nr: NegRiskEnv) -> None:
     assert nr.usdc_of(b.address) == before_b + 5 * USDC
     # 35 in, 10 converted out, 15 redeemed: the burned NO Alice and NO Bob leave 10 in the pool.
     assert nr.usdc_of(nr.adapter.address) == 10 * USDC
+
+
+def test_position_ids_by_question(nr: NegRiskEnv) -> None:
+    for i in range(3):
+        assert nr.adapter.functions.getPositionId(nr.question(i), True).call() == nr.yes(i)
+        assert nr.adapter.functions.getPositionId(nr.question(i), False).call() == nr.no(i)
+        assert nr.adapter.functions.getConditionId(nr.question(i)).call() == nr.condition(i)
+    assert nr.adapter.functions.getPositionId(nr.event_id[:31] + b"\x09", True).call() == 0
