@@ -53,6 +53,7 @@ from settlement.model import (
     parties_of,
     restore_amounts,
 )
+from settlement.orderstate import OrderState
 from settlement.signer import CANCEL_GAS, OperatorSigner
 from settlement.simulate import Simulator
 from settlement.store import ClaimConflictError, SettlementStore, TxUpdate
@@ -124,6 +125,7 @@ class Batcher:
         self.clock = clock
         self.diagnoser = Diagnoser(chain, self.operator, exchange, collateral, ctf) if collateral and ctf else None
         self.simulator = Simulator(chain, self.operator, exchange, self.gas_model, self.config.gas_margin)
+        self.order_state = OrderState(chain, self.store, self.operator, exchange)
         self.stats = BatcherStats()
         self._listeners: list[Listener] = []
         self._row_listeners: list[RowListener] = []
@@ -138,6 +140,8 @@ class Batcher:
         self._updates: list[TxUpdate] = []
         """what the current reconcile pass observed, written in one database transaction at its end"""
         self._unsent: set[int] = set()
+        self._released: list[tuple[StoredTx, str]] = []
+        """transactions of the current reconcile pass whose nonce something without a receipt consumed for good"""
         """PENDING transactions whose last broadcast got no answer (or none yet after a restart)"""
         self._last_head: int | None = None
         self._last_check = float("-inf")
@@ -251,21 +255,68 @@ class Batcher:
         return head
 
     def _confirmed_gone(self, head: int) -> list[StoredTx]:
-        """The newest CONFIRMED transactions without a settling receipt, if the newest one's block changed."""
+        """The newest CONFIRMED transactions without a settling receipt, if the newest one's block changed; but for
+        those with no receipt at all that settled all the same (``_settled_by_state``): they stay CONFIRMED."""
         top = self.store.newest_confirmed_block()
         if top is None or (top[0] <= head and self.chain.block_hash(top[0]) == top[1]):
             return []
         recent = self.store.newest_confirmed(self.config.rollback_check_depth)
         receipts = self.chain.receipts([a.tx_hash for t in recent for a in t.attempts])
-        gone = []
+        gone: list[StoredTx] = []
+        unexplained: list[StoredTx] = []  # no receipt at all: lost, unless the order state shows it settled
         for tx in recent:
             found = [receipts[a.tx_hash] for a in tx.attempts if a.tx_hash in receipts]
             settled = [r for r in found if r.status == 1 and self._attempt_kind(tx, r.tx_hash) == AttemptKind.SETTLE]
             if not settled:
-                gone.append(tx)
+                (gone if found else unexplained).append(tx)
             elif settled[0].block_hash != tx.block_hash:
                 self.store.rehome(tx.id, settled[0])
-        return gone
+        kept = self._settled_by_state(sorted(unexplained, key=lambda t: t.nonce), head)
+        return gone + [tx for tx in unexplained if tx.id not in kept]
+
+    def _final_block(self, head: int) -> tuple[int, int] | None:
+        """(the newest block at the confirmation depth, the operator's nonce there), or None if there is none."""
+        final_block = head - self.config.confirmations
+        if final_block < 0:
+            return None
+        return final_block, self.chain.nonce(self.operator, final_block)
+
+    def _settled_by_state(self, txs: list[StoredTx], head: int) -> set[int]:
+        """Of these transactions (lowest nonce first; none of their attempts has a receipt), the ids of those that
+        settled the trades they own nonetheless, recorded CONFIRMED at the final block: their nonce is consumed at
+        the confirmation depth and the exchange's order state has their fills (``settlement.orderstate``). A chain
+        restored from a state dump written while a block was mined has such settlements without their blocks."""
+        final = self._final_block(head) if txs else None
+        if final is None:
+            return set()
+        final_block, consumed = final
+        groups = [(tx, self.store.owned_payloads(tx.id)) for tx in txs if tx.nonce < consumed]
+        groups = [(tx, g) for tx, g in groups if g]
+        if not groups:
+            return set()
+        verdicts = self.order_state.on_chain([g for _tx, g in groups])
+        block_hash = self.chain.block_hash(final_block) or ""
+        done: set[int] = set()
+        for (tx, g), ok in zip(groups, verdicts, strict=True):
+            if not ok:
+                continue
+            changes = self.store.confirm_by_state(tx, final_block, block_hash, self._settle_hash(tx))
+            self.stats.trades_confirmed += sum(1 for c in changes if c.status == TradeStatus.CONFIRMED)
+            done.add(tx.id)
+            log.warning(
+                "tx %d (nonce %d): no receipt on this chain, but its nonce is used and the exchange's order state "
+                "has the fills of its %d trades: CONFIRMED without a receipt",
+                tx.id,
+                tx.nonce,
+                len(g),
+            )
+            self._emit(changes)
+        return done
+
+    @staticmethod
+    def _settle_hash(tx: StoredTx) -> str:
+        """The hash of the transaction's newest settling attempt."""
+        return next((a.tx_hash for a in reversed(tx.attempts) if a.kind == AttemptKind.SETTLE), tx.tx_hash)
 
     def _resend_lost(self, lost: list[StoredTx], head: int, latest: int) -> None:
         """Reopen the lost transactions (PENDING, trades RETRYING), fill the nonces between the chain's and ours
@@ -367,6 +418,7 @@ class Batcher:
         latest_nonce = self.chain.nonce(self.operator, "latest")
         receipts = self.chain.receipts([a.tx_hash for t in txs for a in t.attempts])
         self._updates = []
+        self._released = []
         for tx in txs:
             receipt = next((receipts[a.tx_hash] for a in reversed(tx.attempts) if a.tx_hash in receipts), None)
             if receipt is not None:
@@ -375,6 +427,7 @@ class Batcher:
                 self._on_no_receipt(tx, head, latest_nonce)
         status = {t.id: t.status for t in txs}
         status.update(self._apply_updates())
+        status.update(self._release(head))
         return [replace(t, status=status[t.id]) for t in txs if status[t.id] in OPEN_TX_STATUSES]
 
     def _apply_updates(self) -> dict[int, TxStatus]:
@@ -396,6 +449,20 @@ class Batcher:
                 final[u.tx_id] = TxStatus.ABANDONED
         self.stats.trades_confirmed += sum(1 for c in changes if c.status == TradeStatus.CONFIRMED)
         self._emit(changes)
+        return final
+
+    def _release(self, head: int) -> dict[int, TxStatus]:
+        """The pass's transactions whose nonce was consumed for good by no attempt of theirs with a receipt: those
+        that settled their trades all the same (the exchange's order state says so) are CONFIRMED, the others
+        ABANDONED and their trades released. Judged after the pass's updates are written, so the trades whose
+        receipts this pass saw count as on chain."""
+        released, self._released = self._released, []
+        if not released:
+            return {}
+        confirmed = self._settled_by_state([tx for tx, _e in released], head)
+        self._updates = [TxUpdate("abandon", tx.id, error=error) for tx, error in released if tx.id not in confirmed]
+        final = self._apply_updates()
+        final.update(dict.fromkeys(confirmed, TxStatus.CONFIRMED))
         return final
 
     def _canonical_hash(self, number: int) -> str | None:
@@ -447,8 +514,7 @@ class Batcher:
             # The nonce is used, by none of our attempts: a foreign transaction. Release once that is final.
             final_block = head - self.config.confirmations
             if final_block >= 0 and self.chain.nonce(self.operator, final_block) > tx.nonce:
-                error = f"nonce {tx.nonce} used by another transaction; to be retried"
-                self._updates.append(TxUpdate("abandon", tx.id, error=error))
+                self._released.append((tx, f"nonce {tx.nonce} used by another transaction; to be retried"))
             return
         now_ms = int(self.clock() * 1000)
         stuck = now_ms - tx.replaced_at_ms >= self.config.replace_after * 1000 and tx.id not in self._unsent
@@ -675,6 +741,36 @@ class Batcher:
                 self._prepared.clear()
                 self._emit(changes)
                 return True
+        # No receipt settled it. A transaction that held it, whose nonce something without a receipt consumed, may
+        # have settled it all the same (a chain restored without the blocks of its last settlements): the
+        # exchange's order state decides, newest such transaction first.
+        silent = [t for t in txs if not any(a.tx_hash in receipts for a in t.attempts)]
+        final = self._final_block(self.chain.head()) if silent else None
+        if final is None:
+            return False
+        final_block, consumed = final
+        for tx in sorted(silent, key=lambda t: -t.nonce):
+            if tx.nonce >= consumed or tx.status not in (TxStatus.ABANDONED, TxStatus.PENDING):
+                continue
+            group = self.store.free_payloads(list(tx.trade_ids))
+            if trade.trade_id not in group or not self.order_state.on_chain([group])[0]:
+                continue
+            changes = self.store.confirm_by_state(
+                tx, final_block, self.chain.block_hash(final_block) or "", self._settle_hash(tx)
+            )
+            self.stats.trades_confirmed += sum(1 for c in changes if c.status == TradeStatus.CONFIRMED)
+            log.warning(
+                "trade %s settled on chain by tx %d (nonce %d) that had released it, by the exchange's order state "
+                "(no receipt on this chain); not FAILED (%s): %d trades of that tx CONFIRMED",
+                trade.trade_id,
+                tx.id,
+                tx.nonce,
+                error,
+                len(changes),
+            )
+            self._prepared.clear()
+            self._emit(changes)
+            return True
         return False
 
     def _fail(

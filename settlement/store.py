@@ -544,6 +544,64 @@ class SettlementStore:
             changes = self._take_back(conn, tx.id, status, receipt.tx_hash)
         return changes
 
+    def owned_payloads(self, tx_id: int) -> dict[str, dict[str, Any]]:
+        """The payloads of the trades ``tx_id`` owns now, by trade id."""
+        stmt = select(trades.c.trade_id, trades.c.payload).where(trades.c.settlement_batch == tx_id)
+        with self.db.engine.connect() as conn:
+            return {r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)}
+
+    def free_payloads(self, trade_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The payloads of those of ``trade_ids`` that are unsettled and owned by no transaction."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.db.engine.connect() as conn:
+            for i in range(0, len(trade_ids), 500):
+                stmt = select(trades.c.trade_id, trades.c.payload).where(
+                    trades.c.trade_id.in_(list(trade_ids[i : i + 500])),
+                    trades.c.status.in_(UNSETTLED),
+                    trades.c.settlement_batch.is_(None),
+                )
+                out.update({r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)})
+        return out
+
+    def settled_payloads(self, order_ids: Iterable[str], exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+        """The payloads of the MINED and CONFIRMED trades of these orders (their ``associate_trades``), by trade id,
+        but for the trades in ``exclude``: what the database counts as on chain for those orders."""
+        ids = sorted(set(order_ids))
+        skip = set(exclude)
+        trade_ids: set[str] = set()
+        out: dict[str, dict[str, Any]] = {}
+        with self.db.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                stmt = select(orders.c.associate_trades).where(orders.c.order_id.in_(ids[i : i + 500]))
+                for r in conn.execute(stmt):
+                    trade_ids.update(str(t) for t in json.loads(r.associate_trades))
+            wanted = sorted(trade_ids - skip)
+            for i in range(0, len(wanted), 500):
+                stmt = select(trades.c.trade_id, trades.c.payload).where(
+                    trades.c.trade_id.in_(wanted[i : i + 500]),
+                    trades.c.status.in_([TradeStatus.MINED.value, TradeStatus.CONFIRMED.value]),
+                )
+                out.update({r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)})
+        return out
+
+    def confirm_by_state(self, tx: StoredTx, block_number: int, block_hash: str, tx_hash: str) -> list[StatusChange]:
+        """``tx`` settled its trades although the chain has no receipt of it (the exchange's order state shows
+        their fills, its nonce is consumed at ``block_number``, final): CONFIRMED, recorded at that block, with
+        the trades it owns and those of its trades that are free again (taken back) CONFIRMED too."""
+        with self.db.engine.begin() as conn:
+            self._set_tx(
+                conn,
+                tx.id,
+                status=TxStatus.CONFIRMED.value,
+                tx_hash=tx_hash,
+                block_number=block_number,
+                block_hash=block_hash,
+                error="settled: the exchange's order state has its fills (no receipt on this chain)",
+            )
+            changes = self._move(conn, tx.id, TradeStatus.CONFIRMED, tx_hash, "")
+            changes += self._take_back(conn, tx.id, TradeStatus.CONFIRMED, tx_hash)
+        return changes
+
     def abandon(self, tx_id: int, error: str) -> list[StatusChange]:
         """The nonce is consumed for good without settling: release the trades (RETRYING, owned by none)."""
         return self.apply([TxUpdate("abandon", tx_id, error=error)])

@@ -175,3 +175,85 @@ def test_a_released_trade_whose_transaction_settled_it_is_confirmed_not_failed(w
     assert set(w.statuses().values()) == {"CONFIRMED"}, [(r.status, r.error) for r in w.trade_rows()]
     assert_in_sync(w)
     w.assert_settled_exactly_once(before)
+
+
+def torn_state_file(older_hex: str, newer_hex: str, path: Path) -> Path:
+    """A state dump whose accounts are those of ``newer_hex`` but whose blocks, transactions and head are those of
+    ``older_hex``: what anvil writes when a block is mined while it dumps (it reads the head and the blocks, then
+    the accounts). The chain loaded from it has the later settlements' effects (balances, order fills, the
+    operator's nonce) without their blocks, receipts or logs."""
+    older = json.loads(gzip.decompress(bytes.fromhex(older_hex.removeprefix("0x"))))
+    newer = json.loads(gzip.decompress(bytes.fromhex(newer_hex.removeprefix("0x"))))
+    path.write_text(json.dumps(older | {"accounts": newer["accounts"]}))
+    return path
+
+
+def order_fills_on_chain(w: World) -> dict[str, int]:
+    """Each placed order's filled amount (maker units) in the exchange's order state."""
+    out = {}
+    for oid, order in w.placed.items():
+        done, remaining = w.exchange.functions.getOrderStatus(bytes.fromhex(oid[2:])).call()
+        out[oid] = order.maker_amount - remaining if remaining else (order.maker_amount if done else 0)
+    return out
+
+
+def order_fills_confirmed(w: World) -> dict[str, int]:
+    """Each placed order's fills (maker units) in the CONFIRMED trades."""
+    out = dict.fromkeys(w.placed, 0)
+    for p in w.payloads():
+        out[str(p["taker_order_id"])] += int(p["taker_fill"])
+        for m in p["makers"]:
+            out[str(m["order_id"])] += int(m["making"])
+    return out
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one-per-tx", "batched"])
+def test_a_chain_restored_with_settlements_but_without_their_receipts(
+    world: World, tmp_path: Path, batch: bool
+) -> None:
+    """anvil restarted from a dump that holds the effects of settlement transactions (their order fills, balances
+    and operator nonces) but not their blocks: nothing on chain says which transactions consumed those nonces. The
+    trades they settled are CONFIRMED by what the exchange's order state shows, not re-sent (double fills) and
+    not FAILED (their orders are filled)."""
+    w = world
+    mode = () if batch else ("--no-batch",)
+    before = w.balances()
+    trade_burst(w, 0)
+    with Miner(w.anvil, 0.2):
+        done = w.cli("--until-idle", "--confirmations", "2", *mode)
+        assert done.returncode == 0, done.stderr[-3000:]
+    older = w.anvil.rpc("anvil_dumpState")
+    # the second burst has partial fills of the same orders: a re-send of them would not revert, it would fill twice
+    w.place(0, 1, YES, SELL, 60, 30)
+    w.place(1, 1, YES, BUY, 60, 10)
+    w.place(2, 1, YES, BUY, 61, 10)
+    w.place(3, 1, NO, BUY, 35, 20)
+    w.place(4, 1, YES, BUY, 66, 10)  # MINT against trader 3's NO
+    with Miner(w.anvil, 0.2):
+        done = w.cli("--until-idle", "--confirmations", "2", *mode)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert set(w.statuses().values()) == {"CONFIRMED"}
+    settled_nonce = w.w3.eth.get_transaction_count(w.operator.address)
+    torn = torn_state_file(older, w.anvil.rpc("anvil_dumpState"), tmp_path / "torn.json")
+    trade_burst(w, 0)  # more trades arrive while the stack is down
+
+    proc = w.anvil.process
+    assert proc is not None
+    proc.kill()
+    proc.wait(5)
+    w.anvil.process = None
+    w.anvil.extra_args = ("--load-state", str(torn))
+    w.anvil.start()
+    w.reset_nonces()
+    assert w.w3.eth.get_transaction_count(w.operator.address) == settled_nonce, "the state kept the nonces"
+
+    with Miner(w.anvil, 0.2):
+        restarted = w.cli("--until-idle", "--confirmations", "2", *mode)
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    rows = w.trade_rows()
+    assert {r.status for r in rows} == {"CONFIRMED"}, [(r.status, r.error) for r in rows if r.status != "CONFIRMED"]
+    assert order_fills_on_chain(w) == order_fills_confirmed(w), "every order filled on chain exactly as confirmed"
+    after = w.balances()
+    delta = w.expected_deltas(w.payloads())
+    assert {k: after[k] - before[k] for k in after} == {k: delta.get(k, 0) for k in after}
+    assert_in_sync(w)
