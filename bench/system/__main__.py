@@ -168,7 +168,8 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     drained_ms = int(time.time() * 1000)
     findings.append(inv.check_acknowledged_orders(traders))
     findings.append(inv.check_exactly_once(db, chain, traders, initial, tokens))
-    findings.append(inv.check_failed_trades(db, chain.actions, FAILED_GRACE_S))
+    outages = [(f.started, f.ended) for f in plan if f.kind != "reorg" and f.ended]
+    findings.append(inv.check_failed_trades(db, chain.actions, FAILED_GRACE_S, outages))
     findings.append(inv.check_expired_and_reservations(traders, ready["api_url"], markets, db))
     findings.append(inv.check_discrepancies(ready["api_url"], drained_ms))
     findings.append(inv.check_replay(stack))

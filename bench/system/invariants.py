@@ -190,11 +190,47 @@ def check_exactly_once(
 
 
 # -- (d) ----------------------------------------------------------------------------------------------------------
-def check_failed_trades(db: Db, actions: Sequence[ChainAction], grace_s: float) -> Finding:
+SETTLE_BUDGET_S = 20.0
+"""Up-time the pipeline needs to settle a trade after a backlog (a restart's recovery, the blocks to depth)."""
+
+
+def up_time(start: float, end: float, outages: Sequence[tuple[float, float]]) -> float:
+    """Seconds of [start, end] outside every outage window (the windows may overlap)."""
+    if end <= start:
+        return 0.0
+    down = 0.0
+    cursor = start
+    for lo, hi in sorted(outages):
+        lo, hi = max(lo, cursor), min(hi, end)
+        if hi > lo:
+            down += hi - lo
+            cursor = hi
+    return end - start - down
+
+
+def expired_in_outage(
+    error: str, match_time: float, expirations: Sequence[int], outages: Sequence[tuple[float, float]]
+) -> bool:
+    """A trade FAILED with ``OrderExpired`` whose stack was down (RPC unreachable, restarting) for all but less
+    than ``SETTLE_BUDGET_S`` between the match and the earliest expiration of its GTD orders. The book matches a
+    GTD order only up to a minute before its signed expiration (Polymarket's security threshold); faults that keep
+    settlement from the chain longer than that make the contract refuse it, as it would Polymarket's."""
+    ends = [e for e in expirations if e > 0]
+    if "OrderExpired" not in error or not ends:
+        return False
+    return up_time(match_time, min(ends), outages) < SETTLE_BUDGET_S
+
+
+def check_failed_trades(
+    db: Db, actions: Sequence[ChainAction], grace_s: float, outages: Sequence[tuple[float, float]] = ()
+) -> Finding:
     """No FAILED trade unless one of its parties moved funds or revoked an approval between ``grace_s`` before the
-    match (what the book could not know yet: cached balances, indexer lag) and the failure."""
+    match (what the book could not know yet: cached balances, indexer lag) and the failure, or a GTD order of it
+    expired while the faults (``outages``: unix-second windows with the chain or the stack down) kept settlement
+    from the chain (``expired_in_outage``)."""
     finding = Finding("d_failed")
     excused = 0
+    expired = 0
     reasons: Counter[str] = Counter()
     for r in db.trades():
         if r.status != "FAILED":
@@ -205,6 +241,16 @@ def check_failed_trades(db: Db, actions: Sequence[ChainAction], grace_s: float) 
             a.trader in parties and a.kind in ("move", "revoke") and r.match_time - grace_s <= a.at <= r.last_update + 1
             for a in actions
         ) or any(_revoked_at(actions, party, r.match_time) for party in parties)
+        if not legit and "OrderExpired" in (r.error or ""):
+            ids = [str(p["taker_order_id"])] + [str(m["order_id"]) for m in p["makers"]]
+            rows = db.rows(
+                "SELECT expiration FROM orders WHERE order_id IN ("
+                + ", ".join(f":o{i}" for i in range(len(ids)))
+                + ")",
+                **{f"o{i}": oid for i, oid in enumerate(ids)},
+            )
+            legit = expired_in_outage(r.error or "", r.match_time, [int(x.expiration) for x in rows], outages)
+            expired += legit
         reasons[(r.error or "")[:60]] += 1
         if legit:
             excused += 1
@@ -212,7 +258,7 @@ def check_failed_trades(db: Db, actions: Sequence[ChainAction], grace_s: float) 
             finding.add(
                 f"trade {r.trade_id} matched {r.match_time} FAILED: {(r.error or '')[:160]}", (r.error or "")[:30]
             )
-    finding.details = {"failed_excused": excused, "errors": dict(reasons.most_common(5))}
+    finding.details = {"failed_excused": excused, "expired_in_outage": expired, "errors": dict(reasons.most_common(5))}
     return finding
 
 

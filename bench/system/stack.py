@@ -2,8 +2,9 @@
 parsed from its stdout; kill -9 of the whole stack (runner group and anvil) or of the runner only; restart on the
 same state directory and ports; SIGSTOP/SIGCONT of anvil.
 
-``scripts.run_stack`` starts anvil in a session of its own (``chain.anvil``), so "the whole process group"
-is two groups: the runner's (API, batcher, indexer threads, signature workers) and anvil's.
+``scripts.run_stack`` starts anvil as its child, in its process group; a runner that adopted the chain a killed
+runner left (``kill_api``) has no anvil child, and that anvil is in the dead runner's group. So anvil is found
+through the state directory's ``stack.json`` too, and killed by its pid.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from chain.stack import StackInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,10 +148,14 @@ class Stack:
         return self.ready
 
     def _find_anvil(self) -> int | None:
+        """The runner's anvil child, or else the anvil its ``stack.json`` names (an adopted chain)."""
         assert self.proc is not None
         for child in _children(self.proc.pid):
             if "anvil" in _cmdline(child):
                 return child
+        info = StackInfo.load(self.state_dir)
+        if info is not None and info.anvil_pid and alive(info.anvil_pid) and "anvil" in _cmdline(info.anvil_pid):
+            return info.anvil_pid
         return None
 
     def log_tail(self, lines: int = 5) -> str:
@@ -170,9 +177,7 @@ class Stack:
         anvil = self.anvil_pid
         self._kill_runner()
         if anvil is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(anvil, signal.SIGKILL)
-            _wait_gone(anvil)
+            _kill(anvil)
         self.anvil_pid = None
 
     def kill_api(self) -> bool:
@@ -188,8 +193,7 @@ class Stack:
 
     def kill_orphan_anvil(self) -> None:
         if self.anvil_pid is not None and alive(self.anvil_pid):
-            os.killpg(self.anvil_pid, signal.SIGKILL)
-            _wait_gone(self.anvil_pid)
+            _kill(self.anvil_pid)
         self.anvil_pid = None
 
     def pause_chain(self) -> None:
@@ -214,6 +218,13 @@ class Stack:
         resp = httpx.get(self.api_url + path, headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=timeout)
         resp.raise_for_status()
         return resp.json()
+
+
+def _kill(pid: int) -> None:
+    """kill -9 of ``pid`` (not its group: an adopted anvil is in a dead runner's group), then wait until gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _wait_gone(pid)
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:

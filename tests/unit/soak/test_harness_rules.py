@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from decimal import Decimal
+from pathlib import Path
 
 from bench.system.faults import KINDS, schedule
-from bench.system.invariants import _inconsistent, expected_deltas
+from bench.system.invariants import _inconsistent, expected_deltas, expired_in_outage, up_time
+from bench.system.stack import Stack
 from bench.system.traders import Acked
+from chain.stack import StackInfo
 
 
 def _acked(order_type: str = "GTC", on_arrival: str = "0", canceled: bool = False) -> Acked:
@@ -54,3 +60,42 @@ def test_expected_deltas_complementary_with_fees() -> None:
     assert d[("0xt", 7)] == 10_000_000 - 1
     assert d[("0xm", 7)] == -10_000_000
     assert d[("0xm", 0)] == 4_000_000 - 2
+
+
+def test_up_time_outside_overlapping_outages() -> None:
+    assert up_time(0, 100, []) == 100
+    assert up_time(0, 100, [(10, 40), (30, 50), (90, 120)]) == 100 - 40 - 10
+    assert up_time(0, 100, [(-10, 200)]) == 0
+    assert up_time(50, 40, []) == 0
+
+
+def test_an_expired_order_excuses_a_failure_only_if_the_outages_ate_the_settlement_window() -> None:
+    # matched at 0, the GTD order expires at 65: faults kept the stack down from 2 to 60
+    assert expired_in_outage("OrderExpired; 0xab: OrderExpired", 0, [0, 65], [(2, 30), (35, 60)])
+    # only 30 s of outage: the pipeline had 35 s to settle it, the failure is ours
+    assert not expired_in_outage("OrderExpired; 0xab: OrderExpired", 0, [0, 65], [(2, 32)])
+    # another error, or no GTD order: never excused by this rule
+    assert not expired_in_outage("MakingGtRemaining", 0, [65], [(0, 65)])
+    assert not expired_in_outage("OrderExpired", 0, [0, 0], [(0, 65)])
+
+
+def test_the_stack_finds_and_kills_an_adopted_anvil_that_is_not_the_runners_child(tmp_path: Path) -> None:
+    """After a restart that adopted the chain, anvil is no child of the runner: the harness must still know it (to
+    tell whether it survived a kill of the API, to pause it, to kill it with the whole stack)."""
+    anvil = subprocess.Popen(["bash", "-c", "exec -a anvil sleep 60"])  # in our group, as an adopted anvil is
+    runner = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        StackInfo(str(tmp_path), runner.pid, "http://127.0.0.1:1", 1, anvil_pid=anvil.pid).save(tmp_path)
+        stack = Stack(tmp_path, 1, 1, proc=runner)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while "anvil" not in Path(f"/proc/{anvil.pid}/cmdline").read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stack._find_anvil() == anvil.pid
+        stack.anvil_pid = anvil.pid
+        stack.kill_all()
+        assert anvil.wait(5) == -signal.SIGKILL
+    finally:
+        for p in (anvil, runner):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
