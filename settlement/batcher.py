@@ -285,7 +285,7 @@ class Batcher:
         """Of these transactions (lowest nonce first; none of their attempts has a receipt), the ids of those that
         settled the trades they own nonetheless, recorded CONFIRMED at the final block: their nonce is consumed at
         the confirmation depth and the exchange's order state has their fills (``settlement.orderstate``). A chain
-        restored from a state dump written while a block was mined has such settlements without their blocks."""
+        restored from a state dump written while blocks were mined can have such settlements without their blocks."""
         final = self._final_block(head) if txs else None
         if final is None:
             return set()

@@ -1,6 +1,6 @@
 """Whether transactions of ours settled, judged from the exchange's order state where the chain has no receipt.
 
-A chain restored from a state dump taken while a block was being mined holds the effects of our settlement
+A chain restored from a state dump written while blocks were mined can hold the effects of our settlement
 transactions (balances, order fills, the operator's nonce) without their blocks: no receipt, no log says what
 consumed those nonces. Re-sending the trades would fill their orders twice where enough remains, and FAIL them
 where not; writing them off would leave the chain's balances unexplained. The exchange's ``getOrderStatus(hash)``
