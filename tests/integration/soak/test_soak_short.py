@@ -2,7 +2,11 @@
 fault kind at least once, and zero violations of every invariant.
 
 It starts a real stack (anvil, API, batcher, indexer) on ports 9500/9550 (``SOAK_API_PORT``/``SOAK_CHAIN_PORT``
-move them) and needs both cores for a while, so it runs only when ``POLYCLOB_SOAK=1``.
+move them) and needs both cores for a while, so it runs only when ``POLYCLOB_SOAK=1`` (CI's ``.ci/run`` sets it;
+``make test`` on a workstation leaves it out).
+
+The load lasts 45 s with 3 s between faults: the faults themselves (an RPC outage of 30 s, two restarts) stretch
+the load to their end, so every kind still fires under load; the drain waits only until every trade is terminal.
 """
 
 from __future__ import annotations
@@ -38,9 +42,9 @@ def test_soak_short_has_no_violations(tmp_path: Path) -> None:
             "-m",
             "bench.system",
             "--seconds",
-            "60",
+            "45",
             "--fault-gap",
-            "5",
+            "3",
             "--seed",
             "15",
             "--state-dir",
@@ -60,4 +64,4 @@ def test_soak_short_has_no_violations(tmp_path: Path) -> None:
     findings = "\n".join(line for line in proc.stderr.splitlines() if line.startswith(("ok ", "FAIL ")))
     assert result["violations_total"] == 0, f"{json.dumps(result['violations'])}\n{findings}\n{proc.stderr[-4000:]}"
     assert proc.returncode == 0
-    print(f"short soak: {elapsed:.0f}s, {result['throughput']}")
+    print(f"short soak: {elapsed:.0f}s wall, {result['throughput']}")
