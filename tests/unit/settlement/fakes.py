@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
@@ -37,6 +38,7 @@ from store.db import Database
 from store.schema import orders, trades
 
 INVALID_NONCE = keccak(text="InvalidNonce()")[:4]
+ORDER_STATUS = keccak(text="getOrderStatus(bytes32)")[:4]
 CHAIN_ID = 31337
 EXCHANGE = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
 GAS_PER_MATCH = 100_000
@@ -83,6 +85,8 @@ class FakeChain:
     """taker salts of every match that settled on chain (on the canonical chain), in order"""
     nonce_history: dict[int, int] = field(default_factory=dict)
     """block -> the account's nonce after it"""
+    order_status: dict[str, tuple[bool, int]] = field(default_factory=dict)
+    """order hash -> the exchange's (filled or cancelled, remaining); absent: untouched"""
 
     def __post_init__(self) -> None:
         for n in range(self.head_number + 1):
@@ -143,6 +147,9 @@ class FakeChain:
     def call(self, sender: str, to: str, data: bytes, gas: int | None = None, block: int | str = "latest") -> bytes:
         self._check()
         self.calls += 1
+        if data[:4] == ORDER_STATUS:  # the exchange's order state: ``order_status`` or untouched
+            done, remaining = self.order_status.get("0x" + data[4:36].hex(), (False, 0))
+            return abi_encode(["bool", "uint256"], [done, remaining])
         used = self._execute(data)
         if gas is not None and used > gas:
             raise RpcError("eth_call", -32603, "EVM error OutOfGas")

@@ -3,6 +3,7 @@ replacement, re-broadcast after a crash, foreign nonces, reverts, reorgs, isolat
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -300,6 +301,24 @@ def test_a_nonce_taken_by_a_foreign_transaction_releases_the_trades_once_final(d
     batcher.step()
     assert statuses(db)[tid] == "CONFIRMED"
     assert len(chain.settled_salts) == 1
+
+
+def test_a_used_nonce_whose_fills_the_order_state_shows_confirms_the_trades_without_a_receipt(db: Database) -> None:
+    chain = FakeChain()
+    tid, _ = TradeFactory(db).add()
+    batcher = make_batcher(db, chain)
+    batcher.step()
+    chain.mine_foreign()  # the nonce is consumed, no receipt of ours...
+    with db.engine.connect() as conn:
+        payload = json.loads(conn.execute(select(trades.c.payload).where(trades.c.trade_id == tid)).scalar_one())
+    for oid in [payload["taker_order_id"], *(m["order_id"] for m in payload["makers"])]:
+        chain.order_status[str(oid).lower()] = (True, 0)  # ...but the exchange has the orders filled
+    chain.mine(2)
+    batcher.step()
+    rows = tx_rows(db)
+    assert [r["status"] for r in rows] == ["CONFIRMED"], "not written off, not re-sent"
+    assert statuses(db)[tid] == "CONFIRMED"
+    assert chain.settled_salts == []
 
 
 def test_nonce_too_low_at_first_send_is_abandoned_at_once(db: Database) -> None:
