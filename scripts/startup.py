@@ -102,20 +102,57 @@ def state_file_ok(path: Path) -> bool:
         return False
 
 
+def state_ahead_of_blocks(state: dict[str, Any]) -> bool:
+    """Whether an anvil state dump has an externally owned account whose nonce is past its transactions in the
+    dump's history: anvil wrote it while mining, and the state has the effects of transactions its blocks do not
+    hold. Loaded, that chain has settlements without receipts or logs, which nothing downstream can explain."""
+    sent: dict[str, int] = {}
+    for tx in state.get("transactions") or []:
+        info = tx.get("info") or {}
+        sender, nonce = str(info.get("from", "")).lower(), info.get("nonce")
+        if sender and nonce is not None:
+            sent[sender] = max(sent.get(sender, 0), _int(nonce) + 1)
+    for address, account in (state.get("accounts") or {}).items():
+        if account.get("code") not in (None, "", "0x"):
+            continue  # a contract's nonce counts its creations, not transactions
+        if _int(account.get("nonce", 0)) > sent.get(address.lower(), 0):
+            return True
+    return False
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _dump_problem(path: Path) -> str | None:
+    """Why the dump at ``path`` must not be loaded (cut short, or ahead of its blocks), or None."""
+    try:
+        state = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return "was cut short (anvil killed while writing it)"
+    if not isinstance(state, dict):
+        return "was cut short (anvil killed while writing it)"
+    if state_ahead_of_blocks(state):
+        return "has a state ahead of its blocks (anvil killed while writing it)"
+    return None
+
+
 def restore_chain_state(state: Path) -> str | None:
     """Make the chain state dump loadable before anvil starts: a dump cut short is moved aside and replaced by the
     last good copy. Returns a line for the operator when it did so."""
     dump, good = state / STATE_FILE, state / GOOD_COPY
-    if not dump.exists() or state_file_ok(dump):
+    problem = _dump_problem(dump) if dump.exists() else None
+    if problem is None:
         return None
+    if problem.startswith("has a state") and not (good.exists() and state_file_ok(good)):
+        return f"chain state {dump} {problem}, and there is no good copy: loaded as it is"
     broken = state / f"{STATE_FILE}.broken"
     dump.replace(broken)
     if good.exists() and state_file_ok(good):
         shutil.copyfile(good, dump)
         age = time.time() - good.stat().st_mtime
         return (
-            f"chain state {dump} was cut short (anvil killed while writing it; kept as {broken.name}): "
-            f"restarted from the last good copy ({age:.0f} s old)"
+            f"chain state {dump} {problem}; kept as {broken.name}: restarted from the last good copy ({age:.0f} s old)"
         )
     raise StartupError(
         f"chain state {dump} was cut short (moved to {broken}) and there is no good copy: "
@@ -124,8 +161,9 @@ def restore_chain_state(state: Path) -> str | None:
 
 
 class StateKeeper:
-    """Keeps ``anvil-state.good.json``: a copy of the chain's state dump taken whenever the dump changed and parses
-    (anvil rewrites the dump in place every few seconds, so it can be caught half-written)."""
+    """Keeps ``anvil-state.good.json``: a copy of the chain's state dump taken whenever the dump changed, parses and
+    is not ahead of its blocks (anvil rewrites the dump in place every few seconds, so it can be caught half-written,
+    and it writes it while mining, so its state can hold transactions its blocks do not)."""
 
     def __init__(self, state: Path, interval_s: float = 10.0) -> None:
         self.dump, self.good = state / STATE_FILE, state / GOOD_COPY
@@ -143,13 +181,14 @@ class StateKeeper:
         self._stop.set()
 
     def keep(self) -> bool:
-        """Copy the dump if it changed and parses; True when it did."""
+        """Copy the dump if it changed, parses and is not ahead of its blocks; True when it did."""
         try:
             mtime = self.dump.stat().st_mtime
             if mtime == self._seen:
                 return False
             data = self.dump.read_bytes()
-            if not isinstance(orjson.loads(data), dict):
+            parsed = orjson.loads(data)
+            if not isinstance(parsed, dict) or state_ahead_of_blocks(parsed):
                 return False
         except (OSError, orjson.JSONDecodeError):
             return False

@@ -4,11 +4,13 @@ and where CLIs find the stack."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from orjson import dumps as _orjson_dumps
 from sqlalchemy import select
 
 from chain.deploy import Manifest, is_live
@@ -240,3 +242,42 @@ def test_command_streams_of_another_store_are_refused(tmp_path: Path) -> None:
         asyncio.run(streams(0, remove=True))
     with pytest.raises(StartupError, match=r"NATS at nats://127\.0\.0\.1:1 does not answer"):
         check_command_streams(url, "nats://127.0.0.1:1", ["nats://127.0.0.1:1"], [shard])
+
+
+def json_dumps(obj: object) -> str:
+    return _orjson_dumps(obj).decode()
+
+
+def _dump(path: Path, nonce: int, sent: int) -> str:
+    """A state dump whose account 0xa has ``nonce`` and whose history holds its transactions 0..sent-1."""
+    txs = [{"info": {"from": "0xa", "nonce": n}} for n in range(sent)]
+    text = json_dumps({"block": {"number": "0x5"}, "accounts": {"0xa": {"nonce": nonce, "code": "0x"}},
+                       "transactions": txs})  # fmt: skip
+    path.write_text(text)
+    return text
+
+
+def test_a_dump_whose_state_is_ahead_of_its_blocks_is_not_loaded(tmp_path: Path) -> None:
+    """anvil can write a dump while it mines: the state then has transactions its blocks do not (seen: the
+    operator's nonce 93, its transactions up to 77). Loaded, the chain would hold settlements without receipts or
+    logs. Such a dump is never kept as the good copy, and the good copy replaces it at start-up."""
+    dump, good = tmp_path / "anvil-state.json", tmp_path / "anvil-state.good.json"
+    whole = _dump(dump, 3, 3)
+    keeper = StateKeeper(tmp_path)
+    assert keeper.keep()
+    torn = _dump(dump, 5, 3)
+    os.utime(dump, (2, 2))
+    assert not keeper.keep(), "a torn dump is not copied"
+    assert good.read_text() == whole
+    note = restore_chain_state(tmp_path)
+    assert note is not None
+    assert "ahead of its blocks" in note
+    assert dump.read_text() == whole
+    assert (tmp_path / "anvil-state.json.broken").read_text() == torn
+    # without a good copy it is loaded all the same (the batcher copes: settlement/orderstate.py), with a note
+    good.unlink()
+    _dump(dump, 5, 3)
+    note = restore_chain_state(tmp_path)
+    assert note is not None
+    assert "no good copy" in note
+    assert json.loads(dump.read_text())["accounts"]["0xa"]["nonce"] == 5
