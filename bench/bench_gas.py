@@ -15,6 +15,10 @@ nothing (as CTFExchange does). Scenarios:
 - ``matchOrders.MINT.makers=N.fee=F``: taker BUY YES @0.60 against N makers BUY NO @0.40.
 - ``matchOrders.MERGE.makers=N.fee=F``: taker SELL YES @0.60 against N makers SELL NO @0.40.
 - ``matchOrdersBatch.COMPLEMENTARY.matches=M.fee=F``: M independent one-maker COMPLEMENTARY matches in one call.
+- ``wallet=W.<scenario>``: the scenario with the order whose maker asset moves first (the fillOrder order, the
+  one maker of a match) made by a smart wallet instead of an EOA: W = ``proxy`` (POLY_PROXY, our proxy wallet,
+  signed by its owner) or ``safe`` (POLY_GNOSIS_SAFE, a Gnosis Safe, signed by its owner). The wallets hold
+  USDC, YES and NO already and have approved the exchange, as the EOAs have.
 
 F is the fee rate of every order in bps (0 or 100). The same ``matchOrders`` scenarios run on the neg-risk exchange
 (``negRisk.matchOrders...``) with outcome 0 of a three-outcome event, on the same chain after the binary ones; its
@@ -49,6 +53,7 @@ from chain.exchange import (
 )
 from chain.markets import approve_neg_risk, create_event
 from chain.rpc import Signer, connect, contract_at
+from chain.wallets import ensure_wallet_funded, ensure_wallets
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT_PATH = ROOT / "bench" / "gas-snapshot.json"
@@ -62,6 +67,7 @@ FEES = (0, 100)
 BATCH_SIZES = (1, 5, 10)
 FILL_ORDERS_COUNTS = (2, 5, 10)
 TRADERS = 21  # a taker plus 10 makers, or 10 takers plus 10 makers for the batch
+WALLET_OWNER = 11  # a trader (not a maker of the EOA scenarios) owning the proxy wallet and the Safe
 
 # Polymarket's CTFExchange, from the protocol doc's gas table (fee 0 / fee 100 bps).
 CTF_EXCHANGE: dict[str, tuple[str, str]] = {
@@ -106,12 +112,17 @@ class Bench:
     results: dict[str, int] = field(default_factory=dict)
     manifest: Manifest | None = None
     prefix: str = ""  # "negRisk." on the neg-risk exchange
+    wallets: dict[str, str] = field(default_factory=dict)  # "proxy" / "safe" of trader WALLET_OWNER
 
-    def order(self, who: int, token: int, side: Side, maker_amount: int, taker_amount: int, fee: int) -> Order:
+    def order(
+        self, who: int, token: int, side: Side, maker_amount: int, taker_amount: int, fee: int, wallet: str = ""
+    ) -> Order:
+        """A signed order of trader ``who``; with ``wallet`` ("proxy" or "safe"), made by that wallet of the
+        trader (who must be WALLET_OWNER) under its signature type."""
         self.salt += 1
         order = Order(
             salt=self.salt,
-            maker=self.traders[who].address,
+            maker=self.wallets[wallet] if wallet else self.traders[who].address,
             signer=self.traders[who].address,
             taker=ZERO_ADDRESS,
             token_id=token,
@@ -121,6 +132,7 @@ class Bench:
             nonce=0,
             fee_rate_bps=fee,
             side=side,
+            signature_type={"": 0, "proxy": 1, "safe": 2}[wallet],
         )
         return order.signed(self.keys[who], self.chain_id, self.exchange.address)
 
@@ -151,7 +163,14 @@ def setup(anvil: Anvil) -> Bench:
     stock = 10**12  # a million USDC and a million YES/NO each: balances never reach zero
     for account in [operator, *traders]:
         fund_trader(operator, account, usdc, ctf, exchange.address, stock, stock, [market])
-    return Bench(anvil, operator, exchange, market, traders, keys, int(w3.eth.chain_id), manifest=manifest)
+    owner = traders[WALLET_OWNER]
+    wallets = ensure_wallets(operator, owner.address, manifest.contracts)
+    split = {"0x" + market.condition_id.hex(): stock}
+    for kind, wallet in wallets.items():
+        ensure_wallet_funded(operator, owner, kind, wallet, manifest.contracts, stock, split)
+    return Bench(
+        anvil, operator, exchange, market, traders, keys, int(w3.eth.chain_id), manifest=manifest, wallets=wallets
+    )
 
 
 def setup_neg_risk(b: Bench) -> tuple[Bench, Any]:
@@ -260,12 +279,41 @@ def run_batches(b: Bench) -> None:
             )
 
 
+def run_wallets(b: Bench) -> None:
+    """Fee 0 scenarios with a smart wallet as the (only) maker, against EOA counterparties."""
+    yes, no = b.market.yes, b.market.no
+    s = SHARES
+    p_yes = _amounts(s, PRICE_NUM, PRICE_DEN)
+    p_no = s - p_yes
+    ex = b.exchange.functions
+    w = WALLET_OWNER
+    for kind in ("proxy", "safe"):
+        sell = b.order(w, yes, Side.SELL, s, p_yes, 0, wallet=kind)
+        b.measure(f"wallet={kind}.fillOrder.SELL.fee=0", lambda o=sell: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        buy = b.order(w, yes, Side.BUY, p_yes, s, 0, wallet=kind)
+        b.measure(f"wallet={kind}.fillOrder.BUY.fee=0", lambda o=buy: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        taker = b.order(0, yes, Side.BUY, p_yes, s, 0)
+        maker = b.order(w, yes, Side.SELL, s, p_yes, 0, wallet=kind)
+        b.match(f"wallet={kind}.matchOrders.COMPLEMENTARY.makers=1.fee=0", Match(taker, (maker,), p_yes, (s,)))
+        taker = b.order(0, yes, Side.SELL, s, p_yes, 0)
+        maker = b.order(w, yes, Side.BUY, p_yes, s, 0, wallet=kind)
+        name = f"wallet={kind}.matchOrders.COMPLEMENTARY_TAKER_SELL.makers=1.fee=0"
+        b.match(name, Match(taker, (maker,), s, (p_yes,)))
+        taker = b.order(0, yes, Side.BUY, p_yes, s, 0)
+        maker = b.order(w, no, Side.BUY, p_no, s, 0, wallet=kind)
+        b.match(f"wallet={kind}.matchOrders.MINT.makers=1.fee=0", Match(taker, (maker,), p_yes, (p_no,)))
+        taker = b.order(0, yes, Side.SELL, s, p_yes, 0)
+        maker = b.order(w, no, Side.SELL, s, p_no, 0, wallet=kind)
+        b.match(f"wallet={kind}.matchOrders.MERGE.makers=1.fee=0", Match(taker, (maker,), s, (s,)))
+
+
 def measure_all() -> dict[str, int]:
     with Anvil(accounts=TRADERS + 1) as anvil:
         b = setup(anvil)
         run_fills(b)
         run_matches(b)
         run_batches(b)
+        run_wallets(b)
         nb, event = setup_neg_risk(b)
         run_matches(nb)
         run_adapter(nb, event)
@@ -467,6 +515,8 @@ def results_markdown(snapshot: dict[str, int], marg: dict[str, float], prof: dic
             "",
             *neg_risk_section(snapshot, marg),
             "",
+            *wallet_section(snapshot),
+            "",
             *floor_section(prof),
         ]
     )
@@ -507,6 +557,41 @@ def neg_risk_section(snapshot: dict[str, int], marg: dict[str, float]) -> list[s
         "| call | gasUsed |",
         "|---|---|",
         *adapter_rows,
+    ]
+
+
+WALLET_SCENARIOS = (
+    ("fillOrder.SELL.fee=0", "fillOrder"),
+    ("fillOrder.BUY.fee=0", "fillOrder"),
+    ("matchOrders.COMPLEMENTARY.makers=1.fee=0", "COMPLEMENTARY.makers=1"),
+    ("matchOrders.COMPLEMENTARY_TAKER_SELL.makers=1.fee=0", ""),
+    ("matchOrders.MINT.makers=1.fee=0", "MINT.makers=1"),
+    ("matchOrders.MERGE.makers=1.fee=0", "MERGE.makers=1"),
+)
+
+
+def wallet_section(snapshot: dict[str, int]) -> list[str]:
+    """Smart-wallet makers (proxy wallet, Safe) against the same scenario with an EOA maker."""
+    rows = []
+    for key, ref in WALLET_SCENARIOS:
+        eoa, proxy, safe = (snapshot.get(k) for k in (key, f"wallet=proxy.{key}", f"wallet=safe.{key}"))
+        anchor = CTF_EXCHANGE[ref][0] if ref else "–"
+        rows.append(f"| {key} | {_fmt(eoa)} | {_fmt(proxy)} | {_fmt(safe)} | {anchor} |")
+    return [
+        "## Smart-wallet makers",
+        "",
+        "The same scenarios (fee 0) with the maker order (the fillOrder order, the one maker of a match) made by a "
+        "proxy wallet (POLY_PROXY) or a Gnosis Safe (POLY_GNOSIS_SAFE) of its owner, who signs. The exchange ties "
+        "wallet to owner by the factory's CREATE2 address, from the factory address and init-code hash it keeps "
+        "(no call to the factory, no registry). Tokens delivered to a wallet run its ERC1155 receiver hook (the "
+        "Safe's through its fallback handler), which an EOA does not. CTFExchange's own wallet checks add a call "
+        "to the factory (`getImplementation()` / `masterCopy()`) and an init-code hash over the EOA path, so its "
+        "EOA figure (last column) is a lower bound for its proxy and Safe figures; where the wallet receives "
+        "outcome tokens (BUY makers), the wallet's own receiver hook comes on top on either exchange.",
+        "",
+        "| scenario | ours, EOA maker | ours, proxy-wallet maker | ours, Safe maker | CTFExchange, EOA maker |",
+        "|---|---|---|---|---|",
+        *rows,
     ]
 
 

@@ -148,7 +148,7 @@ def deploy_built(rpc_url: str) -> Manifest:
     start = int(w3.eth.block_number)
     usdc = signer.deploy("MockUSDC", signer.address)
     ctf = signer.deploy("ConditionalTokens")
-    exchange = signer.deploy("Exchange", usdc.address, ctf.address)
+    exchange = signer.deploy("Exchange", usdc.address, ctf.address, ZERO_ADDRESS, ZERO_ADDRESS)
     contracts = {"collateral": str(usdc.address), "ctf": str(ctf.address), "exchange": str(exchange.address)}
     return Manifest(int(w3.eth.chain_id), rpc_url, start + 1, signer.address, signer.address, contracts)
 

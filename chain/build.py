@@ -5,8 +5,10 @@ Artifacts (ABI, creation and runtime bytecode) go to ``build/contracts/<Name>.js
 SHA-256 over the compiler config, every source file, the shim and the compiler package versions: when nothing
 changed, ``build()`` only reads one small file.
 
-ConditionalTokens is compiled from the Gnosis npm package's own 0.5.x source with the matching npm compiler;
-``tests/unit/chain/test_build.py`` proves its runtime bytecode equals the package's shipped artifact.
+ConditionalTokens is compiled from the Gnosis npm package's own 0.5.x source with the matching npm compiler, and the
+Gnosis Safe (singleton, proxy, fallback handler) from ``@safe-global/safe-smart-account``'s sources with the package's
+own 0.7.6 settings, together with our Safe factory (``contracts/safe``); ``tests/unit/chain/test_build.py`` proves
+their runtime bytecode equals the packages' shipped artifacts.
 
 Run ``python -m chain.build [--force]``.
 """
@@ -86,6 +88,12 @@ def exchange_sources(config: dict[str, Any]) -> dict[str, Path]:
     return {p.relative_to(ROOT).as_posix(): p for p in sorted(src.rglob("*.sol"))}
 
 
+def safe_sources(config: dict[str, Any]) -> dict[str, Path]:
+    """Our Solidity files compiled with the Safe's compiler (they import the Safe package's sources)."""
+    src = ROOT / config["safe"]["sources"]
+    return {p.relative_to(ROOT).as_posix(): p for p in sorted(src.rglob("*.sol"))}
+
+
 def _package_version(npm_package: str) -> str:
     package_json = ROOT / "node_modules" / npm_package / "package.json"
     if not package_json.exists():
@@ -94,7 +102,7 @@ def _package_version(npm_package: str) -> str:
 
 
 def _imported_packages() -> list[str]:
-    return ["@openzeppelin/contracts", "@gnosis.pm/conditional-tokens-contracts"]
+    return ["@openzeppelin/contracts", "@gnosis.pm/conditional-tokens-contracts", "@safe-global/safe-smart-account"]
 
 
 def build_digest(config: dict[str, Any]) -> str:
@@ -103,10 +111,10 @@ def build_digest(config: dict[str, Any]) -> str:
     h.update(CONFIG_PATH.read_bytes())
     h.update(SHIM_PATH.read_bytes())
     h.update(Path(__file__).read_bytes())
-    for name, path in exchange_sources(config).items():
+    for name, path in {**exchange_sources(config), **safe_sources(config)}.items():
         h.update(name.encode())
         h.update(path.read_bytes())
-    for section in ("exchange", "ctf"):
+    for section in ("exchange", "ctf", "safe"):
         h.update(_package_version(config[section]["npm_package"]).encode())
     for package in _imported_packages():
         h.update(_package_version(package).encode())
@@ -202,6 +210,11 @@ def build(force: bool = False) -> BuildResult:
     ctf_text = (ROOT / ctf_cfg["source"]).read_text()
     out = compile_standard(ctf_cfg["npm_package"], {ctf_source_name: ctf_text}, ctf_cfg["settings"])
     written += _write_artifacts(out, {"ConditionalTokens"}, {ctf_source_name: ctf_text})
+
+    safe_cfg = config["safe"]
+    safe_texts = {name: path.read_text() for name, path in safe_sources(config).items()}
+    out = compile_standard(safe_cfg["npm_package"], safe_texts, safe_cfg["settings"])
+    written += _write_artifacts(out, set(safe_cfg["contracts"]), safe_texts)
 
     STAMP_PATH.write_text(digest + "\n")
     return BuildResult(compiled=True, digest=digest, artifacts=tuple(sorted(written)))

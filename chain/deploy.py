@@ -1,13 +1,16 @@
 """Deploy the exchange's contracts to a chain and write the deployment manifest that services read.
 
 What gets deployed: a 6-decimal collateral (``MockUSDC``, mintable by the deployer) unless an existing collateral
-address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's source), our exchange
-(``Exchange``, once its artifact exists) with the operator added, the optimistic oracle, and the neg-risk pair:
-``NegRiskAdapter`` (multi-outcome events over the same conditional tokens) and ``NegRiskExchange`` (the exchange
-for those events' outcome tokens, its own EIP-712 verifying contract) with the operator added. The manifest is JSON:
+address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's source), the smart-wallet factories
+(``chain.wallets``: our proxy-wallet factory, and a Safe factory over the Safe package's singleton), our exchange
+(``Exchange``, once its artifact exists, trusting those two factories) with the operator added, the optimistic
+oracle, and the neg-risk pair: ``NegRiskAdapter`` (multi-outcome events over the same conditional tokens) and
+``NegRiskExchange`` (the exchange for those events' outcome tokens, its own EIP-712 verifying contract, trusting the
+same wallet factories) with the operator added. The manifest is JSON:
 
     {"chain_id", "deploy_block", "deploy_block_hash", "deployer", "operator",
-     "contracts": {"collateral", "ctf", "exchange", "oracle", "neg_risk_adapter", "neg_risk_exchange"},
+     "contracts": {"collateral", "ctf", "exchange", "oracle", "neg_risk_adapter", "neg_risk_exchange",
+                   "proxy_factory", "safe_factory", "safe_singleton", "safe_fallback_handler"},
      "build": <artifact build hash>}
 
 plus ``rpc_url`` when a standalone deploy was given one. A stack's state directory keeps deployment facts only: the
@@ -42,6 +45,7 @@ ORACLE_DISPUTE_FEE_BPS = 5_000
 NEG_RISK_ADAPTER_ARTIFACT = "NegRiskAdapter"
 NEG_RISK_EXCHANGE_ARTIFACT = "NegRiskExchange"
 COLLATERAL_DECIMALS = 6
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +102,19 @@ def neg_risk_available() -> bool:
     )
 
 
-def deploy_neg_risk(signer: Signer, collateral: str, ctf: str, operator: str) -> dict[str, str]:
-    """Deploy the neg-risk adapter and its exchange over ``collateral`` and ``ctf``; ``operator`` becomes an
-    operator of the exchange (the deployer is one already). Returns the two addresses by manifest key."""
+def deploy_neg_risk(
+    signer: Signer,
+    collateral: str,
+    ctf: str,
+    operator: str,
+    proxy_factory: str = ZERO_ADDRESS,
+    safe_factory: str = ZERO_ADDRESS,
+) -> dict[str, str]:
+    """Deploy the neg-risk adapter and its exchange over ``collateral`` and ``ctf``, the exchange trusting the given
+    wallet factories (none by default); ``operator`` becomes an operator of the exchange (the deployer is one
+    already). Returns the two addresses by manifest key."""
     adapter = signer.deploy(NEG_RISK_ADAPTER_ARTIFACT, collateral, ctf, COLLATERAL_DECIMALS)
-    exchange = signer.deploy(NEG_RISK_EXCHANGE_ARTIFACT, collateral, ctf, adapter.address)
+    exchange = signer.deploy(NEG_RISK_EXCHANGE_ARTIFACT, collateral, ctf, adapter.address, proxy_factory, safe_factory)
     if Web3.to_checksum_address(operator) != signer.address:
         signer.transact(exchange.functions.addOperator(Web3.to_checksum_address(operator)))
     return {"neg_risk_adapter": str(adapter.address), "neg_risk_exchange": str(exchange.address)}
@@ -124,7 +136,16 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
     contracts["ctf"] = str(ctf.address)
     op = Web3.to_checksum_address(operator) if operator else signer.address
     if exchange_available():
-        exchange = signer.deploy(EXCHANGE_ARTIFACT, contracts["collateral"], contracts["ctf"])
+        from chain.wallets import deploy_factories  # chain.wallets imports chain.markets, which imports this module
+
+        contracts.update(deploy_factories(signer))
+        exchange = signer.deploy(
+            EXCHANGE_ARTIFACT,
+            contracts["collateral"],
+            contracts["ctf"],
+            contracts["proxy_factory"],
+            contracts["safe_factory"],
+        )
         contracts["exchange"] = str(exchange.address)
         if op != signer.address:
             signer.transact(exchange.functions.addOperator(op))
@@ -142,7 +163,8 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
     )
     contracts["oracle"] = str(oracle.address)
     if neg_risk_available():
-        contracts.update(deploy_neg_risk(signer, contracts["collateral"], contracts["ctf"], op))
+        factories = (contracts.get("proxy_factory", ZERO_ADDRESS), contracts.get("safe_factory", ZERO_ADDRESS))
+        contracts.update(deploy_neg_risk(signer, contracts["collateral"], contracts["ctf"], op, *factories))
     block_hash = "0x" + bytes(w3.eth.get_block(start_block + 1)["hash"]).hex()
     return Manifest(
         chain_id=int(w3.eth.chain_id),
@@ -181,7 +203,9 @@ def ensure_deployed(
     if manifest_path.exists():
         manifest = Manifest.load(manifest_path)
         wants_exchange = exchange_available()
-        if is_live(manifest, w3) and (not wants_exchange or "exchange" in manifest.contracts):
+        # A deployment from before the exchange (or before its wallet factories) is replaced.
+        complete = {"exchange", "proxy_factory", "safe_factory"} <= manifest.contracts.keys()
+        if is_live(manifest, w3) and (not wants_exchange or complete):
             stored = manifest
             if not manifest.deploy_block_hash:
                 block_hash = "0x" + bytes(w3.eth.get_block(manifest.deploy_block)["hash"]).hex()
@@ -191,7 +215,12 @@ def ensure_deployed(
                 # A deployment from before the neg-risk contracts: add them, keep everything else.
                 signer = Signer.from_key(w3, deployer_key)
                 added = deploy_neg_risk(
-                    signer, stored.contracts["collateral"], stored.contracts["ctf"], stored.operator
+                    signer,
+                    stored.contracts["collateral"],
+                    stored.contracts["ctf"],
+                    stored.operator,
+                    stored.contracts.get("proxy_factory", ZERO_ADDRESS),
+                    stored.contracts.get("safe_factory", ZERO_ADDRESS),
                 )
                 stored = replace(stored, contracts={**stored.contracts, **added})
             if stored != manifest:

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Trading} from "./exchange/mixins/Trading.sol";
 import {TokenReceiver} from "./exchange/mixins/TokenReceiver.sol";
+import {Signatures} from "./exchange/mixins/Signatures.sol";
 
 /// @title Exchange
 /// @notice Settlement of Polymarket V1 orders (CTF Exchange semantics, same order hash, same events) in a
@@ -11,5 +12,12 @@ import {TokenReceiver} from "./exchange/mixins/TokenReceiver.sol";
 contract Exchange is Trading, TokenReceiver {
     /// @param collateral The collateral ERC20 (6 decimals, e.g. USDC).
     /// @param ctf The Gnosis ConditionalTokens contract.
-    constructor(address collateral, address ctf) Trading(collateral, ctf) {}
+    /// @param proxyFactory The proxy-wallet factory of POLY_PROXY makers (address(0): none; `setProxyFactory`).
+    /// @param safeFactory The Safe factory of POLY_GNOSIS_SAFE makers (address(0): none; `setSafeFactory`).
+    constructor(
+        address collateral,
+        address ctf,
+        address proxyFactory,
+        address safeFactory
+    ) Trading(collateral, ctf) Signatures(proxyFactory, safeFactory) {}
 }

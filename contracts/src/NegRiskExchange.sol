@@ -21,7 +21,15 @@ contract NegRiskExchange is Exchange {
     /// @param collateral The collateral ERC20 (the adapter's).
     /// @param ctf The Gnosis ConditionalTokens contract (the adapter's).
     /// @param adapter The NegRiskAdapter.
-    constructor(address collateral, address ctf, address adapter) Exchange(collateral, ctf) {
+    /// @param proxyFactory The proxy-wallet factory of POLY_PROXY makers (address(0): none).
+    /// @param safeFactory The Safe factory of POLY_GNOSIS_SAFE makers (address(0): none).
+    constructor(
+        address collateral,
+        address ctf,
+        address adapter,
+        address proxyFactory,
+        address safeFactory
+    ) Exchange(collateral, ctf, proxyFactory, safeFactory) {
         if (INegRiskAdapter(adapter).getCollateral() != collateral || INegRiskAdapter(adapter).getCtf() != ctf) {
             revert AdapterMismatch();
         }

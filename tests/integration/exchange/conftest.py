@@ -37,3 +37,4 @@ def env(exchange_env_package: ExchangeEnv) -> Iterator[ExchangeEnv]:
     finally:
         anvil.revert(snap)
         exchange_env_package.reset_nonces()
+        exchange_env_package.extra_holders.clear()

@@ -37,6 +37,7 @@ class ExchangeEnv:
     chain_id: int
     salt: int = 1_000_000
     signers: list[Signer] = field(default_factory=list)
+    extra_holders: list[str] = field(default_factory=list)  # contract wallets whose balances tests follow
 
     # -- orders ----------------------------------------------------------------------------------------------
     def order(
@@ -97,7 +98,11 @@ class ExchangeEnv:
 
     # -- balances --------------------------------------------------------------------------------------------
     def holders(self) -> list[str]:
-        return [t.address for t in self.traders] + [self.operator.address, self.outsider.address, self.exchange.address]
+        return (
+            [t.address for t in self.traders]
+            + [self.operator.address, self.outsider.address, self.exchange.address]
+            + list(self.extra_holders)
+        )
 
     def assets(self) -> list[int]:
         return [COLLATERAL, self.market.yes, self.market.no, self.other.yes, self.other.no]

@@ -90,8 +90,18 @@ def test_high_s_twin_is_invalid(env: ExchangeEnv) -> None:
 
 
 @pytest.mark.parametrize(
-    "sig_type", [SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE, SignatureType.POLY_1271, 7]
+    "sig_type", [SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE, SignatureType.POLY_1271]
 )
+def test_wallet_signature_types_with_an_eoa_maker_are_invalid(env: ExchangeEnv, sig_type: int) -> None:
+    # A validly signed order of an EOA maker under a wallet type: the EOA is no wallet of its signer (nor a
+    # contract answering EIP-1271).
+    order = env.sell(1, env.market.yes, 10, 0.5, signature_type=sig_type)
+    assert env.revert_name(fill(env, order)) == "InvalidSignature"
+    maker = env.sell(1, env.market.yes, 100, 0.6, signature_type=sig_type)
+    assert env.revert_name(match_fn(env, simple_match(env, maker=maker))) == "InvalidSignature"
+
+
+@pytest.mark.parametrize("sig_type", [4, 7, 255])
 def test_unsupported_signature_types(env: ExchangeEnv, sig_type: int) -> None:
     order = env.sell(1, env.market.yes, 10, 0.5, signature_type=sig_type)
     assert env.revert_name(fill(env, order)) == "UnsupportedSignatureType"

@@ -20,6 +20,9 @@ def test_fresh_deployment_has_the_neg_risk_pair(chain: Chain) -> None:
     assert exchange.functions.getNegRiskAdapter().call() == adapter.address
     assert exchange.functions.isOperator(chain.manifest.operator).call()
     assert exchange.address != contracts["exchange"]
+    # It trusts the same smart-wallet factories as the binary exchange.
+    assert exchange.functions.getProxyFactory().call() == contracts["proxy_factory"]
+    assert exchange.functions.getSafeFactory().call() == contracts["safe_factory"]
 
 
 def test_a_live_deployment_without_them_gets_them_added(chain: Chain, tmp_path: Path) -> None:

@@ -136,7 +136,8 @@ def test_adapter_mismatch_is_refused(nr: NegRiskEnv) -> None:
     other_usdc = nr.admin.deploy("MockUSDC", nr.admin.address)
     artifact = load_artifact("NegRiskExchange")
     factory = nr.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    constructor = factory.constructor(other_usdc.address, nr.ctf.address, nr.adapter.address)
+    zero = "0x" + "00" * 20  # no wallet factories
+    constructor = factory.constructor(other_usdc.address, nr.ctf.address, nr.adapter.address, zero, zero)
     with pytest.raises(ContractLogicError) as info:
         constructor.estimate_gas({"from": nr.admin.address})
     assert decode_revert(revert_data(info.value)).name == "AdapterMismatch"

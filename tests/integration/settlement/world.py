@@ -264,7 +264,7 @@ def deploy_built(rpc_url: str) -> Manifest:
     start = int(w3.eth.block_number)
     usdc = signer.deploy("MockUSDC", signer.address)
     ctf = signer.deploy("ConditionalTokens")
-    exchange = signer.deploy("Exchange", usdc.address, ctf.address)
+    exchange = signer.deploy("Exchange", usdc.address, ctf.address, ZERO_ADDRESS, ZERO_ADDRESS)
     return Manifest(
         chain_id=int(w3.eth.chain_id),
         rpc_url=rpc_url,

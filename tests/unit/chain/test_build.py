@@ -104,3 +104,30 @@ def test_hardhat_compiles_the_same_runtime_bytecode() -> None:
             assert strip_metadata(hardhat["deployedBytecode"]) == strip_metadata(ours["deployedBytecode"])
             compared += 1
     assert compared >= 1
+
+
+@pytest.mark.parametrize(
+    ("name", "shipped_path"),
+    [
+        ("Safe", "contracts/Safe.sol/Safe.json"),
+        ("SafeProxy", "contracts/proxies/SafeProxy.sol/SafeProxy.json"),
+        (
+            "CompatibilityFallbackHandler",
+            "contracts/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json",
+        ),
+    ],
+)
+def test_safe_bytecode_is_the_npm_package_artifact(name: str, shipped_path: str) -> None:
+    """The Safe contracts are compiled from the npm package's sources with the package's own compiler settings,
+    so their runtime bytecode is the package's shipped artifact but for the metadata hash."""
+    ours = build_mod.load_artifact(name)
+    artifacts = ROOT / build_mod.load_config()["safe"]["artifacts"]
+    shipped = json.loads((artifacts / shipped_path).read_text())
+    assert strip_metadata(ours["deployedBytecode"]) == strip_metadata(shipped["deployedBytecode"])
+    assert len(ours["deployedBytecode"]) > 200
+
+
+def test_safe_factory_is_built() -> None:
+    factory = build_mod.load_artifact("SafeWalletFactory")
+    names = {e.get("name") for e in factory["abi"]}
+    assert {"masterCopy", "proxyCreationCode", "computeProxyAddress", "createSafe"} <= names

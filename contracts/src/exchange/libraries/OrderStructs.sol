@@ -20,7 +20,7 @@ enum MatchType {
 /// @notice A signed Polymarket V1 order. Field order is the EIP-712 hash order; `signature` is not hashed.
 /// Amounts are in 6-decimal base units. BUY: makerAmount = collateral paid, takerAmount = tokens received.
 /// SELL: makerAmount = tokens sold, takerAmount = collateral received. `signatureType` is a plain uint8 (0 = EOA,
-/// 1 = POLY_PROXY, 2 = POLY_GNOSIS_SAFE, 3 = POLY_1271 in V2) so every unsupported type reaches a clear error.
+/// 1 = POLY_PROXY, 2 = POLY_GNOSIS_SAFE, 3 = POLY_1271 as in V2) so any other value reaches a clear error.
 struct Order {
     uint256 salt;
     address maker;
@@ -52,7 +52,7 @@ struct Match {
     uint256[] makerFillAmounts;
 }
 
-/// @dev Signature type values (see `Order.signatureType`). Only EOA is supported by this exchange.
+/// @dev Signature type values (see `Order.signatureType`); mixins/Signatures.sol says how each is checked.
 library SignatureTypes {
     uint8 internal constant EOA = 0;
     uint8 internal constant POLY_PROXY = 1;

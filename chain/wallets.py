@@ -1,0 +1,221 @@
+"""Smart-wallet traders on the local chain: the proxy-wallet and Safe factories, wallet addresses, demo wallets.
+
+Polymarket's traders mostly trade from a contract wallet owned by their EOA: a proxy wallet (signature type
+POLY_PROXY = 1) or a Gnosis Safe (POLY_GNOSIS_SAFE = 2). The order's ``maker`` is the wallet (it holds the funds),
+its ``signer`` the owner EOA, and the exchange accepts the pair when the wallet is the CREATE2 address its factory
+gives the owner:
+
+- proxy wallet: deployer ``ProxyWalletFactory``, salt keccak256(owner's 20 bytes), init code the EIP-1167 clone of
+  the factory's ``getImplementation()`` (``contracts/src/wallets``);
+- Safe: deployer ``SafeWalletFactory``, salt keccak256(abi.encode(owner)), init code
+  ``proxyCreationCode() ‖ abi.encode(masterCopy())`` (``contracts/safe``; the Safe itself is the
+  ``@safe-global/safe-smart-account`` package's).
+
+``deploy_factories`` deploys both factories (and the Safe singleton and fallback handler) before the exchange, whose
+constructor takes the two factories; ``proxy_wallet_address`` / ``safe_address`` derive a wallet from its owner as
+the exchange does; ``ensure_wallet_funded`` creates an owner's two wallets and gives them collateral, YES and NO of
+markets and the exchange's approvals (``make run``'s demo wallets, ``demo_wallets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.logs import DISCARD
+
+from chain.markets import position_ids
+from chain.rpc import Signer, TxRevertedError, contract_at
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ZERO32 = b"\x00" * 32
+UNLIMITED = 2**256 - 1
+# The EIP-1167 minimal proxy's init code around the implementation address (what OpenZeppelin Clones deploys).
+CLONE_PREFIX = bytes.fromhex("3d602d80600a3d3981f3363d3d373d3d3d363d73")
+CLONE_SUFFIX = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
+# Gas for each wallet call sent without estimation (later calls depend on earlier ones not yet mined).
+WALLET_CALL_GAS = 600_000
+
+
+def create2_address(deployer: str, salt: bytes, init_code_hash: bytes) -> str:
+    """keccak256(0xff ‖ deployer ‖ salt ‖ initCodeHash)[12:], checksummed."""
+    digest = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + init_code_hash)
+    return to_checksum_address(digest[12:])
+
+
+def proxy_init_code_hash(implementation: str) -> bytes:
+    """The hash of the EIP-1167 clone init code of ``implementation``."""
+    return keccak(CLONE_PREFIX + bytes.fromhex(implementation[2:]) + CLONE_SUFFIX)
+
+
+def proxy_wallet_address(factory: str, implementation: str, owner: str) -> str:
+    """The proxy wallet ``factory`` deploys for ``owner`` (= the exchange's ``getPolyProxyWalletAddress``)."""
+    salt = keccak(bytes.fromhex(owner[2:]))
+    return create2_address(factory, salt, proxy_init_code_hash(implementation))
+
+
+def safe_init_code_hash(proxy_creation_code: bytes, master_copy: str) -> bytes:
+    """The hash of a Safe proxy's init code: its creation code and the singleton as one ABI word."""
+    return keccak(proxy_creation_code + bytes(12) + bytes.fromhex(master_copy[2:]))
+
+
+def safe_address(factory: str, init_code_hash: bytes, owner: str) -> str:
+    """The Safe ``factory`` deploys for ``owner`` (= the exchange's ``getSafeAddress``)."""
+    salt = keccak(bytes(12) + bytes.fromhex(owner[2:]))
+    return create2_address(factory, salt, init_code_hash)
+
+
+def deploy_factories(signer: Signer) -> dict[str, str]:
+    """Deploy the proxy-wallet factory (with its wallet implementation), the Safe singleton, its fallback handler
+    and the Safe factory; returns their addresses under the manifest's names."""
+    proxy_factory = signer.deploy("ProxyWalletFactory")
+    singleton = signer.deploy("Safe")
+    handler = signer.deploy("CompatibilityFallbackHandler")
+    safe_factory = signer.deploy("SafeWalletFactory", singleton.address, handler.address)
+    return {
+        "proxy_factory": str(proxy_factory.address),
+        "safe_factory": str(safe_factory.address),
+        "safe_singleton": str(singleton.address),
+        "safe_fallback_handler": str(handler.address),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WalletFactories:
+    """The two factories of a deployment and what deriving a wallet address needs from each."""
+
+    proxy_factory: str
+    proxy_implementation: str
+    safe_factory: str
+    safe_init_code_hash: bytes
+
+    @classmethod
+    def read(cls, w3: Web3, contracts: dict[str, str]) -> WalletFactories:
+        """Ask the deployed factories (``contracts`` is a manifest's) for their implementation and code."""
+        proxy: Any = contract_at(w3, "ProxyWalletFactory", contracts["proxy_factory"])
+        safe: Any = contract_at(w3, "SafeWalletFactory", contracts["safe_factory"])
+        code = bytes(safe.functions.proxyCreationCode().call())
+        return cls(
+            proxy_factory=to_checksum_address(contracts["proxy_factory"]),
+            proxy_implementation=to_checksum_address(proxy.functions.getImplementation().call()),
+            safe_factory=to_checksum_address(contracts["safe_factory"]),
+            safe_init_code_hash=safe_init_code_hash(code, safe.functions.masterCopy().call()),
+        )
+
+    def proxy_of(self, owner: str) -> str:
+        return proxy_wallet_address(self.proxy_factory, self.proxy_implementation, owner)
+
+    def safe_of(self, owner: str) -> str:
+        return safe_address(self.safe_factory, self.safe_init_code_hash, owner)
+
+
+def safe_owner_signature(owner: str) -> bytes:
+    """A Safe "pre-validated" signature: valid for a Safe transaction sent by ``owner`` itself (v = 1)."""
+    return bytes(12) + bytes.fromhex(owner[2:]) + ZERO32 + b"\x01"
+
+
+def wallet_calls(owner: Signer, kind: str, wallet: str, calls: Sequence[tuple[str, bytes]]) -> None:
+    """Make ``calls`` ((to, calldata)) from ``owner``'s wallet: one ``execute`` for a proxy wallet, one
+    ``execTransaction`` each for a Safe (sent back to back, awaited together)."""
+    w3 = owner.w3
+    if not calls:
+        return
+    if kind == "proxy":
+        proxy: Any = contract_at(w3, "ProxyWallet", wallet)
+        owner.transact(proxy.functions.execute([(to, 0, data) for to, data in calls]), gas=WALLET_CALL_GAS * len(calls))
+        return
+    safe: Any = contract_at(w3, "Safe", wallet)
+    signature = safe_owner_signature(owner.address)
+    hashes = []
+    for to, data in calls:
+        fn = safe.functions.execTransaction(to, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, signature)
+        tx = fn.build_transaction({"from": owner.address, "gas": WALLET_CALL_GAS})
+        for key in ("maxFeePerGas", "maxPriorityFeePerGas", "nonce"):
+            tx.pop(key, None)
+        hashes.append(owner.send(tx, gas=WALLET_CALL_GAS))
+    for tx_hash in hashes:
+        receipt = owner.wait(tx_hash)
+        # A Safe transaction whose inner call fails still succeeds, with an ExecutionFailure event.
+        if safe.events.ExecutionFailure().process_receipt(receipt, errors=DISCARD):
+            raise TxRevertedError(f"a call of Safe {wallet} failed (transaction 0x{tx_hash.hex()})")
+
+
+def ensure_wallets(admin: Signer, owner: str, contracts: dict[str, str]) -> dict[str, str]:
+    """Deploy ``owner``'s proxy wallet and Safe if they do not exist yet; returns {"proxy": ..., "safe": ...}."""
+    w3 = admin.w3
+    factories = WalletFactories.read(w3, contracts)
+    wallets = {"proxy": factories.proxy_of(owner), "safe": factories.safe_of(owner)}
+    if not w3.eth.get_code(Web3.to_checksum_address(wallets["proxy"])):
+        proxy_factory: Any = contract_at(w3, "ProxyWalletFactory", contracts["proxy_factory"])
+        admin.transact(proxy_factory.functions.createWallet(owner))
+    if not w3.eth.get_code(Web3.to_checksum_address(wallets["safe"])):
+        safe_factory: Any = contract_at(w3, "SafeWalletFactory", contracts["safe_factory"])
+        admin.transact(safe_factory.functions.createSafe(owner))
+    return wallets
+
+
+def ensure_wallet_funded(
+    admin: Signer,
+    owner: Signer,
+    kind: str,
+    wallet: str,
+    contracts: dict[str, str],
+    usdc_amount: int,
+    split: dict[str, int],
+    spenders: Sequence[str] = (),
+) -> dict[str, int]:
+    """Top ``wallet`` (``owner``'s ``kind`` = "proxy" or "safe") up to ``usdc_amount`` collateral and
+    ``split[condition_id]`` YES and NO of each market: the collateral is minted by ``admin`` (the MockUSDC owner)
+    to the wallet, which splits what it lacks itself. The wallet approves the exchange and every other spender
+    (collateral and CTF tokens) and the CTF (collateral, for splitting) where not yet approved. Returns what was
+    added, as ``chain.markets.ensure_funded`` does."""
+    w3 = admin.w3
+    usdc: Any = contract_at(w3, "MockUSDC", contracts["collateral"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", contracts["ctf"])
+    wallet = Web3.to_checksum_address(wallet)
+    splits: list[tuple[bytes, int]] = []
+    for condition_id, target in split.items():
+        condition = bytes.fromhex(condition_id.removeprefix("0x"))
+        yes, no = position_ids(ctf, usdc.address, condition)
+        held = min(int(ctf.functions.balanceOf(wallet, t).call()) for t in (yes, no))
+        if held < target:
+            splits.append((condition, target - held))
+    usdc_short = max(0, usdc_amount - int(usdc.functions.balanceOf(wallet).call()))
+    minted = usdc_short + sum(amount for _, amount in splits)
+    if minted:
+        admin.transact(usdc.functions.mint(wallet, minted))
+    calls: list[tuple[str, bytes]] = []
+    for spender in [contracts["exchange"], *spenders, ctf.address]:
+        if int(usdc.functions.allowance(wallet, spender).call()) < UNLIMITED // 2:
+            calls.append((usdc.address, _calldata(usdc.functions.approve(spender, UNLIMITED))))
+    for spender in [contracts["exchange"], *spenders]:
+        if not ctf.functions.isApprovedForAll(wallet, spender).call():
+            calls.append((ctf.address, _calldata(ctf.functions.setApprovalForAll(spender, True))))
+    for condition, amount in splits:
+        fn = ctf.functions.splitPosition(usdc.address, ZERO32, condition, [1, 2], amount)
+        calls.append((ctf.address, _calldata(fn)))
+    wallet_calls(owner, kind, wallet, calls)
+    return {"usdc": usdc_short, **{"0x" + c.hex(): a for c, a in splits}}
+
+
+def ensure_demo_wallets(
+    admin: Signer, owner_keys: Sequence[str], contracts: dict[str, str], usdc_amount: int, split: dict[str, int]
+) -> list[dict[str, str]]:
+    """For each owner key: its proxy wallet and Safe, deployed and funded up to the targets (see
+    ``ensure_wallet_funded``). Returns the READY line's ``demo_wallets``: [{"key", "proxy", "safe"}, ...]."""
+    out = []
+    for key in owner_keys:
+        owner = Signer.from_key(admin.w3, key)
+        wallets = ensure_wallets(admin, owner.address, contracts)
+        for kind in ("proxy", "safe"):
+            ensure_wallet_funded(admin, owner, kind, wallets[kind], contracts, usdc_amount, split)
+        out.append({"key": key, "proxy": wallets["proxy"], "safe": wallets["safe"]})
+    return out
+
+
+def _calldata(fn: Any) -> bytes:
+    return bytes.fromhex(str(fn._encode_transaction_data()).removeprefix("0x"))
