@@ -118,25 +118,29 @@ def safe_owner_signature(owner: str) -> bytes:
     return bytes(12) + bytes.fromhex(owner[2:]) + ZERO32 + b"\x01"
 
 
-def wallet_calls(owner: Signer, kind: str, wallet: str, calls: Sequence[tuple[str, bytes]]) -> None:
-    """Make ``calls`` ((to, calldata)) from ``owner``'s wallet: one ``execute`` for a proxy wallet, one
-    ``execTransaction`` each for a Safe (sent back to back, awaited together)."""
-    w3 = owner.w3
+def send_wallet_calls(owner: Signer, kind: str, wallet: str, calls: Sequence[tuple[str, bytes]]) -> list[bytes]:
+    """Send ``calls`` ((to, calldata)) from ``owner``'s wallet without waiting: one ``execute`` for a proxy wallet,
+    one ``execTransaction`` each for a Safe. Returns the transaction hashes for ``wait_wallet_calls``."""
     if not calls:
-        return
+        return []
+    w3 = owner.w3
     if kind == "proxy":
         proxy: Any = contract_at(w3, "ProxyWallet", wallet)
-        owner.transact(proxy.functions.execute([(to, 0, data) for to, data in calls]), gas=WALLET_CALL_GAS * len(calls))
-        return
-    safe: Any = contract_at(w3, "Safe", wallet)
-    signature = safe_owner_signature(owner.address)
-    hashes = []
-    for to, data in calls:
-        fn = safe.functions.execTransaction(to, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, signature)
-        tx = fn.build_transaction({"from": owner.address, "gas": WALLET_CALL_GAS})
-        for key in ("maxFeePerGas", "maxPriorityFeePerGas", "nonce"):
-            tx.pop(key, None)
-        hashes.append(owner.send(tx, gas=WALLET_CALL_GAS))
+        fns = [proxy.functions.execute([(to, 0, data) for to, data in calls])]
+    else:
+        safe: Any = contract_at(w3, "Safe", wallet)
+        signature = safe_owner_signature(owner.address)
+        fns = [
+            safe.functions.execTransaction(to, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, signature)
+            for to, data in calls
+        ]
+    gas = WALLET_CALL_GAS * len(calls) if kind == "proxy" else WALLET_CALL_GAS
+    return [_send(owner, fn, gas) for fn in fns]
+
+
+def wait_wallet_calls(owner: Signer, wallet: str, hashes: Sequence[bytes]) -> None:
+    """Wait for wallet transactions; raise ``TxRevertedError`` if one, or a Safe's inner call, failed."""
+    safe: Any = contract_at(owner.w3, "Safe", wallet)
     for tx_hash in hashes:
         receipt = owner.wait(tx_hash)
         # A Safe transaction whose inner call fails still succeeds, with an ExecutionFailure event.
@@ -144,18 +148,71 @@ def wallet_calls(owner: Signer, kind: str, wallet: str, calls: Sequence[tuple[st
             raise TxRevertedError(f"a call of Safe {wallet} failed (transaction 0x{tx_hash.hex()})")
 
 
+def wallet_calls(owner: Signer, kind: str, wallet: str, calls: Sequence[tuple[str, bytes]]) -> None:
+    """Make ``calls`` ((to, calldata)) from ``owner``'s ``kind`` ("proxy" or "safe") wallet and wait for them."""
+    wait_wallet_calls(owner, wallet, send_wallet_calls(owner, kind, wallet, calls))
+
+
 def ensure_wallets(admin: Signer, owner: str, contracts: dict[str, str]) -> dict[str, str]:
     """Deploy ``owner``'s proxy wallet and Safe if they do not exist yet; returns {"proxy": ..., "safe": ...}."""
+    wallets, hashes = _send_creations(admin, owner, contracts)
+    for tx_hash in hashes:
+        admin.wait(tx_hash)
+    return wallets
+
+
+def _send_creations(admin: Signer, owner: str, contracts: dict[str, str]) -> tuple[dict[str, str], list[bytes]]:
     w3 = admin.w3
     factories = WalletFactories.read(w3, contracts)
     wallets = {"proxy": factories.proxy_of(owner), "safe": factories.safe_of(owner)}
+    hashes = []
     if not w3.eth.get_code(Web3.to_checksum_address(wallets["proxy"])):
         proxy_factory: Any = contract_at(w3, "ProxyWalletFactory", contracts["proxy_factory"])
-        admin.transact(proxy_factory.functions.createWallet(owner))
+        hashes.append(_send(admin, proxy_factory.functions.createWallet(owner)))
     if not w3.eth.get_code(Web3.to_checksum_address(wallets["safe"])):
         safe_factory: Any = contract_at(w3, "SafeWalletFactory", contracts["safe_factory"])
-        admin.transact(safe_factory.functions.createSafe(owner))
-    return wallets
+        hashes.append(_send(admin, safe_factory.functions.createSafe(owner)))
+    return wallets, hashes
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPlan:
+    """What a wallet lacks of its targets: collateral to mint to it, the calls it must make, what gets added."""
+
+    mint: int
+    calls: list[tuple[str, bytes]]
+    added: dict[str, int]
+
+
+def plan_funding(
+    w3: Web3, wallet: str, contracts: dict[str, str], usdc_amount: int, split: dict[str, int], spenders: Sequence[str]
+) -> FundingPlan:
+    """The collateral ``wallet`` lacks of ``usdc_amount`` plus of ``split[condition_id]`` YES and NO each (it
+    splits that collateral itself), and its missing approvals: collateral and CTF tokens for the exchange and every
+    other spender, collateral for the CTF (splitting)."""
+    usdc: Any = contract_at(w3, "MockUSDC", contracts["collateral"])
+    ctf: Any = contract_at(w3, "ConditionalTokens", contracts["ctf"])
+    wallet = Web3.to_checksum_address(wallet)
+    splits: list[tuple[bytes, int]] = []
+    for condition_id, target in split.items():
+        condition = bytes.fromhex(condition_id.removeprefix("0x"))
+        yes, no = position_ids(ctf, usdc.address, condition)
+        held = min(int(ctf.functions.balanceOf(wallet, t).call()) for t in (yes, no))
+        if held < target:
+            splits.append((condition, target - held))
+    usdc_short = max(0, usdc_amount - int(usdc.functions.balanceOf(wallet).call()))
+    calls: list[tuple[str, bytes]] = []
+    for spender in [contracts["exchange"], *spenders, ctf.address]:
+        if int(usdc.functions.allowance(wallet, spender).call()) < UNLIMITED // 2:
+            calls.append((usdc.address, _calldata(usdc.functions.approve(spender, UNLIMITED))))
+    for spender in [contracts["exchange"], *spenders]:
+        if not ctf.functions.isApprovedForAll(wallet, spender).call():
+            calls.append((ctf.address, _calldata(ctf.functions.setApprovalForAll(spender, True))))
+    for condition, amount in splits:
+        fn = ctf.functions.splitPosition(usdc.address, ZERO32, condition, [1, 2], amount)
+        calls.append((ctf.address, _calldata(fn)))
+    added = {"usdc": usdc_short, **{"0x" + c.hex(): a for c, a in splits}}
+    return FundingPlan(usdc_short + sum(a for _, a in splits), calls, added)
 
 
 def ensure_wallet_funded(
@@ -169,52 +226,64 @@ def ensure_wallet_funded(
     spenders: Sequence[str] = (),
 ) -> dict[str, int]:
     """Top ``wallet`` (``owner``'s ``kind`` = "proxy" or "safe") up to ``usdc_amount`` collateral and
-    ``split[condition_id]`` YES and NO of each market: the collateral is minted by ``admin`` (the MockUSDC owner)
-    to the wallet, which splits what it lacks itself. The wallet approves the exchange and every other spender
-    (collateral and CTF tokens) and the CTF (collateral, for splitting) where not yet approved. Returns what was
-    added, as ``chain.markets.ensure_funded`` does."""
-    w3 = admin.w3
-    usdc: Any = contract_at(w3, "MockUSDC", contracts["collateral"])
-    ctf: Any = contract_at(w3, "ConditionalTokens", contracts["ctf"])
-    wallet = Web3.to_checksum_address(wallet)
-    splits: list[tuple[bytes, int]] = []
-    for condition_id, target in split.items():
-        condition = bytes.fromhex(condition_id.removeprefix("0x"))
-        yes, no = position_ids(ctf, usdc.address, condition)
-        held = min(int(ctf.functions.balanceOf(wallet, t).call()) for t in (yes, no))
-        if held < target:
-            splits.append((condition, target - held))
-    usdc_short = max(0, usdc_amount - int(usdc.functions.balanceOf(wallet).call()))
-    minted = usdc_short + sum(amount for _, amount in splits)
-    if minted:
-        admin.transact(usdc.functions.mint(wallet, minted))
-    calls: list[tuple[str, bytes]] = []
-    for spender in [contracts["exchange"], *spenders, ctf.address]:
-        if int(usdc.functions.allowance(wallet, spender).call()) < UNLIMITED // 2:
-            calls.append((usdc.address, _calldata(usdc.functions.approve(spender, UNLIMITED))))
-    for spender in [contracts["exchange"], *spenders]:
-        if not ctf.functions.isApprovedForAll(wallet, spender).call():
-            calls.append((ctf.address, _calldata(ctf.functions.setApprovalForAll(spender, True))))
-    for condition, amount in splits:
-        fn = ctf.functions.splitPosition(usdc.address, ZERO32, condition, [1, 2], amount)
-        calls.append((ctf.address, _calldata(fn)))
-    wallet_calls(owner, kind, wallet, calls)
-    return {"usdc": usdc_short, **{"0x" + c.hex(): a for c, a in splits}}
+    ``split[condition_id]`` YES and NO of each market (``plan_funding``): ``admin`` (the MockUSDC owner) mints the
+    collateral to the wallet, which approves and splits. Returns what was added, as
+    ``chain.markets.ensure_funded`` does."""
+    plan = plan_funding(admin.w3, wallet, contracts, usdc_amount, split, spenders)
+    if plan.mint:
+        usdc: Any = contract_at(admin.w3, "MockUSDC", contracts["collateral"])
+        admin.transact(usdc.functions.mint(wallet, plan.mint))
+    wallet_calls(owner, kind, wallet, plan.calls)
+    return plan.added
 
 
 def ensure_demo_wallets(
     admin: Signer, owner_keys: Sequence[str], contracts: dict[str, str], usdc_amount: int, split: dict[str, int]
 ) -> list[dict[str, str]]:
     """For each owner key: its proxy wallet and Safe, deployed and funded up to the targets (see
-    ``ensure_wallet_funded``). Returns the READY line's ``demo_wallets``: [{"key", "proxy", "safe"}, ...]."""
-    out = []
-    for key in owner_keys:
-        owner = Signer.from_key(admin.w3, key)
-        wallets = ensure_wallets(admin, owner.address, contracts)
-        for kind in ("proxy", "safe"):
-            ensure_wallet_funded(admin, owner, kind, wallets[kind], contracts, usdc_amount, split)
-        out.append({"key": key, "proxy": wallets["proxy"], "safe": wallets["safe"]})
-    return out
+    ``ensure_wallet_funded``), the transactions of all wallets sent together in three rounds (create, mint,
+    wallet calls). Returns [{"key", "proxy", "safe"}, ...]."""
+    w3 = admin.w3
+    owners = [Signer.from_key(w3, key) for key in owner_keys]
+    created = [_send_creations(admin, owner.address, contracts) for owner in owners]
+    for tx_hash in [h for _, hashes in created for h in hashes]:
+        admin.wait(tx_hash)
+    usdc: Any = contract_at(w3, "MockUSDC", contracts["collateral"])
+    plans = [
+        (owner, kind, wallets[kind], plan_funding(w3, wallets[kind], contracts, usdc_amount, split, ()))
+        for owner, (wallets, _) in zip(owners, created, strict=True)
+        for kind in ("proxy", "safe")
+    ]
+    minted = [_send(admin, usdc.functions.mint(wallet, plan.mint)) for _, _, wallet, plan in plans if plan.mint]
+    for tx_hash in minted:
+        admin.wait(tx_hash)
+    sent = [(owner, wallet, send_wallet_calls(owner, kind, wallet, plan.calls)) for owner, kind, wallet, plan in plans]
+    for owner, wallet, hashes in sent:
+        wait_wallet_calls(owner, wallet, hashes)
+    return [
+        {"key": key, "proxy": wallets["proxy"], "safe": wallets["safe"]}
+        for key, (wallets, _) in zip(owner_keys, created, strict=True)
+    ]
+
+
+def ready_fields(
+    admin: Signer, owner_keys: Sequence[str], contracts: dict[str, str], usdc_amount: int, split: dict[str, int]
+) -> dict[str, Any]:
+    """What ``make run``'s READY line says of smart wallets: ``proxy_factory``, ``safe_factory`` and
+    ``demo_wallets`` (the owners' wallets, deployed and funded by ``ensure_demo_wallets``)."""
+    return {
+        "proxy_factory": contracts["proxy_factory"],
+        "safe_factory": contracts["safe_factory"],
+        "demo_wallets": ensure_demo_wallets(admin, owner_keys, contracts, usdc_amount, split),
+    }
+
+
+def _send(signer: Signer, fn: Any, gas: int | None = None) -> bytes:
+    """Send a contract call without waiting (estimated unless ``gas`` is given)."""
+    tx = fn.build_transaction({"from": signer.address, **({"gas": gas} if gas else {})})
+    for key in ("maxFeePerGas", "maxPriorityFeePerGas", "nonce"):
+        tx.pop(key, None)
+    return signer.send(tx, gas=tx.get("gas"))
 
 
 def _calldata(fn: Any) -> bytes:

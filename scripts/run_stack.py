@@ -21,10 +21,11 @@ What it starts, in order:
 
 It prints where everything is and, as its LAST line before serving, one JSON object with ``api_url``, ``ws_url``,
 ``rpc_url``, ``chain_id``, ``exchange``, ``collateral``, ``ctf``, ``markets`` (``condition_id`` + ``token_ids``) and
-``demo_traders`` (private keys). The same facts (and the pids) go to ``STATE_DIR/stack.json``, where CLIs find the
-running stack; a clean stop removes it. Ctrl-C (or SIGTERM) stops everything cleanly. A start-up failure is one
-line saying what to do and exit code 2 (1 for the unexpected; ``--debug`` or ``POLYCLOB_DEBUG=1`` for the
-traceback).
+``demo_traders`` (private keys), ``proxy_factory``, ``safe_factory`` and ``demo_wallets`` (each demo trader's key
+with its proxy wallet and Safe, funded and approved as the traders are). The same facts (and the pids) go to
+``STATE_DIR/stack.json``, where CLIs find the running stack; a clean stop removes it. Ctrl-C (or SIGTERM) stops
+everything cleanly. A start-up failure is one line saying what to do and exit code 2 (1 for the unexpected;
+``--debug`` or ``POLYCLOB_DEBUG=1`` for the traceback).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from chain.markets import ensure_funded, ensure_market, remember_market
 from chain.rpc import Signer, connect
 from chain.stack import StackInfo
 from chain.stack import remove as remove_stack_file
+from chain.wallets import ready_fields
 from clob.logconfig import configure_logging
 from scripts.startup import (
     StartupError,
@@ -229,6 +231,14 @@ def _run(args: argparse.Namespace) -> int:
             children += start_gateways(settings, state, ports)
             gateway_urls += [f"http://127.0.0.1:{p}" for p in ports]
         markets = [] if args.no_demo else [_demo_market(api_url, settings, manifest, w3, state)]
+        # Smart-wallet demo traders: the demo traders' proxy wallets and Safes, funded in every demo market.
+        wallet_fields = ready_fields(
+            Signer.from_key(w3, dev_key(0)),
+            [] if args.no_demo else [dev_key(1), dev_key(2)],
+            manifest.contracts,
+            10_000 * USDC,
+            {m["condition_id"]: 1_000 * USDC for m in markets},
+        )
         adopted = adopt_markets(api_url, settings.admin_token, manifest, w3, state)
         if adopted:
             print(f"markets    opened {len(adopted)} market(s) of the chain in this store's book", file=sys.stderr)
@@ -275,6 +285,7 @@ def _run(args: argparse.Namespace) -> int:
             "oracle": manifest.contracts.get("oracle"),
             "markets": [{"condition_id": m["condition_id"], "token_ids": m["token_ids"]} for m in markets],
             "demo_traders": [dev_key(1), dev_key(2)],
+            **wallet_fields,
             "mode": settings.mode,
             "gateways": gateway_urls,
             "shards": settings.shard_list if distributed else [settings.stream],
