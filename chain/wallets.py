@@ -30,43 +30,25 @@ from web3.logs import DISCARD
 
 from chain.markets import position_ids
 from chain.rpc import Signer, TxRevertedError, contract_at
+from orders.wallets import WalletRules, create2_address, proxy_init_code_hash, safe_init_code_hash
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = b"\x00" * 32
 UNLIMITED = 2**256 - 1
-# The EIP-1167 minimal proxy's init code around the implementation address (what OpenZeppelin Clones deploys).
-CLONE_PREFIX = bytes.fromhex("3d602d80600a3d3981f3363d3d373d3d3d363d73")
-CLONE_SUFFIX = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
 # Gas for each wallet call sent without estimation (later calls depend on earlier ones not yet mined).
 WALLET_CALL_GAS = 600_000
-
-
-def create2_address(deployer: str, salt: bytes, init_code_hash: bytes) -> str:
-    """keccak256(0xff ‖ deployer ‖ salt ‖ initCodeHash)[12:], checksummed."""
-    digest = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + init_code_hash)
-    return to_checksum_address(digest[12:])
-
-
-def proxy_init_code_hash(implementation: str) -> bytes:
-    """The hash of the EIP-1167 clone init code of ``implementation``."""
-    return keccak(CLONE_PREFIX + bytes.fromhex(implementation[2:]) + CLONE_SUFFIX)
 
 
 def proxy_wallet_address(factory: str, implementation: str, owner: str) -> str:
     """The proxy wallet ``factory`` deploys for ``owner`` (= the exchange's ``getPolyProxyWalletAddress``)."""
     salt = keccak(bytes.fromhex(owner[2:]))
-    return create2_address(factory, salt, proxy_init_code_hash(implementation))
-
-
-def safe_init_code_hash(proxy_creation_code: bytes, master_copy: str) -> bytes:
-    """The hash of a Safe proxy's init code: its creation code and the singleton as one ABI word."""
-    return keccak(proxy_creation_code + bytes(12) + bytes.fromhex(master_copy[2:]))
+    return to_checksum_address(create2_address(factory, salt, proxy_init_code_hash(implementation)))
 
 
 def safe_address(factory: str, init_code_hash: bytes, owner: str) -> str:
     """The Safe ``factory`` deploys for ``owner`` (= the exchange's ``getSafeAddress``)."""
     salt = keccak(bytes(12) + bytes.fromhex(owner[2:]))
-    return create2_address(factory, salt, init_code_hash)
+    return to_checksum_address(create2_address(factory, salt, init_code_hash))
 
 
 def deploy_factories(signer: Signer) -> dict[str, str]:
@@ -111,6 +93,15 @@ class WalletFactories:
 
     def safe_of(self, owner: str) -> str:
         return safe_address(self.safe_factory, self.safe_init_code_hash, owner)
+
+    def rules(self) -> WalletRules:
+        """The same derivation for the order verifier (``orders.wallets``), which needs no chain."""
+        return WalletRules(
+            self.proxy_factory,
+            proxy_init_code_hash(self.proxy_implementation),
+            self.safe_factory,
+            self.safe_init_code_hash,
+        )
 
 
 def safe_owner_signature(owner: str) -> bytes:

@@ -25,6 +25,7 @@ from orders.errors import OrderErrorCode, OrderParseError, OrderSignatureError
 from orders.keccak import keccak_256
 from orders.model import Address, Order, SignatureType
 from orders.secp256k1 import recover_public_key
+from orders.wallets import WalletRules
 
 _keccak = keccak_256
 
@@ -144,10 +145,14 @@ class OrderVerifier:
     the address, and a different key with the same address would be a 160-bit keccak collision.
     """
 
-    __slots__ = ("_keys", "_max_keys", "_prefix", "chain_id", "domain_separator", "exchange")
+    __slots__ = ("_keys", "_max_keys", "_prefix", "chain_id", "domain_separator", "exchange", "wallets")
 
-    def __init__(self, chain_id: int, exchange: str, *, max_cached_signers: int = 100_000) -> None:
+    def __init__(
+        self, chain_id: int, exchange: str, *, max_cached_signers: int = 100_000, wallets: WalletRules | None = None
+    ) -> None:
         self.chain_id = chain_id
+        # POLY_PROXY / POLY_GNOSIS_SAFE orders are accepted when the deployment's wallet factories are known.
+        self.wallets = wallets
         self.exchange = Address("0x" + _address_bytes(exchange).hex())
         self.domain_separator = domain_separator(chain_id, exchange)
         self._prefix = b"\x19\x01" + self.domain_separator
@@ -166,15 +171,10 @@ class OrderVerifier:
         Solidity type (orders from `orders.parse` never do).
         """
         signature_type = order.signature_type
-        if signature_type != 0:
-            name = SignatureType(signature_type).name if signature_type in (1, 2) else str(signature_type)
-            raise OrderSignatureError(
-                OrderErrorCode.UNSUPPORTED_SIGNATURE_TYPE,
-                f"invalid order: signature type {name} ({int(signature_type)}) is not supported yet; "
-                "only EOA (0) orders with signer == maker are accepted",
-            )
         signer = order.signer.lower()
-        if order.maker.lower() != signer:
+        if signature_type != 0:
+            self._check_wallet(order, signer)
+        elif order.maker.lower() != signer:
             raise OrderSignatureError(
                 OrderErrorCode.MAKER_NOT_SIGNER, "invalid order: for EOA orders the signer must be the maker"
             )
@@ -225,3 +225,23 @@ class OrderVerifier:
         raise OrderSignatureError(
             OrderErrorCode.SIGNER_MISMATCH, "invalid signature: it does not recover to the order's signer"
         )
+
+    def _check_wallet(self, order: Order, signer: str) -> None:
+        """A POLY_PROXY / POLY_GNOSIS_SAFE order's maker must be the signer's wallet (`orders.wallets`)."""
+        signature_type = order.signature_type
+        if signature_type not in (1, 2) or self.wallets is None:
+            name = SignatureType(signature_type).name if signature_type in (1, 2) else str(signature_type)
+            raise OrderSignatureError(
+                OrderErrorCode.UNSUPPORTED_SIGNATURE_TYPE,
+                f"invalid order: signature type {name} ({int(signature_type)}) is not supported"
+                + (" (no wallet factory is configured)" if signature_type in (1, 2) else "")
+                + "; accepted: EOA (0), POLY_PROXY (1), POLY_GNOSIS_SAFE (2)",
+            )
+        if order.maker.lower() != self.wallets.wallet_of(signature_type, signer):
+            kind = "proxy wallet" if signature_type == 1 else "Safe"
+            raise OrderSignatureError(
+                OrderErrorCode.NOT_WALLET_OWNER,
+                f"invalid order: the maker {order.maker} is not the {kind} of the signer {order.signer} (unknown "
+                f"wallet, or the signer is not its owner); the signer's {kind} is "
+                f"{self.wallets.wallet_of(signature_type, signer)}",
+            )

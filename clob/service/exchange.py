@@ -84,6 +84,7 @@ from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeF
 from clob.service.sequencer import DUPLICATE, CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
 from clob.service.stream import CommandStream, StreamUnavailable
 from clob.service.verify_pool import VerifyPool
+from clob.service.wallet_rules import addresses_of, funder_of, load_wallet_rules
 from clob.settings import Settings
 from orders import OrderError, OrderType, OrderVerifier, TickSize, checksum_address, parse_order_request
 from orders import Side as OrderSide
@@ -216,7 +217,7 @@ class ExchangeService:
         return cls(
             db=db,
             sequencer=command_stream(settings, db),
-            verifier=OrderVerifier(settings.chain_id, exchange),
+            verifier=OrderVerifier(settings.chain_id, exchange, wallets=load_wallet_rules(settings.rpc_url, contracts)),
             master_secret=load_master_secret(settings.master_secret_hex, settings.master_secret_path),
             chain=chain,
             chain_id=settings.chain_id,
@@ -467,13 +468,14 @@ class ExchangeService:
                 not_canceled[i] = "invalid order id"
         rows = await asyncio.to_thread(self._order_rows, valid)
         owner = creds.address
+        mine = addresses_of(self.verifier.wallets, owner)  # the signer's own orders and its wallets'
         todo: list[str] = []
         already: list[str] = []
         for i in valid:
             row = rows.get(i)
             if row is None:
                 not_canceled[i] = CANCEL_REASONS[RejectReason.ORDER_NOT_FOUND]
-            elif row.maker != owner:
+            elif row.maker not in mine:
                 not_canceled[i] = CANCEL_REASONS[RejectReason.NOT_OWNER]
             elif row.status.startswith("CANCELED"):  # cancelled before (a retry, or expired): what was asked holds
                 already.append(i)
@@ -482,9 +484,10 @@ class ExchangeService:
             else:
                 todo.append(i)
         now = UnixSeconds(self.now())
-        address = EngineAddress(owner)
         futures = [
-            self.sequencer.submit(Submission(cancel_one_command(now, OrderId(i), address), {"owner": creds.api_key}))
+            self.sequencer.submit(
+                Submission(cancel_one_command(now, OrderId(i), EngineAddress(rows[i].maker)), {"owner": creds.api_key})
+            )
             for i in todo
         ]
         canceled: list[str] = list(already)
@@ -518,7 +521,7 @@ class ExchangeService:
     # --- reads -----------------------------------------------------------------------------------------------------
     def order(self, creds: L2Credentials, order_id: str) -> OrderRecord:
         record = self.queries.order(order_id.lower()) if is_order_id(order_id.lower()) else None
-        if record is None or record.maker != creds.address:
+        if record is None or record.maker not in addresses_of(self.verifier.wallets, creds.address):
             raise ServiceError(ErrorCode.NOT_FOUND, "order not found")
         return record
 
@@ -602,12 +605,22 @@ class ExchangeService:
         return record
 
     async def balance_allowance(
-        self, creds: L2Credentials, asset_type: str | None, token_id: str | None, refresh: bool
+        self,
+        creds: L2Credentials,
+        asset_type: str | None,
+        token_id: str | None,
+        refresh: bool,
+        signature_type: str | None = None,
     ) -> Holding:
-        """The user's on-chain balance and allowance to the exchange (cached; ``refresh`` re-reads the chain)."""
+        """The user's on-chain balance and allowance to the exchange (cached; ``refresh`` re-reads the chain): of
+        the signer itself, or with ``signature_type`` 1 / 2 of its proxy wallet / Safe (the funder)."""
         chain = self.chain
         if chain is None:
             raise ServiceError(ErrorCode.CHAIN_VIEW_DISABLED, "balance-allowance is not available on this server")
+        try:
+            holder = funder_of(self.verifier.wallets, signature_type, creds.address)
+        except ValueError as exc:
+            raise ServiceError(ErrorCode.INVALID_PAYLOAD, str(exc)) from None
         kind = (asset_type or "").upper()
         if kind == "COLLATERAL":
             asset = COLLATERAL
@@ -616,8 +629,8 @@ class ExchangeService:
         else:
             raise ServiceError(ErrorCode.INVALID_PAYLOAD, "asset_type must be COLLATERAL or CONDITIONAL")
         if refresh:
-            await asyncio.to_thread(chain.nonce, creds.address, True)
-        return await asyncio.to_thread(chain.holding, creds.address, asset, refresh)
+            await asyncio.to_thread(chain.nonce, holder, True)
+        return await asyncio.to_thread(chain.holding, holder, asset, refresh)
 
     def on_trade_status(self, trade: Mapping[str, Any], status: str, tx_hash: str) -> None:
         """A settlement status change (a batcher row listener, or the bus): once a trade is CONFIRMED its parties'

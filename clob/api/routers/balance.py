@@ -1,4 +1,5 @@
-"""On-chain balance and allowance to the exchange (L2), in 6-decimal base units, from the cached chain view.
+"""On-chain balance and allowance to the exchange (L2), in 6-decimal base units, from the cached chain view: the
+signer's own, or with ``signature_type=1|2`` its proxy wallet's / Safe's (the funder of its wallet orders).
 
 ``/balance-allowance/update`` is a GET (as py-clob-client calls it) that re-reads the chain before answering.
 """
@@ -28,7 +29,7 @@ async def get_balance_allowance(
     token_id: str | None = None,
     signature_type: str | None = None,
 ) -> Response:
-    holding = await service.balance_allowance(creds, asset_type, token_id, refresh=False)
+    holding = await service.balance_allowance(creds, asset_type, token_id, refresh=False, signature_type=signature_type)
     return _json(holding, service.exchange_address)
 
 
@@ -40,5 +41,5 @@ async def update_balance_allowance(
     token_id: str | None = None,
     signature_type: str | None = None,
 ) -> Response:
-    holding = await service.balance_allowance(creds, asset_type, token_id, refresh=True)
+    holding = await service.balance_allowance(creds, asset_type, token_id, refresh=True, signature_type=signature_type)
     return _json(holding, service.exchange_address)

@@ -40,6 +40,7 @@ from orders import (
 )
 from orders.eip712 import SECP256K1_HALF_N, SECP256K1_N, struct_hash
 from orders.keccak import keccak
+from orders.wallets import WalletRules, proxy_init_code_hash, safe_init_code_hash
 from tests.unit.orders.vectors import eip712_order_message, order_from_vector, vectors
 
 POLYGON_EXCHANGE = "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E"
@@ -281,11 +282,62 @@ def test_eoa_order_whose_maker_is_not_the_signer_is_rejected() -> None:
 
 
 @pytest.mark.parametrize("signature_type", [SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE])
-def test_proxy_and_safe_signatures_are_not_supported_yet(signature_type: SignatureType) -> None:
+def test_proxy_and_safe_signatures_need_the_wallet_factories(signature_type: SignatureType) -> None:
     order = _signed(signature_type=signature_type, maker=Address("0x" + "aa" * 20))
     error = _reject(VERIFIER, order, OrderErrorCode.UNSUPPORTED_SIGNATURE_TYPE)
     assert signature_type.name in error.message
-    assert "not supported yet" in error.message
+    assert "no wallet factory is configured" in error.message
+
+
+RULES = WalletRules(
+    proxy_factory="0x" + "f1" * 20,
+    proxy_init_code_hash=proxy_init_code_hash("0x" + "e1" * 20),
+    safe_factory="0x" + "f2" * 20,
+    safe_init_code_hash=safe_init_code_hash(b"\x60\x80", "0x" + "e2" * 20),
+)
+WALLET_VERIFIER = OrderVerifier(137, POLYGON_EXCHANGE, wallets=RULES)
+
+
+@pytest.mark.parametrize("signature_type", [SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE])
+def test_wallet_order_of_the_signers_own_wallet_verifies(signature_type: SignatureType) -> None:
+    wallet = RULES.wallet_of(signature_type, address_of(KEY_A))
+    order = _signed(signature_type=signature_type, maker=Address(wallet))
+    assert WALLET_VERIFIER.verify(order) == hash_order(order, domain_separator(137, POLYGON_EXCHANGE))
+    assert RULES.proxy_of(address_of(KEY_A)) != RULES.safe_of(address_of(KEY_A))
+
+
+@pytest.mark.parametrize("signature_type", [SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE])
+def test_wallet_order_of_another_owners_wallet_is_refused_with_the_reason(signature_type: SignatureType) -> None:
+    theirs = RULES.wallet_of(signature_type, address_of(KEY_B))
+    order = _signed(signature_type=signature_type, maker=Address(theirs))
+    error = _reject(WALLET_VERIFIER, order, OrderErrorCode.NOT_WALLET_OWNER)
+    assert "the signer is not its owner" in error.message
+    assert RULES.wallet_of(signature_type, address_of(KEY_A)) in error.message
+    # The other type's wallet of the same owner is no better.
+    other = SignatureType.POLY_GNOSIS_SAFE if signature_type == SignatureType.POLY_PROXY else SignatureType.POLY_PROXY
+    mixed = _signed(signature_type=signature_type, maker=Address(RULES.wallet_of(other, address_of(KEY_A))))
+    _reject(WALLET_VERIFIER, mixed, OrderErrorCode.NOT_WALLET_OWNER)
+
+
+def test_wallet_order_signed_by_another_key_is_refused() -> None:
+    wallet = RULES.proxy_of(address_of(KEY_A))
+    order = sign_order(
+        _order(KEY_A, signature_type=SignatureType.POLY_PROXY, maker=Address(wallet)),
+        KEY_B,
+        ExchangeDomain(137, POLYGON_EXCHANGE),
+    )
+    _reject(WALLET_VERIFIER, order, OrderErrorCode.SIGNER_MISMATCH)
+
+
+def test_wallet_rules_follow_the_create2_formula() -> None:
+    owner = address_of(KEY_A)
+    salt = keccak(bytes.fromhex(owner[2:]))
+    expected = keccak(b"\xff" + bytes.fromhex("f1" * 20) + salt + RULES.proxy_init_code_hash)[12:]
+    assert RULES.proxy_of(owner) == "0x" + expected.hex()
+    salt = keccak(bytes(12) + bytes.fromhex(owner[2:]))
+    expected = keccak(b"\xff" + bytes.fromhex("f2" * 20) + salt + RULES.safe_init_code_hash)[12:]
+    assert RULES.safe_of(owner) == "0x" + expected.hex()
+    assert RULES.wallet_of(0, owner.upper().replace("0X", "0x")) == owner.lower()
 
 
 def test_checksummed_addresses_in_an_order_are_tolerated() -> None:
