@@ -75,6 +75,9 @@ def test_exchange_derives_the_factories_wallet_addresses(env: ExchangeEnv, chain
         assert ex.getPolyProxyWalletAddress(owner).call() == proxy == factories.proxy_of(owner)
         safe = safe_factory.functions.computeProxyAddress(owner).call()
         assert ex.getSafeAddress(owner).call() == safe == factories.safe_of(owner)
+        # The API's derivation (orders.wallets, no chain) is the same.
+        rules = factories.rules()
+        assert (rules.proxy_of(owner), rules.safe_of(owner)) == (proxy.lower(), safe.lower())
     # The deployed wallets are where the factories said, owned by their owner.
     owner = env.traders[0]
     created = ensure_wallets(env.operator, owner.address, contracts)
