@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import Web3
 from web3.logs import DISCARD
 
 from chain.exchange import Order, SignatureType
@@ -84,6 +87,19 @@ def test_exchange_derives_the_factories_wallet_addresses(env: ExchangeEnv, chain
     assert created == {"proxy": factories.proxy_of(owner.address), "safe": factories.safe_of(owner.address)}
     assert contract_at(env.w3, "ProxyWallet", created["proxy"]).functions.owner().call() == owner.address
     assert contract_at(env.w3, "Safe", created["safe"]).functions.getOwners().call() == [owner.address]
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(owner=st.binary(min_size=20, max_size=20))
+def test_api_and_contract_derive_the_same_wallet_of_any_owner(
+    env: ExchangeEnv, chain_session: Chain, owner: bytes
+) -> None:
+    """orders.wallets (what the API checks, no chain) agrees with the exchange contract for any owner address."""
+    rules = WalletFactories.read(env.w3, _contracts(env, chain_session)).rules()
+    address = Web3.to_checksum_address(owner)
+    ex = env.exchange.functions
+    assert rules.proxy_of(address) == ex.getPolyProxyWalletAddress(address).call().lower()
+    assert rules.safe_of(address) == ex.getSafeAddress(address).call().lower()
 
 
 def test_proxy_and_safe_orders_cross_each_other_and_an_eoa(env: ExchangeEnv, wallets: Wallets) -> None:
