@@ -240,7 +240,9 @@ class ExchangeService:
         self.sequencer.start()
         self._checkpointer.start()
         if self._verify_workers > 0 and self._pool is None:
-            self._pool = VerifyPool(self._verify_workers, self.verifier.chain_id, self.verifier.exchange)
+            self._pool = VerifyPool(
+                self._verify_workers, self.verifier.chain_id, self.verifier.exchange, self.verifier.wallets
+            )
             self._pool.warm_up()
 
     def stop(self) -> None:

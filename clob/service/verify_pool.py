@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 import orjson
 
 from orders import OrderError, OrderVerifier, parse_order_request
+from orders.wallets import WalletRules
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,16 @@ _DIGEST = 32
 
 
 @lru_cache(maxsize=4)
-def _verifier(chain_id: int, exchange: str) -> OrderVerifier:
-    return OrderVerifier(chain_id, exchange)
+def _verifier(chain_id: int, exchange: str, wallets: WalletRules | None) -> OrderVerifier:
+    return OrderVerifier(chain_id, exchange, wallets=wallets)
 
 
-def verify_bodies(chain_id: int, exchange: str, bodies: Sequence[object] | bytes) -> list[bytes | None]:
-    """The order hash of each body (or of each item of a JSON array) whose signature verifies, else None."""
-    verifier = _verifier(chain_id, exchange)
+def verify_bodies(
+    chain_id: int, exchange: str, bodies: Sequence[object] | bytes, wallets: WalletRules | None = None
+) -> list[bytes | None]:
+    """The order hash of each body (or of each item of a JSON array) whose signature verifies (a proxy-wallet or
+    Safe order only with the deployment's ``wallets`` rules), else None."""
+    verifier = _verifier(chain_id, exchange, wallets)
     if isinstance(bodies, bytes):
         bodies = orjson.loads(bodies)
         if not isinstance(bodies, list):
@@ -72,7 +76,7 @@ def decode_digests(data: bytes) -> list[bytes | None]:
     return [data[i + 1 : i + step] if data[i] == 1 else None for i in range(0, len(data), step)]
 
 
-def _serve(conn: Connection, chain_id: int, exchange: str) -> None:
+def _serve(conn: Connection, chain_id: int, exchange: str, wallets: WalletRules | None = None) -> None:
     """A worker: answer each request (a JSON array of order bodies) until an empty message or the pipe closes.
     Ctrl-C reaches the whole process group: the worker ignores it and ends when its parent closes the pipe (no
     KeyboardInterrupt traceback in the log)."""
@@ -85,7 +89,7 @@ def _serve(conn: Connection, chain_id: int, exchange: str) -> None:
         if not request:
             return
         try:
-            answer = encode_digests(verify_bodies(chain_id, exchange, request))
+            answer = encode_digests(verify_bodies(chain_id, exchange, request, wallets))
         except Exception:  # a body the worker cannot read: the main process checks it (and says what is wrong)
             answer = b""
         conn.send_bytes(answer)
@@ -103,14 +107,16 @@ class _Worker:
 class VerifyPool:
     """Worker processes verifying order signatures for one deployment (module docstring)."""
 
-    def __init__(self, workers: int, chain_id: int, exchange: str) -> None:
+    def __init__(self, workers: int, chain_id: int, exchange: str, wallets: WalletRules | None = None) -> None:
         self.chain_id = chain_id
         self.exchange = exchange
         ctx = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
         for i in range(workers):
             parent, child = ctx.Pipe(duplex=True)
-            process = ctx.Process(target=_serve, args=(child, chain_id, exchange), name=f"verify-{i}", daemon=True)
+            process = ctx.Process(
+                target=_serve, args=(child, chain_id, exchange, wallets), name=f"verify-{i}", daemon=True
+            )
             process.start()
             child.close()
             self._workers.append(_Worker(process, parent))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from clob.client import order_body
-from clob.service.verify_pool import VerifyPool, decode_digests, encode_digests
+from clob.service.verify_pool import VerifyPool, decode_digests, encode_digests, verify_bodies
 from orders import (
     ZERO_ADDRESS,
     Order,
@@ -23,6 +23,7 @@ from orders import (
     parse_order_request,
     sign_order,
 )
+from orders.wallets import WalletRules, proxy_init_code_hash, safe_init_code_hash
 from tests.unit.api.support import CHAIN_ID, DOMAIN, EXCHANGE
 
 KEY = "0x" + "42" * 32
@@ -96,3 +97,31 @@ def test_close_from_another_thread_while_the_loop_runs() -> None:
         assert await pool.digests([_body(2)]) == [None]
 
     asyncio.run(run())
+
+
+RULES = WalletRules(
+    "0x" + "f1" * 20,
+    proxy_init_code_hash("0x" + "e1" * 20),
+    "0x" + "f2" * 20,
+    safe_init_code_hash(b"\x00", "0x" + "e2" * 20),
+)
+
+
+def _wallet_body(salt: int, kind: SignatureType) -> dict[str, Any]:
+    me = address_of(KEY)
+    wallet = RULES.wallet_of(int(kind), me)
+    order = Order(salt, wallet, me, ZERO_ADDRESS, 7, 4_000_000, 10_000_000, 0, 0, 0, Side.BUY, kind)
+    return order_body(sign_order(order, KEY, DOMAIN), "key", "GTC", False)
+
+
+def test_workers_verify_wallet_orders_with_the_deployments_rules() -> None:
+    bodies = [_wallet_body(1, SignatureType.POLY_PROXY), _wallet_body(2, SignatureType.POLY_GNOSIS_SAFE)]
+    expected = [OrderVerifier(CHAIN_ID, EXCHANGE, wallets=RULES).verify(parse_order_request(b).order) for b in bodies]
+    assert verify_bodies(CHAIN_ID, EXCHANGE, bodies, RULES) == expected
+    assert verify_bodies(CHAIN_ID, EXCHANGE, bodies) == [None, None]  # without the rules: checked in-process
+    pool = VerifyPool(1, CHAIN_ID, EXCHANGE, RULES)
+    try:
+        pool.warm_up()
+        assert asyncio.run(pool.digests(bodies)) == expected
+    finally:
+        pool.close()
