@@ -528,7 +528,7 @@ class ExchangeService:
         return record
 
     def open_orders(self, creds: L2Credentials, flt: OrderFilter, offset: int, limit: int) -> Page[OrderRecord]:
-        return self.queries.open_orders(creds.address, flt, offset, limit)
+        return self.queries.open_orders(sorted(addresses_of(self.verifier.wallets, creds.address)), flt, offset, limit)
 
     def trades(self, creds: L2Credentials, flt: TradeFilter, offset: int, limit: int) -> Page[TradeRecord]:
         return self.queries.trades(creds.address, flt, offset, limit)

@@ -8,6 +8,7 @@ whether another page follows.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -151,8 +152,10 @@ class Queries:
             ).all()
         return record, [(r.trade_id, json.loads(r.payload)) for r in found]
 
-    def open_orders(self, address: str, flt: OrderFilter, offset: int, limit: int) -> Page[OrderRecord]:
-        query = select(orders).where(orders.c.maker == address, orders.c.status == "LIVE")
+    def open_orders(self, address: str | Sequence[str], flt: OrderFilter, offset: int, limit: int) -> Page[OrderRecord]:
+        """The LIVE orders made by ``address`` (or by any of several: a signer and its wallets)."""
+        makers = [address] if isinstance(address, str) else list(address)
+        query = select(orders).where(orders.c.maker.in_(makers), orders.c.status == "LIVE")
         if flt.order_id:
             query = query.where(orders.c.order_id == flt.order_id)
         if flt.market:

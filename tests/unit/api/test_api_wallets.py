@@ -112,3 +112,13 @@ def test_wallet_orders_are_cancelled_by_their_signer_only(wallet_world: World) -
     for order_id in (proxy, safe):
         assert alice.request("DELETE", "/order", {"orderID": order_id}).json()["canceled"] == [order_id]
         assert alice.request("GET", f"/data/order/{order_id}").json()["status"] == "CANCELED"
+
+
+def test_open_orders_list_the_signers_and_its_wallets_orders(wallet_world: World) -> None:
+    alice, bob = wallet_world.alice, wallet_world.bob
+    own = alice.place(alice.order(YES, Side.BUY, "0.30", "10")).json()["orderID"]
+    proxy = alice.place(_wallet_order(alice, SignatureType.POLY_PROXY, Side.BUY, "0.31", "10")).json()["orderID"]
+    safe = alice.place(_wallet_order(alice, SignatureType.POLY_GNOSIS_SAFE, Side.BUY, "0.32", "10")).json()["orderID"]
+    bob.place(_wallet_order(bob, SignatureType.POLY_PROXY, Side.BUY, "0.33", "10"))
+    listed = [o["id"] for o in alice.request("GET", "/data/orders").json()["data"]]
+    assert sorted(listed) == sorted([own, proxy, safe])
