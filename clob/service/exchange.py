@@ -531,7 +531,7 @@ class ExchangeService:
         return self.queries.open_orders(sorted(addresses_of(self.verifier.wallets, creds.address)), flt, offset, limit)
 
     def trades(self, creds: L2Credentials, flt: TradeFilter, offset: int, limit: int) -> Page[TradeRecord]:
-        return self.queries.trades(creds.address, flt, offset, limit)
+        return self.queries.trades(sorted(addresses_of(self.verifier.wallets, creds.address)), flt, offset, limit)
 
     def token(self, token_id: str | None) -> TokenRef:
         ref = self.markets.token(parse_token_id(token_id))

@@ -167,14 +167,15 @@ class Queries:
             rows = conn.execute(query).all()
         return Page([self._order(r) for r in rows[:limit]], offset, limit, len(rows) > limit)
 
-    def trades(self, address: str, flt: TradeFilter, offset: int, limit: int) -> Page[TradeRecord]:
-        if flt.maker_address and flt.maker_address.lower() != address:
-            return Page([], offset, limit, False)
-        query = (
-            select(trades)
-            .join(trade_parties, trade_parties.c.trade_id == trades.c.trade_id)
-            .where(trade_parties.c.address == address)
-        )
+    def trades(self, address: str | Sequence[str], flt: TradeFilter, offset: int, limit: int) -> Page[TradeRecord]:
+        """The trades ``address`` (or any of several: a signer and its wallets) took part in."""
+        parties = [address] if isinstance(address, str) else list(address)
+        if flt.maker_address:
+            if flt.maker_address.lower() not in parties:
+                return Page([], offset, limit, False)
+            parties = [flt.maker_address.lower()]
+        mine = select(trade_parties.c.trade_id).where(trade_parties.c.address.in_(parties))
+        query = select(trades).where(trades.c.trade_id.in_(mine))
         if flt.trade_id:
             query = query.where(trades.c.trade_id == flt.trade_id)
         if flt.market:
@@ -197,10 +198,10 @@ class Queries:
                     select(orders.c.order_id, orders.c.owner).where(orders.c.order_id.in_(sorted(order_ids)))
                 ).all()
             }
-        items = [self._trade(r, p, owners, address) for r, p in zip(rows[:limit], payloads, strict=True)]
+        items = [self._trade(r, p, owners, parties) for r, p in zip(rows[:limit], payloads, strict=True)]
         return Page(items, offset, limit, len(rows) > limit)
 
-    def _trade(self, row: Any, payload: dict[str, Any], owners: dict[str, str], address: str) -> TradeRecord:
+    def _trade(self, row: Any, payload: dict[str, Any], owners: dict[str, str], parties: list[str]) -> TradeRecord:
         makers = tuple(
             MakerOrderRecord(
                 order_id=m["order_id"],
@@ -233,5 +234,5 @@ class Queries:
             maker_address=row.taker,
             maker_orders=makers,
             transaction_hash=row.transaction_hash,
-            trader_side="TAKER" if row.taker == address else "MAKER",
+            trader_side="TAKER" if row.taker in parties else "MAKER",
         )

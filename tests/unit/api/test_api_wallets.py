@@ -122,3 +122,24 @@ def test_open_orders_list_the_signers_and_its_wallets_orders(wallet_world: World
     bob.place(_wallet_order(bob, SignatureType.POLY_PROXY, Side.BUY, "0.33", "10"))
     listed = [o["id"] for o in alice.request("GET", "/data/orders").json()["data"]]
     assert sorted(listed) == sorted([own, proxy, safe])
+
+
+def test_trades_list_the_signers_wallets_trades(wallet_world: World) -> None:
+    alice, bob = wallet_world.alice, wallet_world.bob
+    ask = bob.place(_wallet_order(bob, SignatureType.POLY_GNOSIS_SAFE, Side.SELL, "0.50", "10")).json()["orderID"]
+    bid = alice.place(_wallet_order(alice, SignatureType.POLY_PROXY, Side.BUY, "0.50", "10")).json()
+    assert bid["status"] == "matched"
+    (mine,) = alice.request("GET", "/data/trades").json()["data"]
+    (theirs,) = bob.request("GET", "/data/trades").json()["data"]
+    assert mine["id"] == theirs["id"]
+    assert (mine["trader_side"], theirs["trader_side"]) == ("TAKER", "MAKER")
+    assert mine["maker_address"].lower() == RULES.proxy_of(alice.address)
+    assert theirs["maker_orders"][0]["order_id"] == ask
+    # A maker_address filter names one of the signer's addresses, or nothing of another's.
+    proxy = RULES.proxy_of(alice.address)
+    assert len(alice.request("GET", "/data/trades", query=f"maker_address={proxy}").json()["data"]) == 1
+    assert alice.request("GET", "/data/trades", query=f"maker_address={alice.address}").json()["data"] == []
+    assert (
+        alice.request("GET", "/data/trades", query=f"maker_address={RULES.safe_of(bob.address)}").json()["data"] == []
+    )
+    assert wallet_world.carol.request("GET", "/data/trades").json()["data"] == []
