@@ -94,6 +94,14 @@ from store.db import Database, WalCheckpointer
 
 log = logging.getLogger(__name__)
 
+
+def _cancel_all_of(
+    now: UnixSeconds, maker: EngineAddress, market: MarketId | None, token: TokenId | None
+) -> Callable[[Seq], CancelAll]:
+    """The CancelAll command template of one maker (optionally of one market and/or token)."""
+    return lambda seq: CancelAll(seq, now, maker, market, token)
+
+
 _KEY_DELETION = ("DELETE", "/auth/api-key")
 """Authenticated by revoked keys too, so that a retried deletion answers as the first one did."""
 
@@ -510,15 +518,22 @@ class ExchangeService:
     async def cancel_all(
         self, creds: L2Credentials, market: str | None = None, token_id: int | None = None
     ) -> CancelResult:
-        """Cancel every resting order of the user (optionally of one market and/or one token)."""
+        """Cancel every resting order of the user (optionally of one market and/or one token): its own, and its
+        proxy wallet's and Safe's that have any (one engine command per maker)."""
         now = UnixSeconds(self.now())
-        address = EngineAddress(creds.address)
         mid = MarketId(market.lower()) if market else None
         tid = TokenId(token_id) if token_id is not None else None
-        outcome = await self._run(
-            Submission(lambda seq: CancelAll(seq, now, address, mid, tid), {"owner": creds.api_key})
-        )
-        return CancelResult([ev.order_id for ev in outcome.events if isinstance(ev, OrderCancelled)], {})
+        makers = [creds.address] + await asyncio.to_thread(self._wallets_with_live_orders, creds.address)
+        canceled: list[str] = []
+        for maker in makers:
+            command = _cancel_all_of(now, EngineAddress(maker), mid, tid)
+            outcome = await self._run(Submission(command, {"owner": creds.api_key}))
+            canceled += [ev.order_id for ev in outcome.events if isinstance(ev, OrderCancelled)]
+        return CancelResult(canceled, {})
+
+    def _wallets_with_live_orders(self, signer: str) -> list[str]:
+        wallets = sorted(addresses_of(self.verifier.wallets, signer) - {signer.lower()})
+        return [w for w in wallets if self.queries.open_orders(w, OrderFilter(), 0, 1).items]
 
     # --- reads -----------------------------------------------------------------------------------------------------
     def order(self, creds: L2Credentials, order_id: str) -> OrderRecord:

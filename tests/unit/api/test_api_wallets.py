@@ -143,3 +143,16 @@ def test_trades_list_the_signers_wallets_trades(wallet_world: World) -> None:
         alice.request("GET", "/data/trades", query=f"maker_address={RULES.safe_of(bob.address)}").json()["data"] == []
     )
     assert wallet_world.carol.request("GET", "/data/trades").json()["data"] == []
+
+
+def test_cancel_all_cancels_the_signers_and_its_wallets_orders(wallet_world: World) -> None:
+    alice, bob = wallet_world.alice, wallet_world.bob
+    ids = [
+        alice.place(alice.order(YES, Side.BUY, "0.30", "10")).json()["orderID"],
+        alice.place(_wallet_order(alice, SignatureType.POLY_PROXY, Side.BUY, "0.31", "10")).json()["orderID"],
+        alice.place(_wallet_order(alice, SignatureType.POLY_GNOSIS_SAFE, Side.BUY, "0.32", "10")).json()["orderID"],
+    ]
+    bobs = bob.place(_wallet_order(bob, SignatureType.POLY_PROXY, Side.BUY, "0.33", "10")).json()["orderID"]
+    assert sorted(alice.request("DELETE", "/cancel-all").json()["canceled"]) == sorted(ids)
+    assert alice.request("GET", "/data/orders").json()["data"] == []
+    assert bob.request("GET", f"/data/order/{bobs}").json()["status"] == "LIVE"
