@@ -29,6 +29,7 @@ from clob.api.routers import admin, audit, auth, balance, book, console, data, h
 from clob.runtime import tune
 from clob.service.console import BacklogSampler
 from clob.service.exchange import ExchangeService
+from clob.service.wallet_rules import addresses_of
 from clob.settings import Settings
 from clob.ws.hub import WsHub
 from clob.ws.router import check_creds_with
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
     app.state.metrics = metrics
     app.state.backlog = backlog
     app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
+    app.state.ws_wallets_of = lambda address: addresses_of(service.verifier.wallets, address) - {address.lower()}
     install_error_handlers(app)
     app.add_middleware(OrderPath, service=service)
     for module in ROUTERS:

@@ -58,6 +58,8 @@ class Subscriber:
     assets: set[str] = field(default_factory=set)
     markets: set[str] = field(default_factory=set)
     address: str = ""
+    wallets: frozenset[str] = frozenset()
+    """User channel: the subscriber's proxy wallet and Safe (lower-case); their orders and trades are its own."""
     api_key: str = ""
     dropped: int = 0
     trade_status: bool = False
@@ -114,7 +116,7 @@ class WsHub:
         self._status_watched = frozenset(
             a for s in self._subs if s.channel == "market" and s.trade_status for a in s.assets
         )
-        self._users = frozenset(s.address for s in self._subs if s.channel != "market")
+        self._users = frozenset(a for s in self._subs if s.channel != "market" for a in (s.address, *s.wallets))
 
     def new_subscriber(self, channel: str) -> Subscriber:
         return Subscriber(channel, asyncio.Queue(maxsize=self.max_queue))
@@ -420,7 +422,8 @@ class WsHub:
                 unique = [
                     m
                     for who, m in user_msgs
-                    if who.lower() == sub.address and (not sub.markets or m.get("market") in sub.markets)
+                    if (who.lower() == sub.address or who.lower() in sub.wallets)
+                    and (not sub.markets or m.get("market") in sub.markets)
                 ]
             for msg in unique:
                 self._offer(sub, msg)

@@ -118,6 +118,9 @@ async def _first_message(ws: WebSocket, hub: WsHub, sub: Subscriber, msg: dict[s
             await ws.close(code=1008)
             return False
         sub.address = address
+        # The signer's smart wallets (app.state.ws_wallets_of, when the deployment has wallet factories).
+        wallets_of: Callable[[str], frozenset[str]] | None = getattr(ws.app.state, "ws_wallets_of", None)
+        sub.wallets = frozenset() if wallets_of is None else wallets_of(address)
         sub.api_key = str(auth.get("apiKey", ""))
         sub.markets = set(_str_list(msg.get("markets")))
         return True

@@ -146,6 +146,40 @@ def test_user_channel_orders_and_trades(stack: tuple[Sequencer, str]) -> None:
     asyncio.run(scenario())
 
 
+def test_user_channel_includes_the_users_wallets(tmp_path: Any) -> None:
+    """Orders and trades made by a user's proxy wallet or Safe (ws_wallets_of) reach that user's channel."""
+    db = connect_database(f"sqlite:///{tmp_path / 'wallets.db'}")
+    seqr = Sequencer(db)
+    seqr.start()
+    run(seqr, create_market())
+    app = build_app(seqr)
+    app.state.ws_wallets_of = lambda address: frozenset({"0xccc"}) if address == "0xaaa" else frozenset()
+
+    async def scenario(url: str) -> None:
+        async with websockets.connect(url + "/ws/user") as ws:
+            auth = {"apiKey": "key-0xaaa", "secret": "s-a", "passphrase": "p-a"}
+            await ws.send(json.dumps({"type": "user", "markets": [], "auth": auth}))
+            await asyncio.to_thread(run, seqr, place(1, "0xccc", YES, Side.SELL, 60, 10))  # the user's wallet
+            await asyncio.to_thread(run, seqr, place(2, "0xbbb", YES, Side.BUY, 60, 5))  # someone else takes 5
+            placement = await recv_json(ws)
+            assert (placement["type"], placement["status"], placement["maker_address"]) == (
+                "PLACEMENT",
+                "LIVE",
+                "0xccc",
+            )
+            trade = await recv_json(ws)
+            assert (trade["event_type"], trade["trader_side"], trade["size"]) == ("trade", "MAKER", "5")
+            update = await recv_json(ws)
+            assert (update["type"], update["size_matched"]) == ("UPDATE", "5")
+
+    try:
+        with serve(app) as url:
+            asyncio.run(scenario(url.replace("http://", "ws://")))
+    finally:
+        seqr.stop()
+        db.dispose()
+
+
 def test_stalled_client_does_not_slow_intake(tmp_path: Any) -> None:
     db = connect_database(f"sqlite:///{tmp_path / 'slow.db'}", sqlite_synchronous="NORMAL")
     seqr = Sequencer(db)
