@@ -99,3 +99,12 @@ def test_demo_wallets_trade_through_the_stack(stack: dict[str, Any], monkeypatch
             break
         time.sleep(0.5)
     assert now == expected
+    # Each signer lists the trade of its wallet, as taker and as maker, settled.
+    deadline = time.monotonic() + 60
+    while (bought := buyer.get_trades())[0]["status"] != "CONFIRMED" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(bought) == 1
+    bought = bought[0]
+    assert (bought["trader_side"], bought["status"]) == ("TAKER", "CONFIRMED")
+    assert bought["maker_address"].lower() == buyer_proxy.lower()
+    assert [t["trader_side"] for t in seller.get_trades()] == ["MAKER"]
