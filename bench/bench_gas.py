@@ -313,10 +313,10 @@ def measure_all() -> dict[str, int]:
         run_fills(b)
         run_matches(b)
         run_batches(b)
-        run_wallets(b)
         nb, event = setup_neg_risk(b)
         run_matches(nb)
         run_adapter(nb, event)
+        run_wallets(b)
         return dict(sorted({**b.results, **nb.results}.items()))
 
 
