@@ -53,6 +53,7 @@ from clob.engine.snapshot import SnapshotError
 from clob.engine.types import (
     GTD_SAFETY_MARGIN_S,
     MAX_FEE_RATE_BPS,
+    MIN_MARKET_BUY,
     PRICE_SCALE,
     SHARE_STEP,
     Address,
@@ -79,6 +80,7 @@ from clob.engine.views import MarketInfo, OrderView, Reserved, TokenBook
 __all__ = [
     "GTD_SAFETY_MARGIN_S",
     "MAX_FEE_RATE_BPS",
+    "MIN_MARKET_BUY",
     "PRICE_SCALE",
     "SHARE_STEP",
     "Address",

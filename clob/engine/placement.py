@@ -12,7 +12,8 @@ Validation, in order (first failure wins):
    price (USDC/shares) exactly on the market's tick, which makes the USDC side have the tick's amount decimals
    (3/4/5/6 for ticks 0.1/0.01/0.001/0.0001); a FOK/FAK order either follows the limit rules or the market-order
    rule (maker amount in 0.01, taker amount in 0.0001), in which case its price may be off-tick;
-6. size (shares) at least the market's minimum.
+6. size at least the minimum: a market (FOK/FAK) BUY spends at least `MIN_MARKET_BUY` (1 USDC), as Polymarket
+   sizes market buys in dollars; every other order has at least the market's minimum size in shares.
 
 A limit order that does not cross rests at its price. One that crosses trades as far as it can (`matching`),
 then rests the remainder (GTC/GTD), cancels it (FAK), or, for a FOK that cannot fill completely, nothing
@@ -42,6 +43,7 @@ from clob.engine.types import (
     MARKET_MAKER_STEP,
     MARKET_TAKER_STEP,
     MAX_AMOUNT,
+    MIN_MARKET_BUY,
     PRICE_SCALE,
     SHARE_STEP,
     BaseUnits,
@@ -162,7 +164,10 @@ def _validate(
             return RejectReason.INVALID_PRECISION if shares % SHARE_STEP else RejectReason.INVALID_TICK, 0, 0
     elif not limit_ok and (maker_amount % MARKET_MAKER_STEP or taker_amount % MARKET_TAKER_STEP):
         return RejectReason.INVALID_PRECISION, 0, 0
-    if shares < market.min_size:
+    if not resting and not kind & 1:  # a market BUY: an amount of USDC
+        if usdc < MIN_MARKET_BUY:
+            return RejectReason.BELOW_MIN_SIZE, 0, 0
+    elif shares < market.min_size:
         return RejectReason.BELOW_MIN_SIZE, 0, 0
     # On tick: exactly the order's YES price; off tick (a market order): the YES-price bound of its ratio.
     if not on_tick:

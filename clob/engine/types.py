@@ -37,6 +37,8 @@ MARKET_MAKER_STEP: Final = 10_000
 """Market (FOK/FAK) orders: maker amount has at most 2 decimals."""
 MARKET_TAKER_STEP: Final = 100
 """Market (FOK/FAK) orders: taker amount has at most 4 decimals."""
+MIN_MARKET_BUY: Final = 1_000_000
+"""A market (FOK/FAK) BUY spends at least 1 USDC: Polymarket sizes it in dollars, not in shares."""
 MAX_AMOUNT: Final = 10**15
 """Upper bound for a signed amount (one billion shares or USDC)."""
 MAX_FEE_RATE_BPS: Final = 1_000

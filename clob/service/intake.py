@@ -11,7 +11,8 @@
 5. fee rate equal to the market's (``INVALID_ORDER_FEE_RATE``);
 6. amounts: positive, bounded, tick and precision per the rounding table (`orders.validate_order_amounts`:
    ``INVALID_ORDER_MIN_TICK_SIZE`` for an off-tick price, ``INVALID_ORDER_AMOUNT`` otherwise), then the market's
-   minimum size in shares (``INVALID_ORDER_MIN_SIZE``);
+   minimum size (``INVALID_ORDER_MIN_SIZE``): a market (FOK/FAK) BUY spends at least $1 (Polymarket sizes market
+   buys in dollars); every other order has at least the market's minimum size in shares;
 7. signature under this deployment's EIP-712 domain, EOA with signer == maker (``INVALID_SIGNATURE``); an order
    signed for another chain id or exchange recovers to another address and fails here;
 8. nonce equal to the maker's on-chain ``nonces(maker)`` (``INVALID_ORDER_NONCE``), from the cached chain view;
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clob.auth import L2Credentials
-from clob.engine import GTD_SAFETY_MARGIN_S, MarketInfo, MarketStatus, TokenId
+from clob.engine import GTD_SAFETY_MARGIN_S, MIN_MARKET_BUY, MarketInfo, MarketStatus, TokenId
 from clob.engine.types import Address as EngineAddress
 from clob.service.chain_view import COLLATERAL, CachedChainView
 from clob.service.errors import ErrorCode, ServiceError
@@ -179,8 +180,14 @@ class OrderIntake:
         except OrderAmountError as exc:
             code = _AMOUNT_CODES.get(exc.code, ErrorCode.INVALID_ORDER_AMOUNT)
             raise ServiceError(code, exc.message) from None
-        shares = order_shares(order)
-        if shares < market.min_size:
+        if request.order_type in (OrderType.FOK, OrderType.FAK) and order.side == Side.BUY:
+            if order.maker_amount < MIN_MARKET_BUY:  # a market BUY is sized in dollars
+                raise ServiceError(
+                    ErrorCode.INVALID_ORDER_MIN_SIZE,
+                    f"invalid order: amount (${format_units(order.maker_amount)}) lower than the minimum for a "
+                    f"market buy: ${format_units(MIN_MARKET_BUY)}",
+                )
+        elif (shares := order_shares(order)) < market.min_size:
             raise ServiceError(
                 ErrorCode.INVALID_ORDER_MIN_SIZE,
                 f"invalid order: size ({format_units(shares)}) lower than the minimum: {format_units(market.min_size)}",

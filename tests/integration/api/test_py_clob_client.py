@@ -205,3 +205,66 @@ def _book_params(token_id: str) -> Any:
     from py_clob_client.clob_types import BookParams
 
     return BookParams(token_id=token_id)
+
+
+def test_py_clob_client_market_orders_sized_as_polymarket(
+    chain: Chain, client_config: ContractConfig, db_url: str, tmp_path: Path
+) -> None:
+    """A market BUY is an amount of USDC with a $1 minimum (not the market's minimum in shares); a market SELL is
+    an amount of shares, held to the minimum size like a limit order."""
+    ctf, exchange = chain.contract("ConditionalTokens", "ctf"), chain.contract("Exchange", "exchange")
+    question = Web3.keccak(text="Is one dollar enough for a market buy?")
+    market = prepare_market(
+        chain.deployer, exchange, ctf, chain.manifest.contracts["collateral"], question, oracle=chain.signer(9).address
+    )
+    condition_id = "0x" + market.condition_id.hex()
+    maker_signer, taker_signer = chain.signer(1), chain.signer(2)
+    fund_trader(chain.deployer, maker_signer, chain.manifest, 100 * USDC, {condition_id: 100 * USDC})
+    fund_trader(chain.deployer, taker_signer, chain.manifest, 100 * USDC, {condition_id: 20 * USDC})
+    yes = str(market.yes)
+    chain_id = chain.manifest.chain_id
+    options = PartialCreateOrderOptions(tick_size="0.01")
+
+    with live_server(settings_for(chain, db_url, tmp_path)) as base:
+        open_market(base, market)  # minimum order size: 5 shares
+        maker = _client(base, dev_key(1), chain_id)
+        taker = _client(base, dev_key(2), chain_id)
+        maker.set_api_creds(maker.create_or_derive_api_creds())
+        taker.set_api_creds(taker.create_or_derive_api_creds())
+        assert maker.post_order(maker.create_order(OrderArgs(token_id=yes, price=0.55, size=20, side="SELL")))[
+            "success"
+        ]
+        assert maker.post_order(maker.create_order(OrderArgs(token_id=yes, price=0.45, size=20, side="BUY")))["success"]
+
+        # $1 buys 1.8181 shares: below 5 shares, yet a valid market BUY.
+        one_dollar = taker.create_market_order(
+            MarketOrderArgs(token_id=yes, amount=1, side="BUY", order_type=OrderType.FOK), options
+        )
+        filled = taker.post_order(one_dollar, OrderType.FOK)
+        assert filled["status"] == "matched"
+        assert filled["makingAmount"] == "1"
+        assert float(filled["takingAmount"]) == pytest.approx(1 / 0.55, abs=0.0001)
+
+        # below $1: refused, naming the dollar minimum
+        half = taker.create_market_order(
+            MarketOrderArgs(token_id=yes, amount=0.5, side="BUY", order_type=OrderType.FAK), options
+        )
+        with pytest.raises(PolyApiException) as small_buy:
+            taker.post_order(half, OrderType.FAK)
+        assert small_buy.value.status_code == 400
+        assert "$1" in str(small_buy.value.error_msg)
+
+        # a market SELL is shares: 5 shares trade, 2 shares are below the minimum size
+        sell = taker.create_market_order(
+            MarketOrderArgs(token_id=yes, amount=5, side="SELL", order_type=OrderType.FOK), options
+        )
+        sold = taker.post_order(sell, OrderType.FOK)
+        assert sold["status"] == "matched"
+        assert (sold["makingAmount"], sold["takingAmount"]) == ("5", "2.25")
+        small = taker.create_market_order(
+            MarketOrderArgs(token_id=yes, amount=2, side="SELL", order_type=OrderType.FOK), options
+        )
+        with pytest.raises(PolyApiException) as small_sell:
+            taker.post_order(small, OrderType.FOK)
+        assert small_sell.value.status_code == 400
+        assert "lower than the minimum: 5" in str(small_sell.value.error_msg)

@@ -84,6 +84,9 @@ REJECTIONS = [
     ("market_maker_three_decimals", _raw_buy(100_001_000, 181_818_100), R.INVALID_PRECISION),
     ("market_taker_five_decimals", _raw_buy(100_000_000, 181_818_110), R.INVALID_PRECISION),
     ("below_min_size", _buy(5000, 4 * SHARE), R.BELOW_MIN_SIZE),
+    ("market_buy_below_one_dollar", _raw_buy(990_000, 1_800_000), R.BELOW_MIN_SIZE),
+    ("market_buy_below_one_dollar_fak", _raw_buy(500_000, 909_000, FAK), R.BELOW_MIN_SIZE),
+    ("market_sell_below_min_shares", raw("x", "carol", YES, SELL, 2 * SHARE, 900_000, FOK), R.BELOW_MIN_SIZE),
     ("gtc_with_expiration", _buy(5000, expiration=NOW + 3600), R.INVALID_EXPIRATION),
     ("gtd_without_expiration", _buy(5000, TEN, GTD), R.INVALID_EXPIRATION),
     ("gtd_inside_safety_margin", _buy(5000, TEN, GTD, expiration=NOW + 60), R.INVALID_EXPIRATION),
@@ -111,6 +114,8 @@ def test_invalid_or_unfillable_order_is_rejected_without_state_change(
 ACCEPTED = [
     ("limit_at_tick_0_001", 3, limit("x", "carol", YES, BUY, 5010, TEN)),
     ("market_buy_off_tick_ratio_fok", 2, raw("x", "carol", YES, BUY, 5_500_000, 9_999_900)),
+    ("market_buy_of_one_dollar_below_min_shares", 2, raw("x", "carol", YES, BUY, 1_000_000, 1_818_100)),
+    ("market_buy_of_one_dollar_fak", 2, raw("x", "carol", YES, BUY, 1_000_000, 1_818_100, OrderType.FAK)),
     ("limit_amounts_posted_as_fok", 2, limit("x", "carol", YES, BUY, 5500, 5 * SHARE, OrderType.FOK)),
     ("gtd_beyond_safety_margin", 2, limit("x", "carol", YES, BUY, 5000, TEN, OrderType.GTD, expiration=NOW + 61)),
     ("post_only_not_crossing", 2, limit("x", "carol", YES, BUY, 5400, TEN, post_only=True)),
