@@ -25,7 +25,20 @@ from clob.api.metrics import ExchangeMetrics
 from clob.api.metrics import router as metrics_router
 from clob.api.order_path import OrderPath
 from clob.api.responses import JSON
-from clob.api.routers import admin, audit, auth, balance, book, console, data, health, heartbeats, markets, orders
+from clob.api.routers import (
+    activity,
+    admin,
+    audit,
+    auth,
+    balance,
+    book,
+    console,
+    data,
+    health,
+    heartbeats,
+    markets,
+    orders,
+)
 from clob.runtime import tune
 from clob.service.console import BacklogSampler
 from clob.service.exchange import ExchangeService
@@ -36,7 +49,7 @@ from clob.ws.router import check_creds_with
 from clob.ws.router import router as ws_router
 from indexer.api import router as chain_router
 
-ROUTERS = (health, auth, orders, data, book, markets, balance, heartbeats, admin, audit, console)
+ROUTERS = (health, auth, orders, data, book, activity, markets, balance, heartbeats, admin, audit, console)
 
 
 def create_app(settings: Settings | None = None, *, services: ExchangeService | None = None) -> FastAPI:
