@@ -242,8 +242,8 @@ def test_py_clob_client_market_orders_sized_as_polymarket(
         )
         filled = taker.post_order(one_dollar, OrderType.FOK)
         assert filled["status"] == "matched"
-        assert filled["makingAmount"] == "1"
-        assert float(filled["takingAmount"]) == pytest.approx(1 / 0.55, abs=0.0001)
+        assert filled["takingAmount"] == "1.8181"  # 1 / 0.55, at 4 decimals
+        assert float(filled["makingAmount"]) == pytest.approx(1.8181 * 0.55)  # paid at the maker's price
 
         # below $1: refused, naming the dollar minimum
         half = taker.create_market_order(
