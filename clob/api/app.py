@@ -42,6 +42,7 @@ from clob.api.routers import (
 from clob.runtime import tune
 from clob.service.console import BacklogSampler
 from clob.service.exchange import ExchangeService
+from clob.service.markets import OUTCOMES
 from clob.service.wallet_rules import addresses_of
 from clob.settings import Settings
 from clob.ws.hub import WsHub
@@ -146,6 +147,28 @@ def build_ws_hub(service: ExchangeService) -> WsHub:
             "order_type": rec.order_type,
         }
 
-    hub = WsHub(summary_of, assets_of_market, order_lookup, stream=service.sequencer.stream)
+    def outcome_of(asset_id: str) -> str:
+        return service.markets.outcome(int(asset_id)) if asset_id.isdigit() else ""
+
+    def market_ref(condition_id: str) -> dict[str, Any] | None:
+        rec = service.markets.record(condition_id)
+        if rec is None:
+            return None
+        return {
+            "question": rec.question,
+            "slug": rec.market_slug,
+            "description": rec.description,
+            "assets_ids": [rec.yes_token, rec.no_token],
+            "outcomes": list(OUTCOMES),
+        }
+
+    hub = WsHub(
+        summary_of,
+        assets_of_market,
+        order_lookup,
+        stream=service.sequencer.stream,
+        outcome_of=outcome_of,
+        market_ref=market_ref,
+    )
     service.sequencer.add_listener(hub.on_applied)
     return hub

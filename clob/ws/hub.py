@@ -11,6 +11,11 @@ Message shapes follow the protocol doc §6: market ``book``, ``price_change`` (2
 ``tick_size_change``; user ``order`` (PLACEMENT / UPDATE / CANCELLATION) and ``trade`` (at MATCHED and at every
 settlement status change). Timestamps are milliseconds as strings. A frame is one JSON object or an array.
 
+With ``"custom_feature_enabled": true`` in a market subscription (Polymarket's gate), also ``best_bid_ask`` (the top
+of a followed asset's book changed), ``new_market`` and ``market_resolved`` (any market: `clob.ws.market_messages`).
+A trade also sends a fresh ``book`` of each followed asset of its market, as Polymarket does after trades. User
+``order`` and ``trade`` messages name the outcome ("Yes"/"No") of their assets.
+
 Our one addition, opt-in (``"trade_status": true`` in a market subscription, as the operator console sends it):
 ``trade_status`` events — trade id, asset, price, size, status and transaction hash of every trade of a subscribed
 asset, at MATCHED and at every settlement status change; no owners or keys. Subscribers that do not ask never see it.
@@ -28,6 +33,9 @@ from typing import Any
 from clob.engine import (
     BookDelta,
     CancelReason,
+    MarketCreated,
+    MarketStatus,
+    MarketStatusChanged,
     OrderAccepted,
     OrderCancelled,
     OrderUpdated,
@@ -38,8 +46,13 @@ from clob.engine import (
 )
 from clob.service.marketdata import format_units
 from clob.service.projections import Applied, fill_shares, format_pips, trade_key, trade_price_pips
+from clob.ws.market_messages import MarketRef, best_bid_ask, market_event, top_of
 
 log = logging.getLogger(__name__)
+
+EVERYONE = "*"
+"""Market message key: every ``custom_feature_enabled`` subscriber (``new_market``, ``market_resolved``)."""
+CUSTOM_ONLY = frozenset({"best_bid_ask", "new_market", "market_resolved"})
 
 RESYNC = object()
 """Queue sentinel: the subscriber overflowed and must be resynchronised."""
@@ -64,6 +77,8 @@ class Subscriber:
     dropped: int = 0
     trade_status: bool = False
     """Market channel: also send ``trade_status`` events (opt-in)."""
+    custom: bool = False
+    """Market channel: ``custom_feature_enabled``: also ``best_bid_ask``, ``new_market``, ``market_resolved``."""
 
 
 class WsHub:
@@ -77,12 +92,19 @@ class WsHub:
         stream: str = "main",
         max_queue: int = 1000,
         clock_ms: Callable[[], int] | None = None,
+        outcome_of: Callable[[str], str] | None = None,
+        market_ref: MarketRef | None = None,
     ) -> None:
         import time
 
         self._summary_of = summary_of
         self._assets_of_market = assets_of_market
         self._order_lookup = order_lookup
+        self._outcome_of = outcome_of or (lambda _asset: "")
+        self._market_ref = market_ref or (lambda _market: None)
+        self._outcomes: dict[str, str] = {}
+        self._tops: dict[str, tuple[str, str]] = {}
+        """Last top of book sent per asset in ``best_bid_ask`` (sequencer thread only)."""
         self.stream = stream
         self.max_queue = max_queue
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
@@ -93,6 +115,9 @@ class WsHub:
         loop. Market messages of other assets are not rendered at all (a book summary and hash per change)."""
         self._status_watched: frozenset[str] = frozenset()
         """Assets some market subscriber follows with ``trade_status``."""
+        self._custom_watched: frozenset[str] = frozenset()
+        """Assets some ``custom_feature_enabled`` market subscriber follows."""
+        self._custom_any = False
         self._users: frozenset[str] = frozenset()
         """Addresses (lower case) some user subscriber follows: order messages of others are not rendered."""
         self._orders: dict[str, dict[str, Any]] = {}
@@ -116,6 +141,8 @@ class WsHub:
         self._status_watched = frozenset(
             a for s in self._subs if s.channel == "market" and s.trade_status for a in s.assets
         )
+        self._custom_watched = frozenset(a for s in self._subs if s.channel == "market" and s.custom for a in s.assets)
+        self._custom_any = any(s.channel == "market" and s.custom for s in self._subs)
         self._users = frozenset(a for s in self._subs if s.channel != "market" for a in (s.address, *s.wallets))
 
     def new_subscriber(self, channel: str) -> Subscriber:
@@ -170,6 +197,7 @@ class WsHub:
         cmd = item.command
         watched, users = self._watched, self._users
         deltas: dict[str, list[BookDelta]] = defaultdict(list)
+        traded: dict[str, None] = {}
         for ev in item.events:
             if isinstance(ev, OrderAccepted) and isinstance(cmd, PlaceOrder):
                 shares = cmd.taker_amount if cmd.side == Side.BUY else cmd.maker_amount
@@ -190,6 +218,9 @@ class WsHub:
                     user_msgs.append((cmd.maker, self._order_msg(ev.order_id, "PLACEMENT", "LIVE", now)))
             elif isinstance(ev, Trade):
                 self._on_trade(ev, item, now, market_msgs, user_msgs)
+                traded[ev.market] = None
+            elif isinstance(ev, MarketCreated | MarketStatusChanged):
+                market_msgs += self._lifecycle(ev, item, now)
             elif isinstance(ev, OrderUpdated):
                 status = "MATCHED" if ev.status.value == "MATCHED" else "LIVE"
                 if ev.owner.lower() in users:
@@ -223,7 +254,61 @@ class WsHub:
                     )
         for market_id, evs in deltas.items():
             market_msgs += self._price_changes(market_id, evs, now)
+        market_msgs += self._after_trades(traded, deltas, now)
         return market_msgs, user_msgs
+
+    def _after_trades(
+        self, traded: dict[str, None], deltas: dict[str, list[BookDelta]], now: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """A ``book`` of each followed asset of a traded market, then ``best_bid_ask`` of each custom-followed
+        asset whose top of book moved."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        books: dict[str, dict[str, Any] | None] = {}
+        for market_id in traded:
+            for asset in self._assets_of_market(market_id):
+                if asset in self._watched:
+                    books[asset] = book = self.book_message(asset)
+                    if book is not None:
+                        out.append((asset, book))
+        custom = self._custom_watched
+        if not custom:
+            return out
+        touched = {str(ev.token_id): m for m, evs in deltas.items() for ev in evs} | {
+            a: m for m in traded for a in self._assets_of_market(m)
+        }
+        for asset, market_id in sorted(touched.items()):
+            if asset not in custom:
+                continue
+            book = books[asset] if asset in books else self.book_message(asset)
+            top = top_of(book)
+            if self._tops.get(asset) != top:
+                self._tops[asset] = top
+                out.append((asset, best_bid_ask(market_id, asset, top, now)))
+        return out
+
+    def _lifecycle(
+        self, ev: MarketCreated | MarketStatusChanged, item: Applied, now: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """``new_market`` / ``market_resolved`` for every custom-feature subscriber."""
+        if not self._custom_any:
+            return []
+        if isinstance(ev, MarketStatusChanged) and ev.status != MarketStatus.RESOLVED:
+            return []
+        ref = self._market_ref(str(ev.market))
+        if ref is None:
+            return []
+        if isinstance(ev, MarketCreated):
+            return [(EVERYONE, market_event("new_market", str(ev.market), ref, now))]
+        winner = str(item.meta.get("winning_asset_id", ""))
+        return [(EVERYONE, market_event("market_resolved", str(ev.market), ref, now, winner))]
+
+    def _outcome(self, asset_id: str) -> str:
+        outcome = self._outcomes.get(asset_id)
+        if outcome is None:
+            outcome = self._outcome_of(asset_id)
+            if outcome:
+                self._outcomes[asset_id] = outcome
+        return outcome
 
     def _price_changes(self, market_id: str, evs: list[BookDelta], now: str) -> list[tuple[str, dict[str, Any]]]:
         changes = []
@@ -350,7 +435,7 @@ class WsHub:
                     "price": m["price"],
                     "fee_rate_bps": str(trade.get("fee_rate_bps", 0)),
                     "asset_id": m["token_id"],
-                    "outcome": "",
+                    "outcome": self._outcome(str(m["token_id"])),
                     "side": m["side"],
                 }
             )
@@ -369,7 +454,7 @@ class WsHub:
             "status": status,
             "match_time": str(trade.get("match_time", "")),
             "last_update": now,
-            "outcome": "",
+            "outcome": self._outcome(str(trade["asset_id"])),
             "owner": taker_info.get("owner", ""),
             "trade_owner": taker_info.get("owner", ""),
             "transaction_hash": tx_hash,
@@ -396,7 +481,7 @@ class WsHub:
             "original_size": format_units(int(info.get("original_size", 0))),
             "size_matched": format_units(int(info.get("size_matched", 0))),
             "associate_trades": [],
-            "outcome": "",
+            "outcome": self._outcome(str(info.get("asset_id", ""))) if info else "",
             "created_at": str(info.get("created_at", "")),
             "expiration": str(info.get("expiration", 0)),
             "order_type": info.get("order_type", ""),
@@ -414,7 +499,9 @@ class WsHub:
                 picked = [
                     m
                     for asset, m in market_msgs
-                    if asset in sub.assets and (sub.trade_status or m["event_type"] != "trade_status")
+                    if (asset in sub.assets or asset == EVERYONE)
+                    and (sub.trade_status or m["event_type"] != "trade_status")
+                    and (sub.custom or m["event_type"] not in CUSTOM_ONLY)
                 ]
                 # one price_change message covers several assets: send it once per subscriber
                 unique = list({id(m): m for m in picked}.values())

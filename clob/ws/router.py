@@ -1,13 +1,17 @@
 """The WebSocket endpoints ``/ws/market`` and ``/ws/user`` (protocol doc §6).
 
-Market channel: the first message ``{"type": "market", "assets_ids": [...], "initial_dump": true}`` subscribes and,
-unless ``initial_dump`` is false, is answered with an array of ``book`` snapshots; ``"trade_status": true`` adds the
-hub's ``trade_status`` events (our extension, for the console). User channel: the first message
-``{"type": "user", "markets": [...], "auth": {"apiKey", "secret", "passphrase"}}`` authenticates with the raw API
-credentials (as Polymarket's clients send them) and subscribes to the key owner's ``order`` and ``trade`` events.
-Later ``{"operation": "subscribe"|"unsubscribe", "assets_ids"|"markets": [...]}`` change the subscription. The text
-``PING`` is answered ``PONG``. Errors are sent as ``{"error": "..."}``; an unauthenticated user channel is closed
-with code 1008.
+Market channel: the first message ``{"type": "market", "assets_ids": [...], "initial_dump": true}`` subscribes
+and, unless ``initial_dump`` is false, is answered with an array of ``book`` snapshots.
+``"custom_feature_enabled": true`` adds ``best_bid_ask``, ``new_market`` and ``market_resolved``;
+``"trade_status": true`` adds the hub's ``trade_status`` events (our extension, for the console).
+
+User channel: the first message ``{"type": "user", "markets": [...], "auth": {"apiKey", "secret", "passphrase"}}``
+authenticates with the raw API credentials (as Polymarket's clients send them) and subscribes to the key owner's
+``order`` and ``trade`` events.
+
+Later ``{"operation": "subscribe"|"unsubscribe", "assets_ids"|"markets": [...]}`` change the subscription. The
+text ``PING`` is answered ``PONG``. Errors are sent as ``{"error": "..."}``; an unauthenticated user channel is
+closed with code 1008.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ async def _first_message(ws: WebSocket, hub: WsHub, sub: Subscriber, msg: dict[s
         return True
     sub.assets = set(_str_list(msg.get("assets_ids")))
     sub.trade_status = msg.get("trade_status") is True
+    sub.custom = msg.get("custom_feature_enabled") is True
     hub.add(sub)  # before the snapshot: a change applied meanwhile is queued, not lost
     if msg.get("initial_dump", True):
         books = [b for a in sorted(sub.assets) if (b := hub.book_message(a)) is not None]
