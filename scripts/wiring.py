@@ -58,6 +58,13 @@ def _resolve(market: MarketId, now: UnixSeconds) -> Callable[[Seq], Command]:
     return lambda seq: ResolveMarket(seq, now, market)
 
 
+def _winner(info: Any, payouts: tuple[int, ...] | None) -> dict[str, str]:
+    """Journal meta naming the winning token when the payout vector pays one outcome alone ([1, 0] or [0, 1])."""
+    if payouts is None or len(payouts) != 2 or sorted(payouts)[0] != 0 or sum(payouts) == 0:
+        return {}
+    return {"winning_asset_id": str(info.yes_token if payouts[0] else info.no_token)}
+
+
 def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Any:
     """The settlement batcher on a scheduler, wired to the sequencer, the WebSocket hub and the book."""
     from settlement.cli import create_batcher
@@ -124,9 +131,11 @@ def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 
                 for info in service.sequencer.markets():
                     if info.status.value == "RESOLVED":
                         continue
-                    if resolution_status(service.db, str(info.market)).resolved:
+                    resolution = resolution_status(service.db, str(info.market))
+                    if resolution.resolved:
                         now = UnixSeconds(int(time.time()))
-                        service.sequencer.submit(Submission(_resolve(info.market, now))).result(30)
+                        meta = _winner(info, resolution.payout_numerators)
+                        service.sequencer.submit(Submission(_resolve(info.market, now), meta)).result(30)
                         log.info("market %s resolved on chain: book closed", info.market)
             except Exception:  # keep watching; the next pass retries
                 log.exception("resolution watcher pass failed")

@@ -152,7 +152,12 @@ def market_json(m: MarketRecord, prices: dict[str, str]) -> dict[str, Any]:
         "image": "",
         "rewards": {"rates": None, "min_size": 0, "max_spread": 0},
         "tokens": [
-            {"token_id": token, "outcome": OUTCOMES[i], "price": number(prices.get(token) or "0"), "winner": False}
+            {
+                "token_id": token,
+                "outcome": OUTCOMES[i],
+                "price": number(prices.get(token) or "0"),
+                "winner": token == m.winning_asset_id,
+            }
             for i, token in enumerate((m.yes_token, m.no_token))
         ],
         "tags": [],

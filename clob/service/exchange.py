@@ -752,22 +752,31 @@ class ExchangeService:
         return self.market(market)
 
     async def _market_command(
-        self, condition_id: str, make: Callable[[Seq, UnixSeconds, MarketId], Command]
+        self,
+        condition_id: str,
+        make: Callable[[Seq, UnixSeconds, MarketId], Command],
+        meta: dict[str, Any] | None = None,
     ) -> MarketRecord:
         market = MarketId(condition_id.lower())
         if self.markets.info(market) is None:
             raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
         now = UnixSeconds(self.now())
-        outcome = await self._run(Submission(lambda seq: make(seq, now, market), {}))
+        outcome = await self._run(Submission(lambda seq: make(seq, now, market), meta or {}))
         for ev in outcome.events:
             if isinstance(ev, CommandRejected):
                 raise ServiceError(ErrorCode.MARKET_REJECTED, f"market unchanged: {ev.reason.value}")
         return self.market(market)
 
-    async def resolve_market(self, condition_id: str) -> MarketRecord:
+    async def resolve_market(self, condition_id: str, winning_asset_id: str = "") -> MarketRecord:
         """Close a market for good (its condition resolved on chain): every resting order is cancelled with
-        CANCELED_MARKET_RESOLVED and no order is accepted again."""
-        return await self._market_command(condition_id, lambda seq, now, m: ResolveMarket(seq, now, m))
+        CANCELED_MARKET_RESOLVED and no order is accepted again. ``winning_asset_id`` (one of the market's tokens,
+        or "" when unknown) is journaled with the command: ``tokens[].winner`` and ``market_resolved`` name it."""
+        if winning_asset_id:
+            info = self.markets.info(MarketId(condition_id.lower()))
+            if info is not None and winning_asset_id not in (str(info.yes_token), str(info.no_token)):
+                raise ServiceError(ErrorCode.INVALID_PAYLOAD, "winning_asset_id must be one of the market's tokens")
+        meta = {"winning_asset_id": winning_asset_id} if winning_asset_id else {}
+        return await self._market_command(condition_id, lambda seq, now, m: ResolveMarket(seq, now, m), meta)
 
     async def change_tick_size(self, condition_id: str, tick_size: str) -> MarketRecord:
         """Make the market's tick finer ("0.01" → "0.001"); publishes ``tick_size_change``."""

@@ -80,6 +80,8 @@ class MarketRecord:
     fee_rate_bps: int
     status: str
     created_at_ms: int
+    winning_asset_id: str = ""
+    """The winning token of a resolved market, when its resolution named one."""
 
 
 class MarketData:
@@ -151,6 +153,7 @@ class MarketData:
             fee_rate_bps=int(r["fee_rate_bps"]),
             status=(info.status.value if info else str(r["status"])).upper(),
             created_at_ms=int(r["created_at_ms"]),
+            winning_asset_id=str(r["winning_asset_id"] or ""),
         )
 
     # --- market data -----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from clob.engine import (
     Command,
     Event,
     MarketCreated,
+    MarketStatus,
     MarketStatusChanged,
     MatchType,
     OrderAccepted,
@@ -305,7 +306,10 @@ class Projector:
                     new_markets.append(self._market_row(item, ev))
                 elif kind == _MARKET_STATUS:
                     assert isinstance(ev, MarketStatusChanged)
-                    market_updates.append((ev.market, {"status": ev.status.value.lower()}))
+                    values = {"status": ev.status.value.lower()}
+                    if ev.status == MarketStatus.RESOLVED:  # the resolution may name the winning token
+                        values["winning_asset_id"] = str(item.meta.get("winning_asset_id", ""))
+                    market_updates.append((ev.market, values))
                 elif kind == _TICK_SIZE:
                     assert isinstance(ev, TickSizeChanged)
                     market_updates.append((ev.market, {"tick_size": format_pips(10 ** (4 - ev.new_tick_decimals))}))

@@ -75,9 +75,13 @@ async def resume_market(condition_id: str, service: Service) -> Response:
     return JSON(market_json(market, service.token_prices(market)))
 
 
+class ResolveIn(BaseModel):
+    winning_asset_id: str = Field(default="", pattern="^[0-9]{0,78}$")
+
+
 @router.post("/markets/{condition_id}/resolve", summary="Close a resolved market: cancel every resting order")
-async def resolve_market(condition_id: str, service: Service) -> Response:
-    market = await service.resolve_market(condition_id)
+async def resolve_market(condition_id: str, service: Service, body: ResolveIn | None = None) -> Response:
+    market = await service.resolve_market(condition_id, body.winning_asset_id if body else "")
     return JSON(market_json(market, service.token_prices(market)))
 
 
