@@ -252,22 +252,27 @@ class WsHub:
                             },
                         )
                     )
+        books: dict[str, dict[str, Any] | None] = {}  # rendered once per command: price changes, books, tops
         for market_id, evs in deltas.items():
-            market_msgs += self._price_changes(market_id, evs, now)
-        market_msgs += self._after_trades(traded, deltas, now)
+            market_msgs += self._price_changes(market_id, evs, now, books)
+        market_msgs += self._after_trades(traded, deltas, now, books)
         return market_msgs, user_msgs
 
     def _after_trades(
-        self, traded: dict[str, None], deltas: dict[str, list[BookDelta]], now: str
+        self,
+        traded: dict[str, None],
+        deltas: dict[str, list[BookDelta]],
+        now: str,
+        books: dict[str, dict[str, Any] | None],
     ) -> list[tuple[str, dict[str, Any]]]:
         """A ``book`` of each followed asset of a traded market, then ``best_bid_ask`` of each custom-followed
         asset whose top of book moved."""
         out: list[tuple[str, dict[str, Any]]] = []
-        books: dict[str, dict[str, Any] | None] = {}
         for market_id in traded:
             for asset in self._assets_of_market(market_id):
                 if asset in self._watched:
-                    books[asset] = book = self.book_message(asset)
+                    book = books[asset] if asset in books else self.book_message(asset)
+                    books[asset] = book
                     if book is not None:
                         out.append((asset, book))
         custom = self._custom_watched
@@ -279,8 +284,9 @@ class WsHub:
         for asset, market_id in sorted(touched.items()):
             if asset not in custom:
                 continue
-            book = books[asset] if asset in books else self.book_message(asset)
-            top = top_of(book)
+            if asset not in books:
+                books[asset] = self.book_message(asset)
+            top = top_of(books[asset])
             if self._tops.get(asset) != top:
                 self._tops[asset] = top
                 out.append((asset, best_bid_ask(market_id, asset, top, now)))
@@ -310,13 +316,15 @@ class WsHub:
                 self._outcomes[asset_id] = outcome
         return outcome
 
-    def _price_changes(self, market_id: str, evs: list[BookDelta], now: str) -> list[tuple[str, dict[str, Any]]]:
+    def _price_changes(
+        self, market_id: str, evs: list[BookDelta], now: str, books: dict[str, dict[str, Any] | None]
+    ) -> list[tuple[str, dict[str, Any]]]:
         changes = []
         hashes: dict[str, tuple[str, str, str]] = {}
         for ev in evs:
             asset = str(ev.token_id)
             if asset not in hashes:
-                book = self.book_message(asset)
+                book = books[asset] = self.book_message(asset)
                 bids = book["bids"] if book else []
                 asks = book["asks"] if book else []
                 hashes[asset] = (
