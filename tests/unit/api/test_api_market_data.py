@@ -9,7 +9,7 @@ from py_clob_client.utilities import generate_orderbook_summary_hash, parse_raw_
 
 from orders import Side
 from tests.unit.api.conftest import World
-from tests.unit.api.support import CONDITION, NO, YES
+from tests.unit.api.support import ADMIN_TOKEN, CONDITION, NO, YES
 
 
 @pytest.fixture
@@ -125,3 +125,19 @@ def test_health_time_version(world: World) -> None:
     assert get(world, "/version") == {"version": 1}
     assert world.client.get("/openapi.json").status_code == 200
     assert world.client.get("/docs").status_code == 200
+
+
+def test_resolution_names_the_winner_in_tokens(world: World) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    path = f"/admin/markets/{CONDITION}/resolve"
+    for bad in ({"winning_asset_id": "12345"}, {"winning_asset_id": "0xab"}):
+        refused = world.client.post(path, json=bad, headers=admin)
+        assert refused.status_code == 400
+        assert set(refused.json()) == {"error"}
+    assert [t["winner"] for t in get(world, f"/markets/{CONDITION}")["tokens"]] == [False, False]
+    resolved = world.client.post(path, json={"winning_asset_id": str(NO)}, headers=admin)
+    assert resolved.status_code == 200, resolved.text
+    market = get(world, f"/markets/{CONDITION}")
+    assert [(t["outcome"], t["winner"]) for t in market["tokens"]] == [("Yes", False), ("No", True)]
+    assert market["closed"] is True
+    assert get(world, "/simplified-markets")["data"][0]["tokens"] == market["tokens"]
