@@ -171,6 +171,9 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
         return got if got and got["status"] == "CANCELED_MARKET_RESOLVED" else None
 
     wait_for(cancelled, 60, "the resting order to be cancelled by the resolution")
+    # the resolution watcher named the winner from the payout vector: YES
+    tokens = httpx.get(f"{api}/markets/{market['condition_id']}").json()["tokens"]
+    assert [(t["outcome"], t["winner"]) for t in tokens] == [("Yes", True), ("No", False)]
     with pytest.raises(Exception, match=r"(?i)market is closed|not accepting|resolved"):
         bob.post_order(bob.create_order(OrderArgs(token_id=str(no), price=0.30, size=20.0, side="BUY")))
 
