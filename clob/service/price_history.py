@@ -15,11 +15,12 @@ A range that would give more than `MAX_POINTS` points is refused, naming the sma
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 
 from clob.engine import PRICE_SCALE
 from clob.service.errors import ErrorCode, ServiceError
@@ -151,15 +152,43 @@ class PriceHistory:
         ref = self._markets.token(query.token_id)
         if ref is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no market trades token id {query.token_id}")
+        token = str(query.token_id)
         t = trades.c
+        window = (t.market == ref.market) & (t.match_time <= query.end)
+        if query.start is not None:
+            window &= t.match_time >= query.start
         with self._db.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.match_time, t.asset_id, t.price, t.payload)
-                .where(t.market == ref.market, t.match_time <= query.end)
-                .order_by(t.journal_seq)
-            ).all()
-        prices = token_prices(((r[0], r[1], r[2], r[3]) for r in rows), str(query.token_id))
+            rows = conn.execute(select(*_COLUMNS).where(window).order_by(t.journal_seq)).all()
+            prices = token_prices(_tuples(rows), token)
+            if query.start is not None:
+                prices[:0] = self._carried_in(conn, ref.market, token, query.start)
         return [{"t": b, "p": _number(p)} for b, p in buckets(prices, query.start, query.end, query.fidelity_s)]
+
+    @staticmethod
+    def _carried_in(conn: Connection, market: str, token: str, start: int) -> list[tuple[int, int]]:
+        """The price carried into a range starting at ``start``: the token's last trade before it (read newest
+        first, a page at a time, since the market's latest trades may all be of the other token)."""
+        t = trades.c
+        before = (t.market == market) & (t.match_time < start)
+        offset = 0
+        while True:
+            page = conn.execute(
+                select(*_COLUMNS).where(before).order_by(t.journal_seq.desc()).offset(offset).limit(_PAGE)
+            ).all()
+            found = token_prices(_tuples(page), token)
+            if found:
+                return found[:1]
+            if len(page) < _PAGE:
+                return []
+            offset += _PAGE
+
+
+_COLUMNS = (trades.c.match_time, trades.c.asset_id, trades.c.price, trades.c.payload)
+_PAGE = 100
+
+
+def _tuples(rows: Sequence[Row[Any, Any, Any, Any]]) -> Iterator[tuple[int, str, str, str]]:
+    return ((r[0], r[1], r[2], r[3]) for r in rows)
 
 
 def _number(pips: int) -> int | float:
