@@ -43,7 +43,8 @@ def timed(db_url: str) -> Iterator[tuple[World, Clock]]:
 def _place(trader: Trader, clock: Clock, token: int, side: Side, price: str, size: str) -> None:
     body = trader.body(trader.order(token, side, price, size))
     response = trader.request("POST", "/order", body, timestamp=int(clock()))
-    assert response.status_code == 200 and response.json()["success"], response.text
+    assert response.status_code == 200, response.text
+    assert response.json()["success"], response.text
 
 
 def _trade(world: World, clock: Clock, at: int, price: str) -> None:
@@ -126,7 +127,8 @@ def test_buckets_hold_the_last_price_at_or_before_each_bucket_end(
     for bucket, price in points:
         assert bucket % step == 0
         before = [p for t, p in seen if t < bucket + step]
-        assert before and before[-1] == price
+        assert before
+        assert before[-1] == price
     if points:
         assert points[-1][0] == end - end % step
         assert [b for b, _ in points] == list(range(points[0][0], points[-1][0] + 1, step))
