@@ -1,6 +1,8 @@
 """How the embedded stack's services are connected to each other (one process, one database).
 
-- Sequencer → batcher: every command that produced a trade wakes the batcher (``SettlementService.notify``).
+- Sequencer → batcher: every command that produced a trade wakes the batcher (``SettlementService.notify``). In the
+  embedded mode the batcher runs in a child process (``settlement.process``; ``POLYCLOB_BATCHER_PROCESS=0``: on a
+  thread of this process), wired the same way over a pipe.
 - Batcher → WebSocket: every trade status change (MINED, CONFIRMED, RETRYING, FAILED) is a user ``trade`` event.
 - Batcher → chain view: a CONFIRMED trade drops its parties' cached balances (their next order reads the chain).
 - Batcher → book, the failed-trade policy: the orders blamed for a trade that can never settle (maker spent the
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -73,8 +76,13 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
 
     service = app.state.service
     hub = app.state.ws_hub
-    config = SettlementConfig(confirmations=confirmations)
-    batcher = create_batcher(manifest, settings.database_url, operator_key, config, rpc_url=settings.rpc_url)
+    own_process = settings.mode != "distributed" and os.environ.get("POLYCLOB_BATCHER_PROCESS", "1") != "0"
+    batcher: Any
+    if own_process:  # the same wiring, over a pipe to a child process (settlement.process)
+        batcher = batcher_process(settings, operator_key, confirmations)
+    else:
+        config = SettlementConfig(confirmations=confirmations)
+        batcher = create_batcher(manifest, settings.database_url, operator_key, config, rpc_url=settings.rpc_url)
     if settings.mode == "distributed":  # users may be on any gateway: status changes go on the bus to all of them
         from clob.distributed.status import StatusPublisher
 
@@ -93,7 +101,7 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
         )
 
     batcher.add_failure_hook(cancel_offenders)
-    settlement = SettlementService(batcher)
+    settlement = batcher if own_process else SettlementService(batcher)
 
     def wake(applied: Applied) -> None:
         if any(isinstance(ev, Trade) for ev in applied.events):
@@ -102,6 +110,15 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
     service.sequencer.add_listener(wake)
     settlement.start()
     return settlement
+
+
+def batcher_process(settings: Any, operator_key: str, confirmations: int) -> Any:
+    """The batcher in a child process (``settlement.process``), not started yet: it has the interface of a
+    ``Batcher`` (listeners, failure hooks) and of a ``SettlementService`` (``start``, ``notify``, ``stop``)."""
+    from settlement.process import BatcherParams, BatcherProcess
+
+    params = BatcherParams(settings.manifest_path, settings.database_url, settings.rpc_url, operator_key, confirmations)
+    return BatcherProcess(params)
 
 
 def start_indexer(settings: Any, manifest: Manifest, stop: threading.Event, confirmations: int = 1) -> threading.Thread:
