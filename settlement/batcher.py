@@ -597,8 +597,9 @@ class Batcher:
         """Fill the free in-flight slots with new transactions, oldest trades first.
 
         Groups are built greedily in trade order under the gas model's cap, preparing (loading, re-hashing and
-        encoding the signed orders of) only as many trades as the free slots can take; each group is simulated
-        and sent before the next is built, so it can count on the trades before it."""
+        encoding the signed orders of) only as many trades as the free slots can take; their first simulations
+        run together, then each group is judged, signed and sent in order, so a failure in a later group is
+        judged knowing the transactions sent before it."""
         self._flush_fees = None
         in_flight = [t for t in open_txs if t.status == TxStatus.PENDING]
         free = self.config.max_in_flight - len(in_flight)
@@ -624,14 +625,12 @@ class Batcher:
         retrying = [t.trade_id for t in candidates if t.status.value == "RETRYING"]
         abandoned = self.store.abandoned_counts(retrying)
         cap, base = self.config.max_gas_per_tx, self.gas_model.tx_base
+        groups: list[list[PreparedTrade]] = []
         group: list[PreparedTrade] = []
         used = base
         for t in candidates:
-            if free <= 0:
+            if len(groups) >= free:
                 break
-            if t.parties & state.deferred:
-                self.stats.trades_deferred += 1
-                continue
             if abandoned.get(t.trade_id, 0) >= self.config.max_settle_attempts:
                 error = f"not settled after {abandoned[t.trade_id]} transactions"
                 if not self._settled_earlier(t, error):
@@ -646,23 +645,27 @@ class Batcher:
                     continue
                 self._prepared[t.trade_id] = prepared
             if group and (used + prepared.gas > cap or len(group) >= per_tx):
-                if not self._settle_group(group, state):
-                    return
-                free -= 1
+                groups.append(group)
                 group, used = [], base
-                if free <= 0:
+                if len(groups) >= free:
                     break
-                if t.parties & state.deferred:
-                    self.stats.trades_deferred += 1
-                    continue
             group.append(prepared)
             used += prepared.gas
-        if group and free > 0:
-            self._settle_group(group, state)
+        if group and len(groups) < free:
+            groups.append(group)
+        self.simulator.prefetch(groups)
+        for group in groups:
+            if not self._settle_group(group, state):
+                return
 
     def _settle_group(self, group: list[PreparedTrade], state: _FlushState) -> bool:
-        """Simulate, drop failures, sign and send one group. False: stop this flush (order must be kept)."""
-        group = [p for p in group if not (p.parties & state.deferred)]
+        """Simulate, drop failures, sign and send one group. False: stop this flush (order must be kept).
+
+        The flush forms all its groups first (and simulates them together, ``Simulator.prefetch``); a trade
+        whose party an earlier group of this flush deferred is left out here, for a later flush."""
+        kept = [p for p in group if not (p.parties & state.deferred)]
+        self.stats.trades_deferred += len(group) - len(kept)
+        group = kept
         ready = self._simulate(group, state)
         if ready is None:
             return True

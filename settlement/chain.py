@@ -73,6 +73,13 @@ class ChainClient(Protocol):
         reverts, ``RpcError`` (e.g. out of gas) if it fails otherwise."""
         ...
 
+    def call_many(
+        self, sender: str, to: str, calls: Sequence[tuple[bytes, int | None]], block: int | str = "latest"
+    ) -> list[Exception | None]:
+        """``call`` of each ``(data, gas)`` at ``block``, together (one round trip where the node allows): None
+        where the call succeeded, else the exception ``call`` would have raised."""
+        ...
+
     def send_raw(self, raw_tx: str) -> SendResult: ...
 
     def receipts(self, tx_hashes: Sequence[str]) -> dict[str, Receipt]: ...
@@ -180,6 +187,21 @@ class RpcChain:
             tx["gas"] = hex(gas)
         out = self._result("eth_call", [tx, _block_tag(block)])
         return bytes.fromhex(str(out)[2:])
+
+    def call_many(
+        self, sender: str, to: str, calls: Sequence[tuple[bytes, int | None]], block: int | str = "latest"
+    ) -> list[Exception | None]:
+        batch = []
+        for data, gas in calls:
+            tx = {"from": sender, "to": to, "data": "0x" + data.hex()}
+            if gas is not None:
+                tx["gas"] = hex(gas)
+            batch.append(("eth_call", [tx, _block_tag(block)]))
+        out: list[Exception | None] = []
+        for response in self._batch(batch):
+            error = response.get("error")
+            out.append(None if error is None else _error("eth_call", error))
+        return out
 
     def send_raw(self, raw_tx: str) -> SendResult:
         response = self._request("eth_sendRawTransaction", [raw_tx])

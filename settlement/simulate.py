@@ -10,6 +10,11 @@ ones' state, so the shortest failing prefix ends with the culprit): ``ceil(log2 
 the culprit alone, which tells a match that cannot settle from one that fails only after the matches before it
 (e.g. a seller whose tokens the earlier matches already took: it is to be tried again on its own).
 
+A flush that fills several transaction slots first asks for every group's capped call in one batched request
+(``prefetch``): a group that succeeded there is not simulated again, so the groups of a flush cost one round trip
+instead of one each. Only a success is taken from it; a group that failed there, or that changed since (a trade
+dropped), is checked as above, at the head of its own check.
+
 Every call of one check runs at the same block, the head when the check starts: the prefix search assumes that
 a prefix fails iff it contains the culprit, which holds only if the state does not move between the calls (a
 trader's approval mined mid-search would otherwise pin the failure on the last match of the batch).
@@ -59,6 +64,23 @@ class Simulator:
         self.gas_model = gas_model
         self.gas_margin = gas_margin
         self.stats = SimulationStats()
+        self._prefetched: dict[tuple[bytes, int], bool] = {}
+
+    def prefetch(self, groups: Sequence[Sequence[PreparedTrade]]) -> None:
+        """The capped first call of each of ``groups`` in one batched request, at the current head; ``check`` of
+        a group with the same calldata takes a success from here. Replaces what an earlier prefetch left."""
+        self._prefetched = {}
+        if len(groups) < 2:
+            return
+        started = time.perf_counter()
+        try:
+            block = self.chain.head()
+            calls = [(calldata(g, batch=len(g) > 1), self.model_limit(g)) for g in groups]
+            self.stats.calls += len(calls)
+            results = self.chain.call_many(self.operator, self.exchange, calls, block=block)
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+        self._prefetched = {call: error is None for call, error in zip(calls, results, strict=True)}
 
     def model_limit(self, group: Sequence[PreparedTrade]) -> int:
         return self.gas_model.tx_base + sum(p.gas for p in group)
@@ -78,9 +100,11 @@ class Simulator:
         self.chain.call(self.operator, self.exchange, data, gas=gas, block=block)
 
     def _check(self, group: Sequence[PreparedTrade]) -> Simulation:
-        block = self.chain.head()
         data = calldata(group, batch=len(group) > 1)
         limit = self.model_limit(group)
+        if self._prefetched.pop((data, limit), False):
+            return Simulation(True, limit)
+        block = self.chain.head()
         try:
             self._call(data, block, gas=limit)
             return Simulation(True, limit)

@@ -68,6 +68,7 @@ class FakeChain:
     down: bool = False
     gas_per_match: int = GAS_PER_MATCH
     calls: int = 0
+    batched_calls: int = 0
     estimates: int = 0
     sends_lost: int = 0
     """the next N broadcasts fail in transport (and do not reach the pool)"""
@@ -154,6 +155,20 @@ class FakeChain:
         if gas is not None and used > gas:
             raise RpcError("eth_call", -32603, "EVM error OutOfGas")
         return b""
+
+    def call_many(
+        self, sender: str, to: str, calls: Sequence[tuple[bytes, int | None]], block: int | str = "latest"
+    ) -> list[Exception | None]:
+        self._check()
+        self.batched_calls += len(calls)
+        out: list[Exception | None] = []
+        for data, gas in calls:
+            try:
+                self.call(sender, to, data, gas, block)
+                out.append(None)
+            except (RevertedError, RpcError) as exc:
+                out.append(exc)
+        return out
 
     def send_raw(self, raw_tx: str) -> SendResult:
         self._check()

@@ -134,6 +134,25 @@ def test_one_capped_call_proves_a_group_and_its_limit_is_the_model(db: Database)
     assert tx_rows(db)[0]["gas_limit"] == batcher.gas_model.tx_base + 6 * batcher.gas_model.match_gas(["COMPLEMENTARY"])
 
 
+def test_the_groups_of_one_flush_are_simulated_in_one_batched_request(db: Database) -> None:
+    chain = FakeChain()
+    factory = TradeFactory(db)
+    parties = [(0, 4), (1, 5), (2, 6), (3, 7), (3, 7), (3, 7), (0, 4), (1, 5), (2, 6)]
+    made = [factory.add(taker=t, maker=m) for t, m in parties]
+    bad_id, bad_salt = made[4]  # in the second group, sharing no party with the first
+    chain.bad_salts.add(bad_salt)
+    batcher = make_batcher(db, chain, max_trades_per_tx=3, max_in_flight=10)
+    batcher.step()
+    assert chain.batched_calls == 3, "one capped call per group, together"
+    # the two good groups are not simulated again; the failing one is checked on its own at the head of its check
+    # (capped and uncapped calls, the bisection's two prefix calls and the single call, then its two good trades
+    # capped) and those still go in its transaction
+    assert chain.calls - chain.batched_calls == 2 + 2 + 1 + 1
+    assert statuses(db)[bad_id] == "FAILED"
+    assert [r["trade_count"] for r in tx_rows(db)] == [3, 2, 3]
+    assert [r["nonce"] for r in tx_rows(db)] == [0, 1, 2]
+
+
 def test_no_transaction_exceeds_the_gas_cap_even_when_the_model_underestimates(db: Database) -> None:
     chain = FakeChain(gas_per_match=150_000)  # more than the model's 122k: capped calls run out of gas
     factory = TradeFactory(db)
