@@ -10,8 +10,8 @@ What it starts, in order:
    and started afresh, any other store of another chain is refused with one line saying what to do;
 3. the API with its WebSockets and heartbeat monitor on 127.0.0.1:API_PORT (SQLite ``var/polyclob.db``;
    ``POLYCLOB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/polyclob`` for PostgreSQL);
-4. the settlement batcher, the chain indexer and the resolution watcher, on threads of this process
-   (``scripts/wiring.py`` says how they are connected);
+4. the settlement batcher (in a child process, ``settlement.process``), the chain indexer and the resolution
+   watcher (on threads of this process); ``scripts/wiring.py`` says how they are connected;
    In the distributed mode (``POLYCLOB_MODE=distributed``, see docs/distributed.md) it first starts one
    sequencer process per shard (``POLYCLOB_SHARDS``, NATS at ``POLYCLOB_NATS_URL``), serves gateway 0 in this
    process and ``--gateways N`` - 1 more gateway processes on the next ports;
