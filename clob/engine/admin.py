@@ -147,10 +147,7 @@ def cancel_all(state: EngineState, cmd: CancelAll, out: list[Event]) -> None:
             continue
         if cmd.token_id is not None and market.token(pos.kind >> 1) != cmd.token_id:
             continue
-        order = pos.head
-        while order is not None:
-            doomed.append(order)
-            order = order.next_own
+        doomed.extend(pos.orders)
     _cancel_each(state, cmd.seq, doomed, CancelReason.USER, out)
 
 

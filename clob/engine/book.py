@@ -5,12 +5,14 @@ at `P` and SELL NO orders at `10_000 - P` in one FIFO (arrival order across both
 holds SELL YES at `P` and BUY NO at `10_000 - P`. The NO book is the same levels mirrored (a YES bid at `P` is a
 NO ask at `1 - P`).
 
-- `Order`: a resting order in two intrusive doubly linked lists, its level's FIFO and its position's list
-  (O(1) cancel, no per-order containers). `remaining` is in maker units, exactly the contract's `remaining`.
+- `Order`: a resting order, a node of its level's FIFO (an intrusive doubly linked list: O(1) unlink wherever
+  the order stands in a deep level) and an entry of its position's list. `remaining` is in maker units, exactly
+  the contract's `remaining`.
 - `Level`: a price level; `size` is the sum of its orders' *available* shares (whole granules, see
   `clob.engine.pricing`).
-- `Position`: one owner's resting orders of one kind in one market, with the amount they reserve (collateral
-  for BUY kinds, shares of the token for SELL kinds).
+- `Position`: one owner's resting orders of one kind in one market, a plain list in creation order, with the
+  amount they reserve (collateral for BUY kinds, shares of the token for SELL kinds). Removing an order scans
+  that list, which is short: one owner's orders of one kind in one market.
 - `Market`: parameters, state, the two sides (dicts from price to level plus sorted price keys: bids ascending,
   asks as negated prices ascending, so the best of each side is the last element) and the owners' positions.
 """
@@ -28,14 +30,14 @@ NO_ASK: Final = PRICE_SCALE
 
 
 class Position:
-    __slots__ = ("head", "kind", "market", "owner", "reserved", "tail")
+    __slots__ = ("kind", "market", "orders", "owner", "reserved")
 
     def __init__(self, owner: Address, market: Market, kind: int) -> None:
         self.owner = owner
         self.market = market
         self.kind = kind
-        self.head: Order | None = None
-        self.tail: Order | None = None
+        self.orders: list[Order] = []
+        """the resting orders, in creation order"""
         self.reserved = 0
 
 
@@ -43,7 +45,7 @@ class Order:
     """A resting order. It has no `__init__`: the code that creates one (`EngineState.rest`, `snapshot.load`)
     fills every slot right away, saving a call on the hottest path."""
 
-    __slots__ = ("expiration", "level", "next", "next_own", "order_id", "pos", "prev", "prev_own", "remaining")
+    __slots__ = ("expiration", "level", "next", "order_id", "pos", "prev", "remaining")
 
     order_id: OrderId
     pos: Position
@@ -52,8 +54,6 @@ class Order:
     level: Level
     prev: Order | None
     next: Order | None
-    prev_own: Order | None
-    next_own: Order | None
 
 
 class Level:

@@ -42,12 +42,8 @@ def state_hash(state: EngineState) -> str:
     for owner in sorted(state.owners):
         lines = [f"W|{owner}"]
         for pos in state.owners[owner]:
-            ids: list[str] = []
-            order = pos.head
-            while order is not None:
-                ids.append(order.order_id)
-                order = order.next_own
-            lines.append(f"P|{pos.market.market_id}|{pos.kind}|{','.join(ids)}")
+            ids = ",".join([order.order_id for order in pos.orders])
+            lines.append(f"P|{pos.market.market_id}|{pos.kind}|{ids}")
         digest.update("\n".join(lines).encode(_UTF8, _ANY))
         digest.update(b"\n")
     return digest.hexdigest()

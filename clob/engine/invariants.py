@@ -116,14 +116,12 @@ def _check_position(state: EngineState, market: Market, owner: str, kind: int, p
     _require(any(p is pos for p in state.owners.get(pos.owner, [])), f"{where}: missing from its owner's list")
     remaining = 0
     count = 0
-    prev: Order | None = None
-    order = pos.head
-    while order is not None:
-        _require(order.pos is pos and order.prev_own is prev, f"{where}: broken links")
+    for order in pos.orders:
+        _require(order.pos is pos, f"{where}: lists an order of another position")
+        _require(state.orders.get(order.order_id) is order, f"{order.order_id}: not in the order index")
         remaining += order.remaining
         count += 1
-        prev, order = order, order.next_own
-    _require(pos.tail is prev, f"{where}: tail is not the last order")
+    _require(len({id(order) for order in pos.orders}) == count, f"{where}: an order listed twice")
     _require(count > 0, f"{where}: empty position kept")
     _require(pos.reserved == remaining, f"{where}: reserved {pos.reserved} != {remaining}")
     return count

@@ -190,15 +190,11 @@ def dump(state: EngineState, *, compress: bool = True) -> bytes:
     own: list[int] = []
     for w, owner in enumerate(owners):
         for pos in state.owners[owner]:
-            first = len(own)
-            order = pos.head
-            while order is not None:
-                own.append(index[order])
-                order = order.next_own
+            own.extend([index[order] for order in pos.orders])
             pos_owner.append(w)
             pos_market.append(market_index[pos.market.market_id])
             pos_kind.append(pos.kind)
-            pos_count.append(len(own) - first)
+            pos_count.append(len(pos.orders))
     del index
 
     out = _Writer(compress)
@@ -461,7 +457,7 @@ def _load_books(reader: _Reader, markets: list[Market]) -> list[Order]:
 
 
 def _load_positions(reader: _Reader, state: EngineState, markets: list[Market], book: list[Order]) -> None:
-    """Positions, each order's position and own links, level sizes and reserved amounts."""
+    """Positions with their orders in creation order, each order's position, level sizes and reserved amounts."""
     owners = reader.strs()
     w = len(owners)
     _require(all(owners[i - 1] < owners[i] for i in range(1, w)), "owners not sorted, or repeated")
@@ -488,7 +484,7 @@ def _load_positions(reader: _Reader, state: EngineState, markets: list[Market], 
         outcome_no = kind >= 2
         sell = kind & 1
         reserved = 0
-        prev: Order | None = None
+        owned = pos.orders
         for i in own[at : at + count]:
             order = book[i]
             level = order.level
@@ -505,14 +501,7 @@ def _load_positions(reader: _Reader, state: EngineState, markets: list[Market], 
             level.size += shares
             reserved += rest
             order.pos = pos
-            order.prev_own = prev
-            order.next_own = None
-            if prev is None:
-                pos.head = order
-            else:
-                prev.next_own = order
-            prev = order
-        pos.tail = prev
+            owned.append(order)
         pos.reserved = reserved
         at += count
     state.orders = dict(zip((order.order_id for order in book), book, strict=True))

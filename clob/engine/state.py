@@ -75,7 +75,7 @@ class EngineState:
         order.remaining = remaining
         order.expiration = expiration
         order.level = level
-        order.next = order.next_own = None
+        order.next = None
         tail = level.tail
         order.prev = tail
         if tail is None:
@@ -84,13 +84,7 @@ class EngineState:
             tail.next = order
         level.tail = order
         level.size += shares
-        tail = pos.tail
-        order.prev_own = tail
-        if tail is None:
-            pos.head = order
-        else:
-            tail.next_own = order
-        pos.tail = order
+        pos.orders.append(order)
         pos.reserved += remaining
         self.orders[order_id] = order
         if expiration:
@@ -115,18 +109,11 @@ class EngineState:
         market = pos.market
         if level.head is None:
             market.drop_level(level)
-        prev, nxt = order.prev_own, order.next_own
-        if prev is None:
-            pos.head = nxt
-        else:
-            prev.next_own = nxt
-        if nxt is None:
-            pos.tail = prev
-        else:
-            nxt.prev_own = prev
+        owned = pos.orders
+        owned.remove(order)
         pos.reserved -= order.remaining
         del self.orders[order.order_id]
-        if pos.head is None:
+        if not owned:
             self.drop_position(pos)
 
     def drop_position(self, pos: Position) -> None:

@@ -112,10 +112,7 @@ def orders_of(
             continue
         if token_id is not None and market.token(pos.kind >> 1) != token_id:
             continue
-        order = pos.head
-        while order is not None:
-            views.append(view_order(order))
-            order = order.next_own
+        views.extend([view_order(order) for order in pos.orders])
     return views
 
 
