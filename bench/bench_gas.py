@@ -49,7 +49,9 @@ from chain.exchange import (
     Order,
     Side,
     fund_trader,
+    order_tuple,
     prepare_market,
+    sign,
 )
 from chain.markets import approve_neg_risk, create_event
 from chain.rpc import Signer, connect, contract_at
@@ -134,7 +136,7 @@ class Bench:
             side=side,
             signature_type={"": 0, "proxy": 1, "safe": 2}[wallet],
         )
-        return order.signed(self.keys[who], self.chain_id, self.exchange.address)
+        return sign(order, self.keys[who], self.chain_id, self.exchange.address)
 
     def measure(self, name: str, call: Callable[[], Any]) -> int:
         receipt = self.operator.transact(call())
@@ -251,14 +253,14 @@ def run_fills(b: Bench) -> None:
     ex = b.exchange.functions
     for fee in FEES:
         buy = b.order(1, yes, Side.BUY, p_yes, s, fee)
-        b.measure(f"fillOrder.BUY.fee={fee}", lambda o=buy: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        b.measure(f"fillOrder.BUY.fee={fee}", lambda o=buy: ex.fillOrder(order_tuple(o), o.maker_amount))
         sell = b.order(1, yes, Side.SELL, s, p_yes, fee)
-        b.measure(f"fillOrder.SELL.fee={fee}", lambda o=sell: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        b.measure(f"fillOrder.SELL.fee={fee}", lambda o=sell: ex.fillOrder(order_tuple(o), o.maker_amount))
         for n in FILL_ORDERS_COUNTS:
             orders = [b.order(i + 1, yes, Side.SELL, s, p_yes, fee) for i in range(n)]
             b.measure(
                 f"fillOrders.orders={n}.fee={fee}",
-                lambda os=orders: ex.fillOrders([o.as_tuple() for o in os], [o.maker_amount for o in os]),
+                lambda os=orders: ex.fillOrders([order_tuple(o) for o in os], [o.maker_amount for o in os]),
             )
 
 

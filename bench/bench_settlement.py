@@ -44,7 +44,7 @@ from web3 import Web3
 
 from chain.anvil import Anvil, dev_key
 from chain.deploy import Manifest
-from chain.exchange import ZERO_ADDRESS, Market, Order, Side, fund_trader, hash_order, prepare_market
+from chain.exchange import ZERO_ADDRESS, Market, Order, Side, fund_trader, hash_order, prepare_market, sign
 from chain.rpc import Signer, connect, contract_at
 from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId, Trade
 from clob.engine import Side as EngineSide
@@ -87,7 +87,7 @@ class Bench:
         maker_amount, taker_amount = (usdc, base) if side == Side.BUY else (base, usdc)
         addr = self.traders[who].address
         order = Order(self.salt, addr, addr, ZERO_ADDRESS, token, maker_amount, taker_amount, 0, 0, 0, side)
-        order = order.signed(KEYS[who], self.manifest.chain_id, self.manifest.contracts["exchange"])
+        order = sign(order, KEYS[who], self.manifest.chain_id, self.manifest.contracts["exchange"])
         return "0x" + hash_order(order, self.manifest.chain_id, self.manifest.contracts["exchange"]).hex(), order
 
     def pair(self, kind: str, i: int) -> list[tuple[str, Order]]:

@@ -1,8 +1,10 @@
 """Typed helpers for our ``Exchange`` contract: orders as ABI tuples, EIP-712 hashes, signing, calldata, errors.
 
-The order is Polymarket's V1 order (``contracts/src/exchange/libraries/OrderStructs.sol``); its EIP-712 digest,
-``hash_order``, equals the contract's ``hashOrder`` and the API's order id. Amounts are 6-decimal base units:
-BUY pays ``maker_amount`` collateral for ``taker_amount`` tokens, SELL the reverse.
+The order is the project's one ``orders.Order`` (Polymarket's V1 order, ``contracts/src/exchange/libraries/
+OrderStructs.sol``); its EIP-712 digest, ``hash_order``, is ``orders.eip712``'s (the one definition of the type
+hash and domain) and equals the contract's ``hashOrder`` and the API's order id. Amounts are 6-decimal base units:
+BUY pays ``maker_amount`` collateral for ``taker_amount`` tokens, SELL the reverse. Addresses may be in any case
+(tests and tools pass checksummed ones): hashing and encoding read their bytes, ``order_tuple`` checksums them.
 
 The settlement batcher uses ``encode_match``, ``match_orders_calldata`` and ``match_orders_batch_calldata_from`` to
 build operator transactions (one ABI encoder, written out for speed and checked against eth-abi: see "ABI
@@ -13,9 +15,9 @@ name (``InvalidNonce``, ``OrderFilledOrCancelled``...) so it can isolate the bad
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any, cast
+from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
@@ -24,32 +26,17 @@ from eth_utils.crypto import keccak
 from chain.markets import Market as Market
 from chain.markets import fund_account
 from chain.markets import prepare_market as prepare_market
-from orders import Order as BookOrder
+from orders import Order as Order
 from orders import Side as Side
-from orders import SignatureType as BookSignatureType
-from orders import eip712, normalize_address
-from orders.signing import sign_digest as book_sign_digest
+from orders import SignatureType as SignatureType
+from orders import eip712
+from orders.signing import sign_digest as sign_digest
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-DOMAIN_NAME = "Polymarket CTF Exchange"
-DOMAIN_VERSION = "1"
-ORDER_TYPE = (
-    "Order(uint256 salt,address maker,address signer,address taker,uint256 tokenId,uint256 makerAmount,"
-    "uint256 takerAmount,uint256 expiration,uint256 nonce,uint256 feeRateBps,uint8 side,uint8 signatureType)"
-)
 
 ORDER_ABI = "(uint256,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256,uint8,uint8,bytes)"
 MATCH_ABI = f"({ORDER_ABI},{ORDER_ABI}[],uint256,uint256[])"
 MAX_FEE_RATE_BPS = 1000
-
-
-class SignatureType(IntEnum):
-    """The contract's signature types: the book's (``orders.SignatureType``) and ERC-1271."""
-
-    EOA = 0
-    POLY_PROXY = 1
-    POLY_GNOSIS_SAFE = 2
-    POLY_1271 = 3
 
 
 class MatchType(IntEnum):
@@ -65,104 +52,39 @@ def match_type(taker_side: Side, maker_side: Side) -> MatchType:
     return MatchType.COMPLEMENTARY
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
-    """A V1 order; field order is the EIP-712 hash order. Addresses in any case (checksummed on output)."""
-
-    salt: int
-    maker: str
-    signer: str
-    taker: str
-    token_id: int
-    maker_amount: int
-    taker_amount: int
-    expiration: int
-    nonce: int
-    fee_rate_bps: int
-    side: Side
-    signature_type: int = SignatureType.EOA
-    signature: bytes = b""
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple web3/eth-abi expect for the contract's ``Order`` struct."""
-        return (
-            self.salt,
-            to_checksum_address(self.maker),
-            to_checksum_address(self.signer),
-            to_checksum_address(self.taker),
-            self.token_id,
-            self.maker_amount,
-            self.taker_amount,
-            self.expiration,
-            self.nonce,
-            self.fee_rate_bps,
-            int(self.side),
-            int(self.signature_type),
-            bytes(self.signature),
-        )
-
-    def signed(self, key: str | bytes, chain_id: int, exchange: str) -> Order:
-        """A copy carrying an EOA signature by ``key`` for the exchange at ``exchange`` on ``chain_id``."""
-        return replace(self, signature=sign_digest(hash_order(self, chain_id, exchange), key))
-
-    def price(self) -> tuple[int, int]:
-        """The limit price as an exact fraction (collateral, tokens)."""
-        if self.side == Side.BUY:
-            return self.maker_amount, self.taker_amount
-        return self.taker_amount, self.maker_amount
-
-
-def to_book_order(order: Order) -> BookOrder:
-    """The same order as the off-chain book's ``orders.Order`` (lower-case addresses)."""
-    return BookOrder(
-        salt=order.salt,
-        maker=normalize_address(order.maker),
-        signer=normalize_address(order.signer),
-        taker=normalize_address(order.taker),
-        token_id=order.token_id,
-        maker_amount=order.maker_amount,
-        taker_amount=order.taker_amount,
-        expiration=order.expiration,
-        nonce=order.nonce,
-        fee_rate_bps=order.fee_rate_bps,
-        # Any uint8 is hashed as given (the contract hashes invalid enum values too; it rejects them later).
-        side=cast(Side, int(order.side)),
-        signature_type=cast(BookSignatureType, int(order.signature_type)),
-        signature=bytes(order.signature),
+def order_tuple(order: Order) -> tuple[Any, ...]:
+    """The ABI tuple web3/eth-abi expect for the contract's ``Order`` struct (checksummed addresses)."""
+    return (
+        order.salt,
+        to_checksum_address(order.maker),
+        to_checksum_address(order.signer),
+        to_checksum_address(order.taker),
+        order.token_id,
+        order.maker_amount,
+        order.taker_amount,
+        order.expiration,
+        order.nonce,
+        order.fee_rate_bps,
+        int(order.side),
+        int(order.signature_type),
+        bytes(order.signature),
     )
 
 
-_ORDER_FIELDS = tuple(f.name for f in fields(Order))
-
-
-def from_book_order(order: BookOrder) -> Order:
-    """The off-chain book's ``orders.Order`` as this module's ``Order`` (same fields, same hash); the inverse
-    of ``to_book_order``."""
-    values: dict[str, Any] = {name: getattr(order, name) for name in _ORDER_FIELDS}
-    values["side"] = Side(int(order.side))
-    values["signature_type"] = int(order.signature_type)
-    return Order(**values)
-
-
 def domain_separator(chain_id: int, exchange: str) -> bytes:
-    """hashStruct(EIP712Domain) of the exchange at ``exchange`` on ``chain_id`` (the one definition lives in
-    ``orders.eip712``; the contract tests prove it equals ``Exchange.domainSeparator``)."""
-    return eip712.domain_separator(chain_id, exchange)
-
-
-def struct_hash(order: Order) -> bytes:
-    """hashStruct(Order): the type hash and the twelve fields as 32-byte words (the signature is not hashed)."""
-    return eip712.struct_hash(to_book_order(order))
+    """hashStruct(EIP712Domain) of the exchange at ``exchange`` on ``chain_id`` (``orders.eip712``'s; the contract
+    tests prove it equals ``Exchange.domainSeparator``)."""
+    return eip712.domain_separator(chain_id, exchange, Order.version)
 
 
 def hash_order(order: Order, chain_id: int, exchange: str) -> bytes:
     """The EIP-712 digest of ``order`` (= ``Exchange.hashOrder`` = the API's order id), 32 bytes."""
-    return eip712.hash_order(to_book_order(order), domain_separator(chain_id, exchange))
+    return eip712.hash_order(order, eip712.domain_separator(chain_id, exchange, order.version))
 
 
-def sign_digest(digest: bytes, key: str | bytes) -> bytes:
-    """A 65-byte r‖s‖v signature (v = 27/28, low s) of a 32-byte digest."""
-    return book_sign_digest(digest, key)
+def sign(order: Order, key: str | bytes, chain_id: int, exchange: str) -> Order:
+    """A copy of ``order`` carrying the signature by ``key`` for the exchange at ``exchange`` on ``chain_id``."""
+    return replace(order, signature=sign_digest(hash_order(order, chain_id, exchange), key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +103,8 @@ class Match:
     def as_args(self) -> tuple[Any, ...]:
         """Positional arguments for ``matchOrders`` (and the element tuple of ``matchOrdersBatch``)."""
         return (
-            self.taker_order.as_tuple(),
-            [o.as_tuple() for o in self.maker_orders],
+            order_tuple(self.taker_order),
+            [order_tuple(o) for o in self.maker_orders],
             self.taker_fill_amount,
             list(self.maker_fill_amounts),
         )

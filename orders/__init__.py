@@ -1,9 +1,11 @@
-"""Signed V1 orders: the model, exact amount rules, EIP-712 hashing and fast signature verification.
+"""The order vocabulary: the model, exact amount rules, EIP-712 hashing and fast signature verification.
 
-- `model`: `Order`, `SignedOrderRequest`, `Side`, `SignatureType`, `OrderType`, `Address`, address helpers.
+- `model`: `Order`, `SignedOrderRequest`, `Side`, `SignatureType`, `OrderType`, `OrderVersion`, `Address`,
+  address helpers.
 - `parse`: the POST /order JSON body → `SignedOrderRequest` (`parse_order_request`, `parse_order_request_json`).
 - `amounts`: `TickSize`, exact decimal parsing, `validate_amounts`, `price_of`, and the amount builders.
-- `eip712`: `domain_separator`, `hash_order`, `recover_signer`, `OrderVerifier`.
+- `eip712`: `SCHEMAS` (each order generation's domain and struct), `domain_separator`, `hash_order`,
+  `recover_signer`, `OrderVerifier`.
 - `secp256k1`, `keccak`: the two primitives of the fast path (libsecp256k1 recovery, safe-pysha3 keccak).
 - `signing`: `sign_order` for tests, the demo and load generators.
 - `client_compat`: py-clob-client's float arithmetic, reproduced (the only floats in this package).
@@ -25,7 +27,16 @@ from orders.amounts import (
     validate_amounts,
     validate_order_amounts,
 )
-from orders.eip712 import ORDER_TYPEHASH, OrderVerifier, domain_separator, hash_order, recover_signer
+from orders.eip712 import (
+    ORDER_TYPEHASH,
+    SCHEMAS,
+    OrderSchema,
+    OrderVerifier,
+    domain_separator,
+    hash_order,
+    recover_signer,
+    struct_hash,
+)
 from orders.errors import OrderAmountError, OrderError, OrderErrorCode, OrderParseError, OrderSignatureError
 from orders.model import (
     ZERO_ADDRESS,
@@ -33,6 +44,7 @@ from orders.model import (
     BaseUnits,
     Order,
     OrderType,
+    OrderVersion,
     Side,
     SignatureType,
     SignedOrderRequest,
@@ -47,6 +59,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "MAX_AMOUNT",
     "ORDER_TYPEHASH",
+    "SCHEMAS",
     "ZERO_ADDRESS",
     "Address",
     "AmountPolicy",
@@ -57,9 +70,11 @@ __all__ = [
     "OrderError",
     "OrderErrorCode",
     "OrderParseError",
+    "OrderSchema",
     "OrderSignatureError",
     "OrderType",
     "OrderVerifier",
+    "OrderVersion",
     "PriceTicks",
     "Side",
     "SignatureType",
@@ -84,6 +99,7 @@ __all__ = [
     "recover_signer",
     "sign_digest",
     "sign_order",
+    "struct_hash",
     "validate_amounts",
     "validate_order_amounts",
 ]

@@ -1,4 +1,8 @@
-"""EIP-712 hashing and signature verification of V1 orders, on a fast path.
+"""EIP-712 hashing of orders (one definition per order generation) and signature verification, on a fast path.
+
+`SCHEMAS` holds, per `OrderVersion`, the exchange's EIP-712 domain name and version and the order struct's type
+string; `domain_separator` and `struct_hash` dispatch on the version, so a new generation adds a schema and a
+struct encoder here, not a second copy of the hashing elsewhere (`chain.exchange` uses these too).
 
 The order id is the EIP-712 digest ``keccak256(0x1901 ‖ domainSeparator ‖ structHash)`` that CTFExchange's
 `hashOrder` returns, with the domain {name: "Polymarket CTF Exchange", version: "1", chainId,
@@ -9,7 +13,7 @@ Fast path: the type hash and the domain separator are computed once; the struct 
 twelve 32-byte words with ``int.to_bytes`` and hashing with safe-pysha3's C keccak; the public key is
 recovered with libsecp256k1 (coincurve's cffi binding called directly, see `orders.secp256k1`) and its
 address compared as lower-case hex, which is what keccak's ``hexdigest`` yields, so no conversion is needed.
-Recovery dominates the cost (~46 of ~52 µs per order on the development machine).
+Recovery dominates the cost.
 
 Signature rules are OpenZeppelin ECDSA's (what the exchange runs on chain): 65 bytes r ‖ s ‖ v with
 v ∈ {27, 28} and s in the lower half of the curve order (malleable high-s signatures are rejected).
@@ -19,25 +23,55 @@ CREATE2 derivation and are refused with a clear message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from orders.errors import OrderErrorCode, OrderParseError, OrderSignatureError
 from orders.keccak import keccak_256
-from orders.model import Address, Order, SignatureType
+from orders.model import Address, Order, OrderVersion, SignatureType
 from orders.secp256k1 import recover_public_key
 from orders.wallets import WalletRules
 
 _keccak = keccak_256
 
-DOMAIN_NAME = "Polymarket CTF Exchange"
-DOMAIN_VERSION = "1"
 EIP712_DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-ORDER_TYPE = (
-    "Order(uint256 salt,address maker,address signer,address taker,uint256 tokenId,uint256 makerAmount,"
-    "uint256 takerAmount,uint256 expiration,uint256 nonce,uint256 feeRateBps,uint8 side,uint8 signatureType)"
-)
 EIP712_DOMAIN_TYPEHASH: bytes = _keccak(EIP712_DOMAIN_TYPE.encode()).digest()
-ORDER_TYPEHASH: bytes = _keccak(ORDER_TYPE.encode()).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSchema:
+    """What one order generation is signed under: the exchange's EIP-712 domain name and version, and the order
+    struct's type string. `typehash` is keccak(type string)."""
+
+    version: OrderVersion
+    domain_name: str
+    domain_version: str
+    order_type: str
+
+    @property
+    def typehash(self) -> bytes:
+        return _order_typehash(self.order_type)
+
+
+@lru_cache(maxsize=8)
+def _order_typehash(order_type: str) -> bytes:
+    return _keccak(order_type.encode()).digest()
+
+
+V1 = OrderSchema(
+    OrderVersion.V1,
+    "Polymarket CTF Exchange",
+    "1",
+    "Order(uint256 salt,address maker,address signer,address taker,uint256 tokenId,uint256 makerAmount,"
+    "uint256 takerAmount,uint256 expiration,uint256 nonce,uint256 feeRateBps,uint8 side,uint8 signatureType)",
+)
+SCHEMAS: dict[OrderVersion, OrderSchema] = {V1.version: V1}
+"""Every order generation the project knows, by version: the one place their domains and structs are defined."""
+
+DOMAIN_NAME = V1.domain_name
+DOMAIN_VERSION = V1.domain_version
+ORDER_TYPE = V1.order_type
+ORDER_TYPEHASH: bytes = V1.typehash
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SECP256K1_HALF_N = SECP256K1_N // 2
@@ -54,14 +88,16 @@ def _address_bytes(address: str) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def domain_separator(chain_id: int, exchange: str) -> bytes:
-    """hashStruct(EIP712Domain) for the CTF exchange at `exchange` on `chain_id` (any address case)."""
+def domain_separator(chain_id: int, exchange: str, version: OrderVersion = OrderVersion.V1) -> bytes:
+    """hashStruct(EIP712Domain) for the exchange of order generation `version` at `exchange` on `chain_id` (any
+    address case)."""
+    schema = SCHEMAS[version]
     return _keccak(
         b"".join(
             (
                 EIP712_DOMAIN_TYPEHASH,
-                _keccak(DOMAIN_NAME.encode()).digest(),
-                _keccak(DOMAIN_VERSION.encode()).digest(),
+                _keccak(schema.domain_name.encode()).digest(),
+                _keccak(schema.domain_version.encode()).digest(),
                 chain_id.to_bytes(32, "big"),
                 _PAD12,
                 _address_bytes(exchange),
@@ -71,7 +107,12 @@ def domain_separator(chain_id: int, exchange: str) -> bytes:
 
 
 def struct_hash(order: Order) -> bytes:
-    """hashStruct(Order): keccak of the type hash and the twelve 32-byte words."""
+    """hashStruct(Order) under the order's own generation (`Order.version`)."""
+    return _STRUCT_HASHES[order.version](order)
+
+
+def _v1_struct_hash(order: Order) -> bytes:
+    """hashStruct of a V1 order: keccak of the type hash and the twelve 32-byte words."""
     small = _SMALL_WORDS
     return _keccak(
         b"".join(
@@ -95,6 +136,10 @@ def struct_hash(order: Order) -> bytes:
             )
         )
     ).digest()
+
+
+_STRUCT_HASHES = {OrderVersion.V1: _v1_struct_hash}
+"""hashStruct per order generation (each generation's struct has its own fields)."""
 
 
 def hash_order(order: Order, domain_separator: bytes) -> bytes:
@@ -137,7 +182,9 @@ class OrderVerifier:
 
     `verify(order)` returns the order hash (32 bytes) or raises `OrderSignatureError`. It checks the cheap
     conditions first (signature type, maker == signer, signature shape) so malformed orders never pay for a
-    public-key recovery. The neg-risk exchange has its own address, hence its own verifier.
+    public-key recovery. The neg-risk exchange has its own address, hence its own verifier. It verifies V1
+    orders (its inlined struct words are `_v1_struct_hash`'s): an exchange of another order generation gets a
+    verifier of its own.
 
     The verifier remembers the public key behind each signer it has verified (bounded): a later order from
     the same signer is matched by comparing the recovered key with the remembered one, which saves the

@@ -1,14 +1,19 @@
-"""The V1 Polymarket order as signed by the client and checked by CTFExchange.
+"""The order vocabulary: one `Order`, `Side`, `SignatureType`, `OrderType` and `Address` for the whole project.
 
-`Order` holds exactly the twelve EIP-712 fields of the exchange's `Order` struct, in hash order, plus the
-65-byte signature (not hashed). Amounts are 6-decimal base units (USDC and CTF shares both use 6 decimals):
+`Order` is the V1 Polymarket order as signed by the client and checked by CTFExchange: exactly the twelve EIP-712
+fields of the exchange's `Order` struct, in hash order, plus the 65-byte signature (not hashed). Its class
+attribute `version` names the order generation (`OrderVersion`), which selects the EIP-712 domain and struct
+(`orders.eip712`); a later generation is another frozen class with its own fields and the same attribute, so
+hashing, signing and encoding dispatch on it instead of copying the vocabulary. Amounts are 6-decimal base units
+(USDC and CTF shares both use 6 decimals):
 
 - BUY: `maker_amount` is the USDC paid, `taker_amount` the shares received; `token_id` is bought.
 - SELL: `maker_amount` is the shares sold, `taker_amount` the USDC received.
 
 Addresses are kept as lower-case ``0x`` hex strings (`Address`): cheap to compare, to key dicts and to store,
 and exactly what keccak's hexdigest yields during signature recovery. Use `checksum_address` only when
-rendering an address outward (web3 8 rejects lower-case input).
+rendering an address outward (web3 8 rejects lower-case input). Hashing and ABI encoding read the address bytes,
+so an order built with checksummed addresses (a test's, a tool's) hashes and encodes the same.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import lru_cache
-from typing import NewType
+from typing import ClassVar, NewType
 
 from orders.keccak import keccak_256
 
@@ -36,9 +41,19 @@ class Side(IntEnum):
 
 
 class SignatureType(IntEnum):
+    """Who signs for the maker: the maker itself (EOA), the owner of its proxy wallet or Gnosis Safe, or a
+    contract by EIP-1271. The exchange contract knows all four; the API accepts the types `orders.parse` lists."""
+
     EOA = 0
     POLY_PROXY = 1
     POLY_GNOSIS_SAFE = 2
+    POLY_1271 = 3
+
+
+class OrderVersion(IntEnum):
+    """The order generation, which fixes its EIP-712 domain version and struct (see `orders.eip712`)."""
+
+    V1 = 1
 
 
 class OrderType(StrEnum):
@@ -58,6 +73,8 @@ class OrderType(StrEnum):
 class Order:
     """A signed V1 order. Field order is the EIP-712 hash order."""
 
+    version: ClassVar[OrderVersion] = OrderVersion.V1
+
     salt: int
     maker: Address
     signer: Address
@@ -69,7 +86,7 @@ class Order:
     nonce: int
     fee_rate_bps: int
     side: Side
-    signature_type: SignatureType
+    signature_type: SignatureType = SignatureType.EOA
     signature: bytes = b""
 
 

@@ -12,19 +12,20 @@ from coincurve import PrivateKey
 
 from orders.eip712 import domain_separator, hash_order
 from orders.keccak import keccak_256
-from orders.model import Address, Order
+from orders.model import Address, Order, OrderVersion
 
 
 @dataclass(frozen=True, slots=True)
 class ExchangeDomain:
-    """The EIP-712 domain of one CTF exchange deployment."""
+    """The EIP-712 domain of one CTF exchange deployment (for the orders of one generation)."""
 
     chain_id: int
     exchange: str
+    version: OrderVersion = OrderVersion.V1
 
     @property
     def separator(self) -> bytes:
-        return domain_separator(self.chain_id, self.exchange)
+        return domain_separator(self.chain_id, self.exchange, self.version)
 
 
 def _private_key(key: bytes | str) -> PrivateKey:

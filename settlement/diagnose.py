@@ -23,7 +23,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
-from chain.exchange import ORDER_ABI, Match, Order, Side, decode_revert
+from chain.exchange import ORDER_ABI, Match, Order, Side, decode_revert, order_tuple
 from settlement.chain import ChainClient
 from settlement.errors import RevertedError, RpcError
 from settlement.matches import taker_spend
@@ -93,7 +93,7 @@ class Diagnoser:
     def check_order(self, order_id: str, order: Order, amount: int) -> str | None:
         """Why ``order`` cannot give ``amount`` (maker units) now, or None if it can."""
         try:
-            self._call(self.exchange, _VALIDATE + abi_encode([ORDER_ABI], [order.as_tuple()]))
+            self._call(self.exchange, _VALIDATE + abi_encode([ORDER_ABI], [order_tuple(order)]))
         except RevertedError as exc:
             return describe_revert(exc.data, exc.message)
         digest = bytes.fromhex(order_id[2:])

@@ -22,7 +22,6 @@ from chain.exchange import (
     Match,
     Order,
     encode_match,
-    from_book_order,
     match_orders_batch_calldata_from,
 )
 from orders import OrderError, domain_separator, hash_order, parse_order
@@ -43,13 +42,13 @@ def load_order(order_id: str, signed_json: str | None, chain_id: int, exchange: 
         raise OrderDataError(f"order {order_id} not found", (order_id,))
     try:
         obj: Any = json.loads(signed_json)
-        book_order = parse_order(obj)
+        order = parse_order(obj)
     except (ValueError, OrderError) as exc:
         raise OrderDataError(f"order {order_id}: unusable signed order ({exc})", (order_id,)) from None
-    digest = "0x" + hash_order(book_order, _separator(chain_id, exchange)).hex()
+    digest = "0x" + hash_order(order, _separator(chain_id, exchange)).hex()
     if digest != order_id.lower():
         raise OrderDataError(f"order {order_id}: signed order hashes to {digest}", (order_id,))
-    return from_book_order(book_order)
+    return order
 
 
 def build_match(trade: PendingTrade, orders: Mapping[str, Order]) -> Match:
@@ -104,5 +103,5 @@ def taker_spend(payload: Mapping[str, Any]) -> int:
 
 def order_to_json(order: Order) -> dict[str, Any]:
     """The signed order as the POST /order ``order`` object (what ``orders.signed_order`` holds); the inverse of
-    ``orders.parse_order`` for the contract helpers' ``Order``. Used by tests, the benchmark and demos."""
+    ``orders.parse_order``. Used by tests, the benchmark and demos."""
     return v1_order_json(order)

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chain.anvil import dev_key
-from chain.exchange import from_book_order, hash_order
+from chain.exchange import hash_order, order_tuple
 from chain.markets import fund_account
 from chain.rpc import Signer, connect, contract_at
 from clob.client import ClobHttpClient
@@ -160,9 +160,9 @@ def test_a_fill_outside_the_book_appears_as_a_discrepancy_with_its_evidence(
     exchange: Any = contract_at(w3, "Exchange", stack["exchange"])
     fund_account(operator, operator, usdc, ctf, stack["exchange"], 100 * USDC)
     maker = client(stack, 1)
-    order = from_book_order(maker.limit_order(yes, "SELL", "0.30", "10"))
+    order = maker.limit_order(yes, "SELL", "0.30", "10")
     order_hash = "0x" + hash_order(order, stack["chain_id"], stack["exchange"]).hex()
-    receipt = operator.transact(exchange.functions.fillOrder(order.as_tuple(), 10 * USDC))
+    receipt = operator.transact(exchange.functions.fillOrder(order_tuple(order), 10 * USDC))
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
 
     found = page.get_by_role("table", name="Open discrepancies").get_by_role("row").filter(has_text=tx_hash)

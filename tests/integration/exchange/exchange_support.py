@@ -11,7 +11,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from chain.anvil import Anvil, dev_key
-from chain.exchange import ZERO_ADDRESS, Match, Order, Side, decode_revert
+from chain.exchange import ZERO_ADDRESS, Match, Order, Side, decode_revert, order_tuple, sign
 from chain.markets import Market, fund_account, prepare_market
 from chain.rpc import Signer, contract_at
 from tests.integration.exchange.exchange_model import COLLATERAL, EXCHANGE, Fill, Ledger
@@ -69,7 +69,7 @@ class ExchangeEnv:
             "side": side,
         }
         fields.update(overrides)
-        return Order(**fields).signed(sign_with or self.keys[who], self.chain_id, self.exchange.address)
+        return sign(Order(**fields), sign_with or self.keys[who], self.chain_id, self.exchange.address)
 
     def buy(self, who: int, token: int, shares: float, price: float, fee: int = 0, **kw: Any) -> Order:
         """BUY ``shares`` at ``price``: maker = collateral, taker = shares (base units)."""
@@ -152,7 +152,7 @@ class ExchangeEnv:
         return split, merged
 
     def order_status(self, order: Order) -> tuple[bool, int]:
-        h = self.exchange.functions.hashOrder(order.as_tuple()).call()
+        h = self.exchange.functions.hashOrder(order_tuple(order)).call()
         status = self.exchange.functions.getOrderStatus(h).call()
         return bool(status[0]), int(status[1])
 
@@ -217,7 +217,7 @@ def assert_fill_events(env: ExchangeEnv, receipt: TxReceipt, orders: Sequence[Or
     events = filled_events(env, receipt)
     assert len(events) == len(orders)
     for event, order, fill in zip(events, orders, fills, strict=True):
-        assert event["orderHash"] == env.exchange.functions.hashOrder(order.as_tuple()).call()
+        assert event["orderHash"] == env.exchange.functions.hashOrder(order_tuple(order)).call()
         assert event["maker"] == Web3.to_checksum_address(order.maker)
         assert (event["makerAmountFilled"], event["takerAmountFilled"], event["fee"]) == (
             fill.making,

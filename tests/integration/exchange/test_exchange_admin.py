@@ -8,7 +8,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chain.exchange import ERROR_SIGNATURES, MAX_FEE_RATE_BPS, decode_revert
+from chain.exchange import ERROR_SIGNATURES, MAX_FEE_RATE_BPS, decode_revert, order_tuple
 from tests.integration.exchange.exchange_support import ExchangeEnv
 
 
@@ -106,12 +106,12 @@ def test_cancel_orders_and_events(env: ExchangeEnv) -> None:
     ex = env.exchange.functions
     a = env.sell(2, env.market.yes, 10, 0.5)
     b = env.buy(2, env.market.no, 10, 0.5)
-    r = env.traders[2].transact(ex.cancelOrders([a.as_tuple(), b.as_tuple()]))
-    hashes = [ex.hashOrder(o.as_tuple()).call() for o in (a, b)]
+    r = env.traders[2].transact(ex.cancelOrders([order_tuple(a), order_tuple(b)]))
+    hashes = [ex.hashOrder(order_tuple(o)).call() for o in (a, b)]
     assert [e["orderHash"] for e in events(env, "OrderCancelled", r)] == hashes
     assert env.order_status(a) == (True, 0)
-    assert env.revert_name(ex.validateOrder(a.as_tuple())) == "OrderFilledOrCancelled"
-    ex.validateOrder(env.sell(2, env.market.yes, 10, 0.5).as_tuple()).call()
+    assert env.revert_name(ex.validateOrder(order_tuple(a))) == "OrderFilledOrCancelled"
+    ex.validateOrder(order_tuple(env.sell(2, env.market.yes, 10, 0.5))).call()
 
 
 def test_erc1155_hooks_accept_only_the_ctf(env: ExchangeEnv) -> None:

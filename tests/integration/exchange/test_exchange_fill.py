@@ -5,7 +5,7 @@ from __future__ import annotations
 from web3 import Web3
 from web3.logs import DISCARD
 
-from chain.exchange import Side
+from chain.exchange import Side, order_tuple
 from tests.integration.exchange.exchange_model import model_fill_order
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
 
@@ -19,7 +19,7 @@ def test_fill_buy_and_sell_partially_with_fees(env: ExchangeEnv) -> None:
     f1 = model_fill_order(ledger, buy, 12 * USDC, env.operator.address)
     f2 = model_fill_order(ledger, sell, 50 * USDC, env.operator.address)
     ex = env.exchange.functions
-    receipt = env.operator.transact(ex.fillOrders([buy.as_tuple(), sell.as_tuple()], [12 * USDC, 50 * USDC]))
+    receipt = env.operator.transact(ex.fillOrders([order_tuple(buy), order_tuple(sell)], [12 * USDC, 50 * USDC]))
     after = env.balances()
     assert_matches_model(env, ledger, after)
     assert_conserved(env, before, after, receipt)
@@ -42,16 +42,16 @@ def test_fill_buy_and_sell_partially_with_fees(env: ExchangeEnv) -> None:
 def test_fill_rest_of_a_partially_filled_order(env: ExchangeEnv) -> None:
     order = env.order(3, env.market.no, Side.SELL, 7 * USDC, 3 * USDC)
     ex = env.exchange.functions
-    env.operator.transact(ex.fillOrder(order.as_tuple(), 2 * USDC))
+    env.operator.transact(ex.fillOrder(order_tuple(order), 2 * USDC))
     assert env.order_status(order) == (False, 5 * USDC)
     before = env.balances()
     ledger = env.ledger(before)
     model_fill_order(ledger, order, 5 * USDC, env.operator.address)
-    receipt = env.operator.transact(ex.fillOrder(order.as_tuple(), 5 * USDC))
+    receipt = env.operator.transact(ex.fillOrder(order_tuple(order), 5 * USDC))
     after = env.balances()
     assert_matches_model(env, ledger, after)
     assert_conserved(env, before, after, receipt)
     assert env.order_status(order) == (True, 0)
     event = env.exchange.events.OrderFilled().process_receipt(receipt, errors=DISCARD)[0]["args"]
-    assert event["orderHash"] == env.exchange.functions.hashOrder(order.as_tuple()).call()
+    assert event["orderHash"] == env.exchange.functions.hashOrder(order_tuple(order)).call()
     assert event["maker"] == Web3.to_checksum_address(order.maker)

@@ -17,12 +17,11 @@ from chain.exchange import (
     Side,
     SignatureType,
     domain_separator,
-    from_book_order,
     hash_order,
+    order_tuple,
     sign_digest,
-    to_book_order,
 )
-from orders import eip712, parse_order
+from orders import eip712, normalize_address, parse_order
 from tests.integration.exchange.exchange_model import model_match_orders
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv, assert_conserved, assert_matches_model
 from tests.unit.orders.vectors import order_from_vector
@@ -39,7 +38,7 @@ def vector_orders() -> list[dict[str, Any]]:
 
 
 def from_vector(v: dict[str, Any]) -> Order:
-    return from_book_order(order_from_vector(v))
+    return order_from_vector(v)
 
 
 def edge_orders(env: ExchangeEnv) -> list[Order]:
@@ -56,17 +55,26 @@ def test_python_hash_equals_contract_hash_order(env: ExchangeEnv) -> None:
     ex = env.exchange
     assert ex.functions.domainSeparator().call() == domain_separator(env.chain_id, ex.address)
     for order in edge_orders(env):
-        assert ex.functions.hashOrder(order.as_tuple()).call() == hash_order(order, env.chain_id, ex.address)
+        assert ex.functions.hashOrder(order_tuple(order)).call() == hash_order(order, env.chain_id, ex.address)
 
 
-def test_the_books_order_model_converts_both_ways_and_hashes_as_the_contract(env: ExchangeEnv) -> None:
-    """``to_book_order``/``from_book_order`` lose nothing but the addresses' case, and the book's order id (its
-    ``orders`` EIP-712 hash) is the contract's ``hashOrder``."""
+def test_the_books_order_hashes_as_the_contract_whatever_the_address_case(env: ExchangeEnv) -> None:
+    """The chain helpers and the book share one ``Order``: an order with checksummed addresses (as tests build
+    them) and the same order with the book's lower-case addresses (as ``orders.parse`` yields them) have the same
+    ``orders`` EIP-712 hash (the book's order id), the contract's ``hashOrder``, and the same ABI encoding."""
     separator = eip712.domain_separator(env.chain_id, env.exchange.address)
     for order in edge_orders(env):
-        book = to_book_order(order)
-        assert from_book_order(book) == replace(order, maker=book.maker, signer=book.signer, taker=book.taker)
-        assert eip712.hash_order(book, separator) == env.exchange.functions.hashOrder(order.as_tuple()).call()
+        book = replace(
+            order,
+            maker=normalize_address(order.maker),
+            signer=normalize_address(order.signer),
+            taker=normalize_address(order.taker),
+        )
+        assert book.maker == order.maker.lower()
+        assert book.taker == order.taker.lower()
+        assert eip712.hash_order(book, separator) == env.exchange.functions.hashOrder(order_tuple(order)).call()
+        assert eip712.hash_order(order, separator) == eip712.hash_order(book, separator)
+        assert order_tuple(book) == order_tuple(order)
 
 
 @pytest.mark.skipif(not vector_orders(), reason="shared vectors not available")
@@ -90,9 +98,9 @@ def test_contract_at_the_vector_address_agrees(env: ExchangeEnv) -> None:
     twin = env.w3.eth.contract(address=address, abi=env.exchange.abi)
     for v in vectors:
         order = from_vector(v)
-        digest = twin.functions.hashOrder(order.as_tuple()).call()
+        digest = twin.functions.hashOrder(order_tuple(order)).call()
         assert "0x" + digest.hex() == v["digest"]
-        twin.functions.validateOrderSignature(digest, order.as_tuple()).call()
+        twin.functions.validateOrderSignature(digest, order_tuple(order)).call()
 
 
 def py_order_utils_order(
@@ -112,14 +120,14 @@ def py_order_utils_order(
             feeRateBps="0",
         )
     )
-    return from_book_order(parse_order(signed.dict()))  # parsed as POST /order parses it
+    return parse_order(signed.dict())  # parsed as POST /order parses it
 
 
 def test_py_order_utils_orders_are_accepted(env: ExchangeEnv) -> None:
     yes = env.market.yes
     taker = py_order_utils_order(env, 0, yes, 0, 60 * USDC, 100 * USDC)  # BUY 100 @ 0.60
     maker = py_order_utils_order(env, 1, yes, 1, 100 * USDC, 58 * USDC)  # SELL 100 @ 0.58
-    assert env.exchange.functions.hashOrder(taker.as_tuple()).call() == hash_order(
+    assert env.exchange.functions.hashOrder(order_tuple(taker)).call() == hash_order(
         taker, env.chain_id, env.exchange.address
     )
     before = env.balances()
@@ -130,5 +138,5 @@ def test_py_order_utils_orders_are_accepted(env: ExchangeEnv) -> None:
     assert_matches_model(env, ledger, after)
     assert_conserved(env, before, after, receipt)
     single = py_order_utils_order(env, 2, yes, 1, 10 * USDC, 5 * USDC)
-    env.operator.transact(env.exchange.functions.fillOrder(single.as_tuple(), single.maker_amount))
+    env.operator.transact(env.exchange.functions.fillOrder(order_tuple(single), single.maker_amount))
     assert env.order_status(single) == (True, 0)

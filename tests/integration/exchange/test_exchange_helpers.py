@@ -15,6 +15,7 @@ from chain.exchange import (
     fill_orders_calldata,
     match_orders_calldata,
     match_type,
+    order_tuple,
     revert_data,
 )
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv
@@ -27,10 +28,10 @@ def test_calldata_builders_match_web3(env: ExchangeEnv) -> None:
     m = Match(taker, makers, 57 * USDC, (60 * USDC, 40 * USDC))
     ex = env.exchange.functions
     assert "0x" + match_orders_calldata(m).hex() == ex.matchOrders(*m.as_args())._encode_transaction_data()
-    assert "0x" + fill_order_calldata(taker, 5).hex() == ex.fillOrder(taker.as_tuple(), 5)._encode_transaction_data()
+    assert "0x" + fill_order_calldata(taker, 5).hex() == ex.fillOrder(order_tuple(taker), 5)._encode_transaction_data()
     assert (
         "0x" + fill_orders_calldata(makers, [1, 2]).hex()
-        == ex.fillOrders([o.as_tuple() for o in makers], [1, 2])._encode_transaction_data()
+        == ex.fillOrders([order_tuple(o) for o in makers], [1, 2])._encode_transaction_data()
     )
     # The builder's calldata settles when sent raw.
     tx = {"to": env.exchange.address, "data": "0x" + match_orders_calldata(m).hex()}
@@ -41,7 +42,7 @@ def test_calldata_builders_match_web3(env: ExchangeEnv) -> None:
 def test_decode_revert_from_a_real_simulation(env: ExchangeEnv) -> None:
     order = env.sell(1, env.market.yes, 10, 0.5, nonce=3)
     try:
-        env.exchange.functions.fillOrder(order.as_tuple(), 1).call({"from": env.operator.address})
+        env.exchange.functions.fillOrder(order_tuple(order), 1).call({"from": env.operator.address})
     except Exception as exc:  # web3's ContractCustomError
         reason = decode_revert(revert_data(exc))
     else:

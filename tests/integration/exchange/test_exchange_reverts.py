@@ -18,6 +18,7 @@ from chain.exchange import (
     Side,
     SignatureType,
     hash_order,
+    order_tuple,
     sign_digest,
 )
 from tests.integration.exchange.exchange_support import USDC, ExchangeEnv
@@ -26,7 +27,7 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def fill(env: ExchangeEnv, order: Order, amount: int | None = None) -> Any:
-    return env.exchange.functions.fillOrder(order.as_tuple(), order.maker_amount if amount is None else amount)
+    return env.exchange.functions.fillOrder(order_tuple(order), order.maker_amount if amount is None else amount)
 
 
 def match(taker: Order, makers: list[Order], taker_fill: int, maker_fills: list[int]) -> Match:
@@ -134,7 +135,7 @@ def test_wrong_nonce(env: ExchangeEnv) -> None:
 
 def test_cancelled_order(env: ExchangeEnv) -> None:
     order = env.sell(1, env.market.yes, 10, 0.5)
-    env.traders[1].transact(env.exchange.functions.cancelOrder(order.as_tuple()))
+    env.traders[1].transact(env.exchange.functions.cancelOrder(order_tuple(order)))
     assert env.revert_name(fill(env, order)) == "OrderFilledOrCancelled"
     m = match(env.buy(0, env.market.yes, 10, 0.5), [order], 5 * USDC, [10 * USDC])
     assert env.revert_name(match_fn(env, m)) == "OrderFilledOrCancelled"
@@ -278,7 +279,7 @@ def test_length_mismatch(env: ExchangeEnv) -> None:
     args[3] = [100 * USDC, 1]
     assert env.revert_name(env.exchange.functions.matchOrders(*args)) == "LengthMismatch"
     o = env.sell(1, env.market.yes, 10, 0.5)
-    assert env.revert_name(env.exchange.functions.fillOrders([o.as_tuple()], [])) == "LengthMismatch"
+    assert env.revert_name(env.exchange.functions.fillOrders([order_tuple(o)], [])) == "LengthMismatch"
 
 
 # -- roles and pause -------------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def test_not_operator(env: ExchangeEnv) -> None:
     ex = env.exchange.functions
     for fn in (
         fill(env, order),
-        ex.fillOrders([order.as_tuple()], [order.maker_amount]),
+        ex.fillOrders([order_tuple(order)], [order.maker_amount]),
         match_fn(env, m),
         ex.matchOrdersBatch([m.as_args()]),
     ):
@@ -304,13 +305,13 @@ def test_paused(env: ExchangeEnv) -> None:
     env.operator.transact(ex.pauseTrading())
     for fn in (
         fill(env, order),
-        ex.fillOrders([order.as_tuple()], [order.maker_amount]),
+        ex.fillOrders([order_tuple(order)], [order.maker_amount]),
         match_fn(env, m),
         ex.matchOrdersBatch([m.as_args()]),
     ):
         assert env.revert_name(fn) == "Paused"
     # Cancels and nonce increments still work while paused.
-    env.traders[1].transact(ex.cancelOrder(order.as_tuple()))
+    env.traders[1].transact(ex.cancelOrder(order_tuple(order)))
     env.traders[1].transact(ex.incrementNonce())
     env.operator.transact(ex.unpauseTrading())
     env.operator.transact(fill(env, env.sell(1, env.market.yes, 10, 0.5, nonce=1)))
@@ -319,10 +320,10 @@ def test_paused(env: ExchangeEnv) -> None:
 def test_only_the_maker_cancels(env: ExchangeEnv) -> None:
     order = env.sell(1, env.market.yes, 10, 0.5)
     ex = env.exchange.functions
-    assert env.revert_name(ex.cancelOrder(order.as_tuple()), env.traders[2]) == "NotOwner"
-    assert env.revert_name(ex.cancelOrders([order.as_tuple()]), env.operator) == "NotOwner"
-    env.traders[1].transact(ex.cancelOrder(order.as_tuple()))
-    assert env.revert_name(ex.cancelOrder(order.as_tuple()), env.traders[1]) == "OrderFilledOrCancelled"
+    assert env.revert_name(ex.cancelOrder(order_tuple(order)), env.traders[2]) == "NotOwner"
+    assert env.revert_name(ex.cancelOrders([order_tuple(order)]), env.operator) == "NotOwner"
+    env.traders[1].transact(ex.cancelOrder(order_tuple(order)))
+    assert env.revert_name(ex.cancelOrder(order_tuple(order)), env.traders[1]) == "OrderFilledOrCancelled"
 
 
 def test_zero_address_taker_field_is_open(env: ExchangeEnv) -> None:

@@ -12,6 +12,7 @@ from web3 import Web3
 
 from chain.anvil import dev_key
 from chain.deploy import exchange_available
+from chain.exchange import order_tuple, sign
 from chain.markets import fund_account, prepare_market
 from chain.rpc import contract_at
 from indexer import queries
@@ -30,7 +31,7 @@ def _order(
 ) -> Any:
     maker = world.signer(key_index).address
     order = ex.Order(salt, maker, maker, ZERO, token, making, taking, 0, 0, 0, side)
-    return order.signed(dev_key(key_index), world.manifest.chain_id, exchange)
+    return sign(order, dev_key(key_index), world.manifest.chain_id, exchange)
 
 
 def test_fills_matches_cancellations_and_queries(world: World, db: Database) -> None:
@@ -46,15 +47,15 @@ def test_fills_matches_cancellations_and_queries(world: World, db: Database) -> 
     # matchOrders: bob BUYs 10 YES at 0.60 from alice's SELL.
     sell = _order(world, addr, 2, market.yes, ex.Side.SELL, 10 * USDC, 6 * USDC, 1)
     buy = _order(world, addr, 3, market.yes, ex.Side.BUY, 6 * USDC, 10 * USDC, 2)
-    match_tx = owner.transact(exchange.functions.matchOrders(buy.as_tuple(), [sell.as_tuple()], 6 * USDC, [10 * USDC]))[
-        "transactionHash"
-    ]
+    match_tx = owner.transact(
+        exchange.functions.matchOrders(order_tuple(buy), [order_tuple(sell)], 6 * USDC, [10 * USDC])
+    )["transactionHash"]
     # fillOrder: the operator takes 5 of alice's second SELL.
     sell2 = _order(world, addr, 2, market.no, ex.Side.SELL, 10 * USDC, 4 * USDC, 3)
-    fill_tx = owner.transact(exchange.functions.fillOrder(sell2.as_tuple(), 5 * USDC))["transactionHash"]
+    fill_tx = owner.transact(exchange.functions.fillOrder(order_tuple(sell2), 5 * USDC))["transactionHash"]
     # cancelOrder by its maker.
     sell3 = _order(world, addr, 2, market.yes, ex.Side.SELL, 1 * USDC, 1 * USDC, 4)
-    alice.transact(exchange.functions.cancelOrder(sell3.as_tuple()))
+    alice.transact(exchange.functions.cancelOrder(order_tuple(sell3)))
 
     idx = world.indexer(db, confirmations=2)
     idx.run_until_synced()

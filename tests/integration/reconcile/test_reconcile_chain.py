@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from chain.exchange import Side
+from chain.exchange import Side, order_tuple
 from chain.markets import fund_account
 from clob.engine import Engine, Reserved
 from clob.engine.types import Address
@@ -156,9 +156,9 @@ def test_a_fill_made_directly_on_chain_by_the_operator_is_flagged(world: World) 
     op = world.operator
     fund_account(op, op, world.usdc, world.ctf, world.exchange.address, 1_000 * USDC)
     outside = world.order(3, 0, YES, SELL, 40, 10)  # signed, never submitted to the book
-    receipt = op.transact(world.exchange.functions.fillOrder(outside.as_tuple(), 10 * USDC))
+    receipt = op.transact(world.exchange.functions.fillOrder(order_tuple(outside), 10 * USDC))
     direct_tx = "0x" + bytes(receipt["transactionHash"]).hex()
-    op.transact(world.exchange.functions.fillOrder(world.placed[resting].as_tuple(), 5 * USDC))
+    op.transact(world.exchange.functions.fillOrder(order_tuple(world.placed[resting]), 5 * USDC))
     index(world)
 
     result = Reconciler(world.db).run_once()
@@ -195,7 +195,7 @@ def test_chain_cancel_nonce_and_balance_are_flagged_and_fed_back_to_the_book(wor
     short, _ = world.place(2, 1, YES, SELL, 80, 25)
     fine, _ = world.place(3, 1, NO, SELL, 90, 5)
     t0, t1, t2 = world.traders[0], world.traders[1], world.traders[2]
-    t0.transact(world.exchange.functions.cancelOrder(world.placed[cancelled].as_tuple()))
+    t0.transact(world.exchange.functions.cancelOrder(order_tuple(world.placed[cancelled])))
     t1.transact(world.exchange.functions.incrementNonce())
     yes = world.markets[1].yes
     held = int(world.ctf.functions.balanceOf(t2.address, yes).call())

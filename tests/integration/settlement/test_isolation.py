@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chain.exchange import Side
+from chain.exchange import Side, order_tuple
 from settlement.errors import RevertedError
 from settlement.model import FailedTrade
 from tests.integration.settlement.world import World
@@ -41,7 +41,7 @@ def test_bad_trades_are_isolated_and_the_rest_of_the_batch_confirms(world: World
     # After the match, before settlement: the makers break their orders on chain.
     t2, t3, t5 = w.traders[2], w.traders[3], w.traders[5]
     t2.transact(w.usdc.functions.approve(w.exchange.address, 0))
-    t3.transact(w.exchange.functions.cancelOrder(w.placed[cancelled_maker].as_tuple()))
+    t3.transact(w.exchange.functions.cancelOrder(order_tuple(w.placed[cancelled_maker])))
     t5.transact(w.exchange.functions.incrementNonce())
     mid = w.balances()
 

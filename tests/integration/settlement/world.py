@@ -25,7 +25,7 @@ from web3 import Web3
 
 from chain.anvil import Anvil, dev_key
 from chain.deploy import Manifest
-from chain.exchange import ZERO_ADDRESS, Order, Side, hash_order
+from chain.exchange import ZERO_ADDRESS, Order, Side, hash_order, sign
 from chain.markets import Market, fund_account, prepare_market
 from chain.rpc import Signer, connect, contract_at
 from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId
@@ -93,7 +93,7 @@ class World:
             self.fees[market],
             side,
         )
-        return order.signed(KEYS[who], self.chain_id, self.exchange.address)
+        return sign(order, KEYS[who], self.chain_id, self.exchange.address)
 
     def order_id(self, order: Order) -> str:
         return "0x" + hash_order(order, self.chain_id, self.exchange.address).hex()

@@ -27,6 +27,7 @@ from chain.exchange import (
     match_orders_batch_calldata,
     match_orders_batch_calldata_from,
     match_orders_calldata,
+    order_tuple,
 )
 
 uint256 = st.integers(0, 2**256 - 1)
@@ -61,7 +62,7 @@ def matches(draw: st.DrawFn) -> Match:
 @settings(max_examples=150, deadline=None)
 @given(orders)
 def test_an_order_encodes_as_eth_abi_does(order: Order) -> None:
-    assert encode_order(order) == abi_encode([ORDER_ABI], [order.as_tuple()])[32:]
+    assert encode_order(order) == abi_encode([ORDER_ABI], [order_tuple(order)])[32:]
 
 
 @settings(max_examples=150, deadline=None)
@@ -83,7 +84,7 @@ def test_match_orders_batch_calldata_is_eth_abis(batch: list[Match]) -> None:
 @settings(max_examples=100, deadline=None)
 @given(orders, uint256)
 def test_fill_order_calldata_is_eth_abis(order: Order, amount: int) -> None:
-    expected = FILL_ORDER_SELECTOR + abi_encode([ORDER_ABI, "uint256"], [order.as_tuple(), amount])
+    expected = FILL_ORDER_SELECTOR + abi_encode([ORDER_ABI, "uint256"], [order_tuple(order), amount])
     assert fill_order_calldata(order, amount) == expected
 
 
@@ -91,7 +92,7 @@ def test_fill_order_calldata_is_eth_abis(order: Order, amount: int) -> None:
 @given(st.lists(orders, max_size=4), st.lists(uint256, max_size=5))
 def test_fill_orders_calldata_is_eth_abis(batch: list[Order], amounts: list[int]) -> None:
     expected = FILL_ORDERS_SELECTOR + abi_encode(
-        [f"{ORDER_ABI}[]", "uint256[]"], [[o.as_tuple() for o in batch], amounts]
+        [f"{ORDER_ABI}[]", "uint256[]"], [[order_tuple(o) for o in batch], amounts]
     )
     assert fill_orders_calldata(batch, amounts) == expected
 
@@ -130,4 +131,4 @@ def test_what_eth_abi_refuses_is_refused(fields: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="is not a"):
         encode_order(order)
     with pytest.raises((EncodingError, ValueError)):  # eth-abi's range checks, eth-utils' address check
-        abi_encode([ORDER_ABI], [order.as_tuple()])
+        abi_encode([ORDER_ABI], [order_tuple(order)])

@@ -29,6 +29,7 @@ from chain.exchange import (
     Order,
     Side,
     hash_order,
+    sign,
 )
 from settlement.chain import SendOutcome, SendResult
 from settlement.errors import RevertedError, RpcError, RpcUnavailableError
@@ -287,7 +288,7 @@ ADDRESSES = [_address(k) for k in KEYS]
 def signed_order(who: int, side: Side, salt: int, maker_amount: int, taker_amount: int, token: int = 7) -> Order:
     maker = ADDRESSES[who]
     order = Order(salt, maker, maker, ZERO_ADDRESS, token, maker_amount, taker_amount, 0, 0, 0, side)
-    return order.signed(KEYS[who], CHAIN_ID, EXCHANGE)
+    return sign(order, KEYS[who], CHAIN_ID, EXCHANGE)
 
 
 def order_id(order: Order) -> str:
