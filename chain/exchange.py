@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import IntEnum
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -26,6 +25,7 @@ from eth_utils.crypto import keccak
 from chain.markets import Market as Market
 from chain.markets import fund_account
 from chain.markets import prepare_market as prepare_market
+from orders import MatchType as MatchType
 from orders import Order as Order
 from orders import Side as Side
 from orders import SignatureType as SignatureType
@@ -37,12 +37,6 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ORDER_ABI = "(uint256,address,address,address,uint256,uint256,uint256,uint256,uint256,uint256,uint8,uint8,bytes)"
 MATCH_ABI = f"({ORDER_ABI},{ORDER_ABI}[],uint256,uint256[])"
 MAX_FEE_RATE_BPS = 1000
-
-
-class MatchType(IntEnum):
-    COMPLEMENTARY = 0
-    MINT = 1
-    MERGE = 2
 
 
 def match_type(taker_side: Side, maker_side: Side) -> MatchType:

@@ -7,6 +7,7 @@
 - `eip712`: `SCHEMAS` (each order generation's domain and struct), `domain_separator`, `hash_order`,
   `recover_signer`, `OrderVerifier`.
 - `secp256k1`, `keccak`: the two primitives of the fast path (libsecp256k1 recovery, safe-pysha3 keccak).
+- `trade`: `StoredTrade` and its `MakerFill`s, a stored trade (``trades.payload``) typed; `MatchType`.
 - `signing`: `sign_order` for tests, the demo and load generators.
 - `client_compat`: py-clob-client's float arithmetic, reproduced (the only floats in this package).
 - `errors`: `OrderError` (the package's one root) and its stable `OrderErrorCode`s.
@@ -54,6 +55,7 @@ from orders.model import (
 )
 from orders.parse import order_to_json, parse_order, parse_order_request, parse_order_request_json
 from orders.signing import ExchangeDomain, address_of, sign_digest, sign_order
+from orders.trade import MakerFill, MatchType, StoredTrade
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -65,6 +67,8 @@ __all__ = [
     "AmountPolicy",
     "BaseUnits",
     "ExchangeDomain",
+    "MakerFill",
+    "MatchType",
     "Order",
     "OrderAmountError",
     "OrderError",
@@ -79,6 +83,7 @@ __all__ = [
     "Side",
     "SignatureType",
     "SignedOrderRequest",
+    "StoredTrade",
     "TickSize",
     "address_of",
     "build_limit_amounts",

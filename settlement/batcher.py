@@ -50,7 +50,6 @@ from settlement.model import (
     StoredTx,
     TradeStatus,
     TxStatus,
-    parties_of,
     restore_amounts,
 )
 from settlement.orderstate import OrderState
@@ -616,9 +615,9 @@ class Batcher:
             self._prepared.clear()  # trades settled or failed elsewhere leave entries behind; rebuild lazily
         state = _FlushState()
         if in_flight:
-            payloads = self.store.trade_payloads([tid for t in in_flight for tid in t.trade_ids])
-            for payload in payloads.values():
-                state.blockers |= parties_of(payload)
+            stored = self.store.stored_trades([tid for t in in_flight for tid in t.trade_ids])
+            for trade in stored.values():
+                state.blockers |= trade.parties
         signed = self.store.signed_orders(
             oid for t in candidates if t.trade_id not in self._prepared for oid in t.order_ids
         )
@@ -781,7 +780,7 @@ class Batcher:
     ) -> None:
         found = list(offending)
         if prepared is not None and self.diagnoser is not None and not found:
-            findings = self.diagnoser.offending_orders(prepared.match, trade.payload)
+            findings = self.diagnoser.offending_orders(prepared.match, trade.stored)
             found = [f.order_id for f in findings]
             if findings:
                 error = f"{error}; " + ", ".join(f"{f.order_id}: {f.reason}" for f in findings)
@@ -791,7 +790,7 @@ class Batcher:
         self.stats.trades_failed += 1
         log.warning("trade %s FAILED: %s", trade.trade_id, error)
         self._emit(changes)
-        failed = FailedTrade(trade.trade_id, trade.payload, error, tuple(found), restore_amounts(trade.payload, found))
+        failed = FailedTrade(trade.trade_id, trade.stored, error, tuple(found), restore_amounts(trade.stored, found))
         for hook in self._failed_hooks:
             try:
                 hook(failed, failed.offending_order_ids)

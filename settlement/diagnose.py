@@ -15,15 +15,14 @@ The taker's amount is what it actually pays (``settlement.matches.taker_spend``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from chain.exchange import ORDER_ABI, Match, Order, Side, decode_revert, order_tuple
+from orders import StoredTrade
 from settlement.chain import ChainClient
 from settlement.errors import RevertedError, RpcError
 from settlement.matches import taker_spend
@@ -126,13 +125,11 @@ class Diagnoser:
                 return "token approval missing"
         return None
 
-    def offending_orders(self, match: Match, payload: Mapping[str, Any]) -> tuple[Finding, ...]:
+    def offending_orders(self, match: Match, trade: StoredTrade) -> tuple[Finding, ...]:
         """Every order of the match that cannot deliver its part of this trade, with the reason."""
-        parts: list[tuple[str, Order, int]] = [
-            (str(payload["taker_order_id"]), match.taker_order, taker_spend(payload))
-        ]
-        for m, order in zip(payload["makers"], match.maker_orders, strict=True):
-            parts.append((str(m["order_id"]), order, int(m["making"])))
+        parts: list[tuple[str, Order, int]] = [(trade.taker_order_id, match.taker_order, taker_spend(trade))]
+        for m, order in zip(trade.makers, match.maker_orders, strict=True):
+            parts.append((m.order_id, order, m.making))
         needed: dict[str, int] = {}
         for oid, _order, amount in parts:
             needed[oid] = needed.get(oid, 0) + amount

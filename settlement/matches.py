@@ -1,8 +1,9 @@
-"""From stored trades to ``matchOrders`` arguments: the engine's payload plus the signed orders of the book.
+"""From stored trades to ``matchOrders`` arguments: the stored trade plus the signed orders of the book.
 
-A trade's payload (``clob.service.projections.trade_to_json``) names its taker order and maker orders by order id
-(the EIP-712 hash) with the fill amounts the engine computed in the contract's terms; the signed orders are the
-``orders.signed_order`` JSON (the POST /order ``order`` object). The match is::
+A stored trade (``orders.StoredTrade``, parsed from the payload that ``clob.service.projections.trade_to_json``
+writes) names its taker order and maker orders by order id (the EIP-712 hash) with the fill amounts the engine
+computed in the contract's terms; the signed orders are the ``orders.signed_order`` JSON (the POST /order
+``order`` object). The match is::
 
     matchOrders(taker_order, [maker orders], taker_fill, [maker.making for each maker])
 
@@ -24,7 +25,7 @@ from chain.exchange import (
     encode_match,
     match_orders_batch_calldata_from,
 )
-from orders import OrderError, domain_separator, hash_order, parse_order
+from orders import MatchType, OrderError, StoredTrade, domain_separator, hash_order, parse_order
 from orders import order_to_json as v1_order_json
 from settlement.errors import OrderDataError
 from settlement.grouping import GasModel
@@ -52,13 +53,13 @@ def load_order(order_id: str, signed_json: str | None, chain_id: int, exchange: 
 
 
 def build_match(trade: PendingTrade, orders: Mapping[str, Order]) -> Match:
-    p = trade.payload
-    makers = p["makers"]
+    stored = trade.stored
+    makers = stored.makers
     return Match(
-        taker_order=orders[str(p["taker_order_id"])],
-        maker_orders=tuple(orders[str(m["order_id"])] for m in makers),
-        taker_fill_amount=int(p["taker_fill"]),
-        maker_fill_amounts=tuple(int(m["making"]) for m in makers),
+        taker_order=orders[stored.taker_order_id],
+        maker_orders=tuple(orders[m.order_id] for m in makers),
+        taker_fill_amount=stored.taker_fill,
+        maker_fill_amounts=tuple(m.making for m in makers),
     )
 
 
@@ -71,7 +72,7 @@ def prepare(
         if oid not in orders:
             orders[oid] = load_order(oid, signed.get(oid), chain_id, exchange)
     match = build_match(trade, orders)
-    fees = int(trade.payload["taker_fee"]) > 0 or any(int(m["fee"]) > 0 for m in trade.payload["makers"])
+    fees = trade.stored.has_fees
     return PreparedTrade(trade, match, gas_model.match_gas(trade.match_types, fees), encode_match(match))
 
 
@@ -82,7 +83,7 @@ def calldata(group: Sequence[PreparedTrade], batch: bool) -> bytes:
     return match_orders_batch_calldata_from([p.encoded for p in group])
 
 
-def taker_spend(payload: Mapping[str, Any]) -> int:
+def taker_spend(trade: StoredTrade) -> int:
     """What the taker actually gives (its maker asset), from the engine's maker fills.
 
     COMPLEMENTARY makers are paid their whole ``taking`` by the taker (their fee included). A BUY taker tops up
@@ -90,14 +91,14 @@ def taker_spend(payload: Mapping[str, Any]) -> int:
     token per set a MERGE maker merges (``making``). A BUY taker's unspent ``taker_fill`` is never pulled.
     """
     spend = 0
-    for m in payload["makers"]:
-        kind = m["match_type"]
-        if kind == "COMPLEMENTARY":
-            spend += int(m["taking"])
-        elif kind == "MINT":
-            spend += int(m["taking"]) - int(m["making"])
+    for m in trade.makers:
+        kind = m.match_type
+        if kind == MatchType.COMPLEMENTARY:
+            spend += m.taking
+        elif kind == MatchType.MINT:
+            spend += m.taking - m.making
         else:  # MERGE
-            spend += int(m["making"])
+            spend += m.making
     return spend
 
 

@@ -8,11 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from chain.exchange import Match
-
-
-def parties_of(payload: Mapping[str, Any]) -> frozenset[str]:
-    """Lower-case addresses whose chain state (balances, allowances, orders, nonces) a trade reads or writes."""
-    return frozenset([str(payload["taker"]).lower(), *(str(m["maker"]).lower() for m in payload["makers"])])
+from orders import StoredTrade
 
 
 class TradeStatus(StrEnum):
@@ -45,29 +41,29 @@ class AttemptKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PendingTrade:
-    """A trade waiting for settlement: its row id, the engine's payload, and what the grouping needs."""
+    """A trade waiting for settlement: its row id, the stored trade, and what the grouping needs."""
 
     trade_id: str
-    payload: Mapping[str, Any]
+    stored: StoredTrade
     status: TradeStatus
     journal_seq: int
 
     @property
     def order_ids(self) -> tuple[str, ...]:
         """The taker order first, then the maker orders, as in the ``matchOrders`` call."""
-        return (str(self.payload["taker_order_id"]), *(str(m["order_id"]) for m in self.payload["makers"]))
+        return self.stored.order_ids
 
     @property
     def parties(self) -> frozenset[str]:
-        return parties_of(self.payload)
+        return self.stored.parties
 
     @property
     def match_types(self) -> tuple[str, ...]:
-        return tuple(str(m["match_type"]) for m in self.payload["makers"])
+        return tuple(m.match_type.name for m in self.stored.makers)
 
     @property
     def fill_count(self) -> int:
-        return len(self.payload["makers"])
+        return len(self.stored.makers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +160,7 @@ class FailedTrade:
     """
 
     trade_id: str
-    payload: Mapping[str, Any]
+    stored: StoredTrade
     error: str
     offending_order_ids: tuple[str, ...]
     restore: Mapping[str, int]
@@ -181,9 +177,9 @@ FailedHook = Callable[[FailedTrade, tuple[str, ...]], None]
 """``fn(trade, offending_order_ids)``: a trade became FAILED (see docs/settlement.md, "Failed trades")."""
 
 
-def restore_amounts(payload: Mapping[str, Any], offending: Sequence[str]) -> dict[str, int]:
+def restore_amounts(trade: StoredTrade, offending: Sequence[str]) -> dict[str, int]:
     """Per order of the trade that is not offending: the maker-unit amount this trade consumed of it."""
-    amounts: dict[str, int] = {str(payload["taker_order_id"]): int(payload["taker_fill"])}
-    for m in payload["makers"]:
-        amounts[str(m["order_id"])] = amounts.get(str(m["order_id"]), 0) + int(m["making"])
+    amounts: dict[str, int] = {trade.taker_order_id: trade.taker_fill}
+    for m in trade.makers:
+        amounts[m.order_id] = amounts.get(m.order_id, 0) + m.making
     return {oid: amount for oid, amount in amounts.items() if oid not in set(offending)}

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
+from orders import StoredTrade
 from settlement.model import (
     OPEN_TX_STATUSES,
     Attempt,
@@ -95,7 +96,9 @@ class SettlementStore:
                 rows += conn.execute(stmt).all()
         rows.sort(key=lambda r: (r.journal_seq, r.trade_id))
         return [
-            PendingTrade(r.trade_id, json.loads(r.payload), TradeStatus(r.status), int(r.journal_seq))
+            PendingTrade(
+                r.trade_id, StoredTrade.from_payload(json.loads(r.payload)), TradeStatus(r.status), int(r.journal_seq)
+            )
             for r in rows[:limit]
         ]
 
@@ -249,14 +252,14 @@ class SettlementStore:
             for r in rows
         ]
 
-    def trade_payloads(self, trade_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
+    def stored_trades(self, trade_ids: Sequence[str]) -> dict[str, StoredTrade]:
+        out: dict[str, StoredTrade] = {}
         with self.db.engine.connect() as conn:
             for i in range(0, len(trade_ids), 500):
                 stmt = select(trades.c.trade_id, trades.c.payload).where(
                     trades.c.trade_id.in_(list(trade_ids[i : i + 500]))
                 )
-                out.update({r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)})
+                out.update({r.trade_id: StoredTrade.from_payload(json.loads(r.payload)) for r in conn.execute(stmt)})
         return out
 
     def trade_rows(self, trade_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from bench.system.chain import COLLATERAL, Chain, ChainAction
 from bench.system.stack import ROOT, Stack
 from bench.system.traders import Acked, Trader
 from clob.client import ClientError
+from orders import StoredTrade
 from settlement.matches import taker_spend
 
 TERMINAL = ("CONFIRMED", "FAILED")
@@ -147,7 +148,7 @@ def expected_deltas(payloads: Iterable[dict[str, Any]]) -> Counter[tuple[str, in
         token = int(p["token_id"])
         taker = str(p["taker"]).lower()
         give, get = (COLLATERAL, token) if p["side"] == "BUY" else (token, COLLATERAL)
-        delta[(taker, give)] -= taker_spend(p)
+        delta[(taker, give)] -= taker_spend(StoredTrade.from_payload(p))
         delta[(taker, get)] += int(p["taker_taking"]) - int(p["taker_fee"])
         for m in p["makers"]:
             maker = str(m["maker"]).lower()

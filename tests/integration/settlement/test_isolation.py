@@ -60,9 +60,9 @@ def test_bad_trades_are_isolated_and_the_rest_of_the_batch_confirms(world: World
     for trade, offending in failed:
         # the counterparties' consumed amounts, for the book to give back
         assert offending[0] not in trade.restore
-        assert set(trade.restore) == {str(trade.payload["taker_order_id"])} | {
-            str(m["order_id"]) for m in trade.payload["makers"]
-        } - set(offending)
+        assert set(trade.restore) == {trade.stored.taker_order_id} | {m.order_id for m in trade.stored.makers} - set(
+            offending
+        )
     # only the good trades moved anything
     for key, value in w.balances().items():
         assert value - mid[key] == w.expected_deltas(w.payloads()).get(key, 0), key

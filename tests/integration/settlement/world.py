@@ -32,6 +32,7 @@ from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, UnixSeconds
 from clob.service.sequencer import Outcome, Sequencer, Submission
+from orders import StoredTrade
 from settlement import Batcher, SettlementConfig, create_batcher
 from settlement.matches import order_to_json, taker_spend
 from store import Database, connect_database
@@ -223,7 +224,7 @@ class World:
             token = int(p["token_id"])
             taker = str(p["taker"]).lower()
             give, get = (COLLATERAL, token) if p["side"] == "BUY" else (token, COLLATERAL)
-            delta[(taker, give)] -= taker_spend(p)
+            delta[(taker, give)] -= taker_spend(StoredTrade.from_payload(p))
             delta[(taker, get)] += int(p["taker_taking"]) - int(p["taker_fee"])
             delta[(op, get)] += int(p["taker_fee"])
             for m in p["makers"]:
