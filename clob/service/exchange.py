@@ -50,14 +50,13 @@ from clob.engine import (
     ResolveMarket,
     ResumeMarket,
     Seq,
-    Side,
     TokenId,
     Trade,
     UnixSeconds,
 )
-from clob.engine import OrderType as EngineOrderType
 from clob.engine.types import Address as EngineAddress
 from clob.service.chain_view import COLLATERAL, CachedChainView, ChainCacheMiss, Holding, Web3ChainState
+from clob.service.engine_terms import place_order
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.heartbeats import Heartbeats, SharedHeartbeats
 from clob.service.intake import CheckedOrder, OrderIntake, balance_reservation
@@ -86,7 +85,7 @@ from clob.service.stream import CommandStream, StreamUnavailable
 from clob.service.verify_pool import VerifyPool
 from clob.service.wallet_rules import addresses_of, funder_of, load_wallet_rules
 from clob.settings import Settings
-from orders import OrderError, OrderType, OrderVerifier, TickSize, checksum_address, parse_order_request
+from orders import OrderError, OrderVerifier, TickSize, checksum_address, parse_order_request
 from orders import Side as OrderSide
 from orders import order_id as order_id_of
 from store import connect_database
@@ -148,11 +147,6 @@ _MOMENT_CODES = frozenset(
 
 def _is_duplicate(outcome: Outcome | ServiceError) -> bool:
     return isinstance(outcome, Outcome) and outcome.rejected == DUPLICATE
-
-
-_SIDES = {s: Side(int(s)) for s in OrderSide}
-_ORDER_TYPES = {t: EngineOrderType(t.value) for t in OrderType}
-"""The engine's enums for the order model's (looked up, not constructed, per order)."""
 
 
 class ExchangeService:
@@ -340,25 +334,10 @@ class ExchangeService:
 
     @staticmethod
     def _place_submission(c: CheckedOrder, owner: str, now: int) -> Submission:
-        o = c.order
-        maker = EngineAddress(o.maker)
-        oid = OrderId(c.order_id)
+        o, request = c.order, c.request
 
         def make(seq: Seq) -> PlaceOrder:
-            return PlaceOrder(
-                seq,
-                UnixSeconds(now),
-                oid,
-                maker,
-                TokenId(o.token_id),
-                _SIDES[o.side],
-                BaseUnits(o.maker_amount),
-                BaseUnits(o.taker_amount),
-                o.fee_rate_bps,
-                UnixSeconds(o.expiration),
-                _ORDER_TYPES[c.request.order_type],
-                c.request.post_only,
-            )
+            return place_order(seq, now, c.order_id, o, request.order_type, request.post_only)
 
         meta: dict[str, Any] = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
         reservation = None

@@ -19,6 +19,7 @@ from py_order_utils.signer import Signer as UtilsSigner
 
 from orders import (
     ORDER_TYPEHASH,
+    SCHEMAS,
     ZERO_ADDRESS,
     Address,
     ExchangeDomain,
@@ -27,6 +28,7 @@ from orders import (
     OrderParseError,
     OrderSignatureError,
     OrderVerifier,
+    OrderVersion,
     Side,
     SignatureType,
     address_of,
@@ -38,7 +40,7 @@ from orders import (
     recover_signer,
     sign_order,
 )
-from orders.eip712 import SECP256K1_HALF_N, SECP256K1_N, struct_hash
+from orders.eip712 import _STRUCT_HASHES, SECP256K1_HALF_N, SECP256K1_N, struct_hash
 from orders.keccak import keccak
 from orders.wallets import WalletRules, proxy_init_code_hash, safe_init_code_hash
 from tests.unit.orders.vectors import eip712_order_message, order_from_vector, vectors
@@ -364,3 +366,19 @@ def test_hand_built_order_out_of_range_is_a_parse_error(field: str, value: int) 
     order = dataclasses.replace(_signed(), **{field: value})
     with pytest.raises(OrderParseError, match="outside its Solidity type"):
         VERIFIER.verify(order)
+
+
+def test_every_order_generation_has_one_schema_and_one_struct_hash() -> None:
+    """Hashing dispatches on `Order.version`: each generation the vocabulary knows has its domain and struct
+    defined once (`SCHEMAS`) and a struct encoder; V1's schema is the one the exchange and the vectors use."""
+    assert set(SCHEMAS) == set(OrderVersion) == set(_STRUCT_HASHES)
+    v1 = SCHEMAS[OrderVersion.V1]
+    assert (v1.domain_name, v1.domain_version) == ("Polymarket CTF Exchange", "1")
+    assert v1.typehash == ORDER_TYPEHASH == keccak(v1.order_type.encode())
+    assert Order.version is OrderVersion.V1
+    order = _order()
+    assert domain_separator(137, POLYGON_EXCHANGE) == domain_separator(137, POLYGON_EXCHANGE, OrderVersion.V1)
+    assert struct_hash(order) == _STRUCT_HASHES[OrderVersion.V1](order)
+    domain = ExchangeDomain(137, POLYGON_EXCHANGE)
+    assert domain.version is OrderVersion.V1
+    assert domain.separator == domain_separator(137, POLYGON_EXCHANGE)
