@@ -21,8 +21,8 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
-from chain.exchange import ORDER_ABI, Match, Order, Side, decode_revert, order_tuple
-from orders import StoredTrade
+from chain.exchange import ORDER_ABI, Match, decode_revert, order_tuple
+from orders import Order, Side, StoredTrade
 from settlement.chain import ChainClient
 from settlement.errors import RevertedError, RpcError
 from settlement.matches import taker_spend

@@ -21,11 +21,10 @@ from typing import Any
 from chain.exchange import (
     MATCH_ORDERS_SELECTOR,
     Match,
-    Order,
     encode_match,
     match_orders_batch_calldata_from,
 )
-from orders import MatchType, OrderError, StoredTrade, domain_separator, hash_order, parse_order
+from orders import MatchType, Order, OrderError, StoredTrade, domain_separator, hash_order, parse_order
 from orders import order_to_json as v1_order_json
 from settlement.errors import OrderDataError
 from settlement.grouping import GasModel
