@@ -15,7 +15,7 @@ name (``InvalidNonce``, ``OrderFilledOrCancelled``...) so it can isolate the bad
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -30,6 +30,7 @@ from orders import Order as Order
 from orders import Side as Side
 from orders import SignatureType as SignatureType
 from orders import eip712
+from orders.signing import ExchangeDomain, sign_order
 from orders.signing import sign_digest as sign_digest
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -78,7 +79,7 @@ def hash_order(order: Order, chain_id: int, exchange: str) -> bytes:
 
 def sign(order: Order, key: str | bytes, chain_id: int, exchange: str) -> Order:
     """A copy of ``order`` carrying the signature by ``key`` for the exchange at ``exchange`` on ``chain_id``."""
-    return replace(order, signature=sign_digest(hash_order(order, chain_id, exchange), key))
+    return sign_order(order, key, ExchangeDomain(chain_id, exchange, order.version))
 
 
 @dataclass(frozen=True, slots=True)
