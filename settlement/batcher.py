@@ -289,7 +289,7 @@ class Batcher:
         if final is None:
             return set()
         final_block, consumed = final
-        groups = [(tx, self.store.owned_payloads(tx.id)) for tx in txs if tx.nonce < consumed]
+        groups = [(tx, self.store.owned_trades(tx.id)) for tx in txs if tx.nonce < consumed]
         groups = [(tx, g) for tx, g in groups if g]
         if not groups:
             return set()
@@ -754,7 +754,7 @@ class Batcher:
         for tx in sorted(silent, key=lambda t: -t.nonce):
             if tx.nonce >= consumed or tx.status not in (TxStatus.ABANDONED, TxStatus.PENDING):
                 continue
-            group = self.store.free_payloads(list(tx.trade_ids))
+            group = self.store.free_trades(list(tx.trade_ids))
             if trade.trade_id not in group or not self.order_state.on_chain([group])[0]:
                 continue
             changes = self.store.confirm_by_state(

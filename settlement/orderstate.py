@@ -19,26 +19,26 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 
+from orders import StoredTrade
 from settlement.chain import ChainClient
 from settlement.store import SettlementStore
 
 _STATUS = keccak(text="getOrderStatus(bytes32)")[:4]
 
-Group = Mapping[str, Mapping[str, Any]]
-"""trade id -> payload: the trades of one transaction"""
+Group = Mapping[str, StoredTrade]
+"""trade id -> stored trade: the trades of one transaction"""
 
 
-def order_fills(payload: Mapping[str, Any]) -> Counter[str]:
+def order_fills(trade: StoredTrade) -> Counter[str]:
     """What the trade fills of each of its orders, in the order's maker units (the contract's ``making``)."""
     out: Counter[str] = Counter()
-    out[str(payload["taker_order_id"]).lower()] += int(payload["taker_fill"])
-    for m in payload["makers"]:
-        out[str(m["order_id"]).lower()] += int(m["making"])
+    out[trade.taker_order_id.lower()] += trade.taker_fill
+    for m in trade.makers:
+        out[m.order_id.lower()] += m.making
     return out
 
 
@@ -69,8 +69,8 @@ class OrderState:
             return [False] * len(groups)
         judged = {tid for g in groups for tid in g}
         accounted: Counter[str] = Counter()
-        for payload in self.store.settled_payloads(order_ids, exclude=judged).values():
-            accounted.update(order_fills(payload))
+        for trade in self.store.settled_trades(order_ids, exclude=judged).values():
+            accounted.update(order_fills(trade))
         signed = {k.lower(): v for k, v in self.store.signed_orders(order_ids).items()}
         chain: dict[str, int] = {}
         for oid in order_ids:

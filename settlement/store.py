@@ -547,15 +547,15 @@ class SettlementStore:
             changes = self._take_back(conn, tx.id, status, receipt.tx_hash)
         return changes
 
-    def owned_payloads(self, tx_id: int) -> dict[str, dict[str, Any]]:
-        """The payloads of the trades ``tx_id`` owns now, by trade id."""
+    def owned_trades(self, tx_id: int) -> dict[str, StoredTrade]:
+        """The trades ``tx_id`` owns now, by trade id."""
         stmt = select(trades.c.trade_id, trades.c.payload).where(trades.c.settlement_batch == tx_id)
         with self.db.engine.connect() as conn:
-            return {r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)}
+            return {r.trade_id: StoredTrade.from_payload(json.loads(r.payload)) for r in conn.execute(stmt)}
 
-    def free_payloads(self, trade_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The payloads of those of ``trade_ids`` that are unsettled and owned by no transaction."""
-        out: dict[str, dict[str, Any]] = {}
+    def free_trades(self, trade_ids: Sequence[str]) -> dict[str, StoredTrade]:
+        """Those of ``trade_ids`` that are unsettled and owned by no transaction, by trade id."""
+        out: dict[str, StoredTrade] = {}
         with self.db.engine.connect() as conn:
             for i in range(0, len(trade_ids), 500):
                 stmt = select(trades.c.trade_id, trades.c.payload).where(
@@ -563,16 +563,16 @@ class SettlementStore:
                     trades.c.status.in_(UNSETTLED),
                     trades.c.settlement_batch.is_(None),
                 )
-                out.update({r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)})
+                out.update({r.trade_id: StoredTrade.from_payload(json.loads(r.payload)) for r in conn.execute(stmt)})
         return out
 
-    def settled_payloads(self, order_ids: Iterable[str], exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
-        """The payloads of the MINED and CONFIRMED trades of these orders (their ``associate_trades``), by trade id,
-        but for the trades in ``exclude``: what the database counts as on chain for those orders."""
+    def settled_trades(self, order_ids: Iterable[str], exclude: Iterable[str] = ()) -> dict[str, StoredTrade]:
+        """The MINED and CONFIRMED trades of these orders (their ``associate_trades``), by trade id, but for the
+        trades in ``exclude``: what the database counts as on chain for those orders."""
         ids = sorted(set(order_ids))
         skip = set(exclude)
         trade_ids: set[str] = set()
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, StoredTrade] = {}
         with self.db.engine.connect() as conn:
             for i in range(0, len(ids), 500):
                 stmt = select(orders.c.associate_trades).where(orders.c.order_id.in_(ids[i : i + 500]))
@@ -584,7 +584,7 @@ class SettlementStore:
                     trades.c.trade_id.in_(wanted[i : i + 500]),
                     trades.c.status.in_([TradeStatus.MINED.value, TradeStatus.CONFIRMED.value]),
                 )
-                out.update({r.trade_id: json.loads(r.payload) for r in conn.execute(stmt)})
+                out.update({r.trade_id: StoredTrade.from_payload(json.loads(r.payload)) for r in conn.execute(stmt)})
         return out
 
     def confirm_by_state(self, tx: StoredTx, block_number: int, block_hash: str, tx_hash: str) -> list[StatusChange]:

@@ -19,6 +19,7 @@ from chain.exchange import (
     decode_revert,
     domain_separator,
     revert_data,
+    sign,
 )
 from chain.markets import fund_event_trader
 from tests.integration.negrisk.negrisk_support import USDC, NegRiskEnv
@@ -44,7 +45,7 @@ def _order(nr: NegRiskEnv, who: int, token: int, side: Side, maker: int, taker: 
         fee_rate_bps=0,
         side=side,
     )
-    return order.signed(nr.keys[who], int(nr.w3.eth.chain_id), exchange or nr.exchange.address)
+    return sign(order, nr.keys[who], int(nr.w3.eth.chain_id), exchange or nr.exchange.address)
 
 
 def _match(nr: NegRiskEnv, m: Match) -> object:
