@@ -110,7 +110,10 @@ class EngineState:
         if level.head is None:
             market.drop_level(level)
         owned = pos.orders
-        owned.remove(order)
+        i = 0
+        while owned[i] is not order:  # by identity: compares pointers, never touches the other orders
+            i += 1
+        del owned[i]
         pos.reserved -= order.remaining
         del self.orders[order.order_id]
         if not owned:
