@@ -291,9 +291,9 @@ def run_wallets(b: Bench) -> None:
     w = WALLET_OWNER
     for kind in ("proxy", "safe"):
         sell = b.order(w, yes, Side.SELL, s, p_yes, 0, wallet=kind)
-        b.measure(f"wallet={kind}.fillOrder.SELL.fee=0", lambda o=sell: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        b.measure(f"wallet={kind}.fillOrder.SELL.fee=0", lambda o=sell: ex.fillOrder(order_tuple(o), o.maker_amount))
         buy = b.order(w, yes, Side.BUY, p_yes, s, 0, wallet=kind)
-        b.measure(f"wallet={kind}.fillOrder.BUY.fee=0", lambda o=buy: ex.fillOrder(o.as_tuple(), o.maker_amount))
+        b.measure(f"wallet={kind}.fillOrder.BUY.fee=0", lambda o=buy: ex.fillOrder(order_tuple(o), o.maker_amount))
         taker = b.order(0, yes, Side.BUY, p_yes, s, 0)
         maker = b.order(w, yes, Side.SELL, s, p_yes, 0, wallet=kind)
         b.match(f"wallet={kind}.matchOrders.COMPLEMENTARY.makers=1.fee=0", Match(taker, (maker,), p_yes, (s,)))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 from web3.logs import DISCARD
 
-from chain.exchange import Order, SignatureType
+from chain.exchange import Order, SignatureType, order_tuple
 from chain.rpc import Signer, contract_at
 from chain.wallets import WalletFactories, ensure_wallet_funded, ensure_wallets, wallet_calls
 from tests.integration.exchange.exchange_support import STOCK, USDC, ExchangeEnv, settle_and_check
@@ -126,7 +126,7 @@ def test_proxy_and_safe_orders_cross_each_other_and_an_eoa(env: ExchangeEnv, wal
 def test_fill_order_with_wallet_makers(env: ExchangeEnv, wallets: Wallets) -> None:
     before = env.balances()
     order = wallet_order(env, SAFE_OWNER, wallets.safe, SignatureType.POLY_GNOSIS_SAFE, "SELL", env.market.yes, 10, 0.5)
-    env.operator.transact(env.exchange.functions.fillOrder(order.as_tuple(), order.maker_amount))
+    env.operator.transact(env.exchange.functions.fillOrder(order_tuple(order), order.maker_amount))
     after = env.balances()
     safe = wallets.safe.lower()
     assert after[(safe, env.market.yes)] == before[(safe, env.market.yes)] - 10 * USDC
@@ -140,11 +140,11 @@ def test_order_naming_a_wallet_the_signer_does_not_own_reverts(
     wallet = wallets.proxy if sig_type == SignatureType.POLY_PROXY else wallets.safe
     # The stranger signs (validly, as itself) an order that spends someone else's wallet.
     stolen = wallet_order(env, STRANGER, wallet, sig_type, "SELL", env.market.yes, 10, 0.5)
-    assert env.revert_name(env.exchange.functions.fillOrder(stolen.as_tuple(), stolen.maker_amount)) == (
+    assert env.revert_name(env.exchange.functions.fillOrder(order_tuple(stolen), stolen.maker_amount)) == (
         "InvalidSignature"
     )
     honest_taker = env.buy(EOA_TRADER, env.market.yes, 10, 0.5)
-    fn = env.exchange.functions.matchOrders(honest_taker.as_tuple(), [stolen.as_tuple()], 5 * USDC, [10 * USDC])
+    fn = env.exchange.functions.matchOrders(order_tuple(honest_taker), [order_tuple(stolen)], 5 * USDC, [10 * USDC])
     assert env.revert_name(fn) == "InvalidSignature"
 
 
@@ -165,7 +165,7 @@ def test_wallet_orders_of_the_wrong_type_revert(env: ExchangeEnv, wallets: Walle
         sign_with=env.keys[STRANGER],
     )
     for order in (a, b, c):
-        assert env.revert_name(env.exchange.functions.validateOrder(order.as_tuple())) == "InvalidSignature"
+        assert env.revert_name(env.exchange.functions.validateOrder(order_tuple(order))) == "InvalidSignature"
 
 
 def test_wallets_need_not_be_deployed_to_sign(env: ExchangeEnv, chain_session: Chain) -> None:
@@ -181,14 +181,16 @@ def test_wallets_need_not_be_deployed_to_sign(env: ExchangeEnv, chain_session: C
     )
     for order in (proxy_order, safe_order):
         assert not env.w3.eth.get_code(order.maker)
-        env.exchange.functions.validateOrder(order.as_tuple()).call()
+        env.exchange.functions.validateOrder(order_tuple(order)).call()
 
 
 def test_wallet_owner_cancels_through_the_wallet(env: ExchangeEnv, wallets: Wallets) -> None:
     order = wallet_order(env, PROXY_OWNER, wallets.proxy, SignatureType.POLY_PROXY, "SELL", env.market.yes, 10, 0.5)
     # The owner EOA is not the maker: cancelling directly is refused, through the wallet it works.
-    assert env.revert_name(env.exchange.functions.cancelOrder(order.as_tuple()), env.traders[PROXY_OWNER]) == "NotOwner"
-    data = bytes.fromhex(env.exchange.functions.cancelOrder(order.as_tuple())._encode_transaction_data()[2:])
+    assert (
+        env.revert_name(env.exchange.functions.cancelOrder(order_tuple(order)), env.traders[PROXY_OWNER]) == "NotOwner"
+    )
+    data = bytes.fromhex(env.exchange.functions.cancelOrder(order_tuple(order))._encode_transaction_data()[2:])
     wallet_calls(env.traders[PROXY_OWNER], "proxy", wallets.proxy, [(env.exchange.address, data)])
     assert env.order_status(order) == (True, 0)
 
@@ -211,11 +213,11 @@ def test_factories_are_admin_settable_with_events(env: ExchangeEnv, wallets: Wal
     assert (event["args"]["oldSafeFactory"], event["args"]["newSafeFactory"]) == (safe_factory, zero)
     # Without factories no wallet order passes; set back, they do again.
     for o in (order, safe_order):
-        assert env.revert_name(ex.validateOrder(o.as_tuple())) == "InvalidSignature"
+        assert env.revert_name(ex.validateOrder(order_tuple(o))) == "InvalidSignature"
     env.operator.transact(ex.setProxyFactory(proxy_factory))
     env.operator.transact(ex.setSafeFactory(safe_factory))
     for o in (order, safe_order):
-        ex.validateOrder(o.as_tuple()).call()
+        ex.validateOrder(order_tuple(o)).call()
 
 
 # -- EIP-1271 ------------------------------------------------------------------------------------------------
@@ -257,11 +259,11 @@ def test_erc1271_wallet_that_says_no_reverts(env: ExchangeEnv, chain_session: Ch
     )
     taker = env.buy(EOA_TRADER, env.market.yes, 50, 0.6)
     fn = env.exchange.functions.matchOrders(
-        taker.as_tuple(), [refused.as_tuple()], taker.maker_amount, [refused.maker_amount]
+        order_tuple(taker), [order_tuple(refused)], taker.maker_amount, [refused.maker_amount]
     )
     assert env.revert_name(fn) == "InvalidSignature"
     # Signer and maker must be the same contract; an EOA maker has no isValidSignature.
     other = env.sell(SIGNER_1271, env.market.yes, 50, 0.6, maker=wallet, signature_type=SignatureType.POLY_1271)
     eoa = env.sell(SIGNER_1271, env.market.yes, 50, 0.6, signature_type=SignatureType.POLY_1271)
     for order in (other, eoa):
-        assert env.revert_name(env.exchange.functions.validateOrder(order.as_tuple())) == "InvalidSignature"
+        assert env.revert_name(env.exchange.functions.validateOrder(order_tuple(order))) == "InvalidSignature"
