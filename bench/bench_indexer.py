@@ -48,9 +48,9 @@ from chain.anvil import Anvil
 from indexer import Indexer, IndexerConfig, RpcSource
 from indexer.events import RawLog, default_registry
 from indexer.projections import Projector
-from indexer.schema import ALL_TABLES
 from indexer.store import IndexerStore
 from store import Database, connect_database
+from store.schema.indexer import ALL_TABLES
 
 COLLATERAL = "0x" + "c0" * 20
 CTF = "0x" + "c7" * 20

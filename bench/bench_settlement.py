@@ -53,8 +53,8 @@ from clob.service.projections import Applied
 from clob.service.sequencer import Sequencer, Submission
 from settlement import Batcher, SettlementConfig, SettlementService, create_batcher
 from settlement.matches import order_to_json
-from settlement.schema import settlement_txs
 from store import Database, connect_database
+from store.schema.settlement import settlement_txs
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "settlement-results.md"

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Table
 
 from indexer.events import COLLATERAL, CTF, EXCHANGE, ZERO_ADDRESS, DecodedLog
-from indexer.schema import (
+from store.schema.indexer import (
     chain_cancellations,
     chain_collateral_transfers,
     chain_conditions,

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Engine, Row, Select, and_, or_, select
 
-from indexer.schema import (
+from store import Database
+from store.schema.indexer import (
     chain_cancellations,
     chain_conditions,
     chain_cursor,
@@ -24,7 +25,6 @@ from indexer.schema import (
     chain_positions,
     chain_token_registrations,
 )
-from store import Database
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

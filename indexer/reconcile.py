@@ -73,8 +73,9 @@ from indexer.reconcile_rules import (
     reconcile,
     reservations,
 )
-from indexer.reconcile_schema import TABLES, reconciliation_discrepancies, reconciliation_runs
-from indexer.schema import (
+from store import Database
+from store.schema import orders, trades
+from store.schema.indexer import (
     chain_cancellations,
     chain_collateral_transfers,
     chain_cursor,
@@ -83,9 +84,8 @@ from indexer.schema import (
     chain_matches,
     chain_positions,
 )
-from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
-from store import Database
-from store.schema import orders, trades
+from store.schema.reconcile import TABLES, reconciliation_discrepancies, reconciliation_runs
+from store.schema.settlement import settlement_attempts, settlement_tx_trades, settlement_txs
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, selec
 from indexer.errors import ChainMismatchError, UnsupportedDatabaseError
 from indexer.events import ZERO_ADDRESS, DecodedLog
 from indexer.projections import PositionKey, Projector
-from indexer.schema import (
+from indexer.source import BlockHeader
+from store.schema.indexer import (
     LOG_DERIVED_TABLES,
     chain_blocks,
     chain_ctf_transfers,
@@ -29,7 +30,6 @@ from indexer.schema import (
     chain_positions,
     chain_reorgs,
 )
-from indexer.source import BlockHeader
 
 _CHUNK = 500  # keys per IN (...) list
 

@@ -22,7 +22,7 @@ class TradeStatus(StrEnum):
 
 
 class TxStatus(StrEnum):
-    """The status of one operator nonce (``settlement_txs.status``); see ``settlement.schema``."""
+    """The status of one operator nonce (``settlement_txs.status``); see ``store.schema.settlement``."""
 
     PENDING = "PENDING"
     MINED = "MINED"

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from settlement.model import OPEN_TX_STATUSES, TradeStatus, TxStatus
-from settlement.schema import settlement_tx_trades, settlement_txs
 from store.db import Database
 from store.schema import trades
+from store.schema.settlement import settlement_tx_trades, settlement_txs
 
 _CHUNK = 500
 _UNSETTLED = (TradeStatus.MATCHED.value, TradeStatus.RETRYING.value, TradeStatus.MINED.value)

@@ -30,9 +30,9 @@ from settlement.model import (
     TradeStatus,
     TxStatus,
 )
-from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
 from store.db import Database
 from store.schema import orders, trades
+from store.schema.settlement import settlement_attempts, settlement_tx_trades, settlement_txs
 
 UNSETTLED = (TradeStatus.MATCHED.value, TradeStatus.RETRYING.value)
 

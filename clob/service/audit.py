@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from clob.service.queries import Page
-from settlement.schema import settlement_tx_trades, settlement_txs
 from store.db import Database
 from store.schema import trades
+from store.schema.settlement import settlement_tx_trades, settlement_txs
 
 
 @dataclass(frozen=True, slots=True)

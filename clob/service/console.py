@@ -27,10 +27,10 @@ from clob.service.sequencer import StreamStatus
 from clob.service.stream import CommandStream
 from indexer.queries import Fill, IndexerStatus, fills_by_tx, indexer_status
 from indexer.reconcile import RunRecord
-from indexer.reconcile_schema import reconciliation_runs as runs_table
-from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
 from store.db import Database
 from store.schema import journal, markets, trades
+from store.schema.reconcile import reconciliation_runs as runs_table
+from store.schema.settlement import settlement_attempts, settlement_tx_trades, settlement_txs
 
 UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED", "RETRYING")
 MAX_LIMIT = 500

@@ -5,10 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import indexer.reconcile_schema
-import indexer.schema  # noqa: F401  (the indexer's tables live on the shared metadata)
-import settlement.schema  # noqa: F401
-from store.schema import metadata
+from store.schema import metadata  # the package declares every table (book, journal, settlement, indexer, ...)
 
 config = context.config
 connection = config.attributes.get("connection")

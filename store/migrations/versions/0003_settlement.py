@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 00:00:00
 
-The tables are defined in ``settlement/schema.py`` (on the shared metadata); this revision freezes them.
+The tables are defined in ``store/schema/settlement.py`` (on the shared metadata); this revision freezes them.
 """
 
 from __future__ import annotations

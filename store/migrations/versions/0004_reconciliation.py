@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 00:00:00
 
-The tables are defined in ``indexer/reconcile.py`` (on the shared metadata); this revision freezes them.
+The tables are defined in ``store/schema/reconcile.py`` (on the shared metadata); this revision freezes them.
 """
 
 from __future__ import annotations

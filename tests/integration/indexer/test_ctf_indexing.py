@@ -11,8 +11,8 @@ from web3 import Web3
 from indexer import queries
 from indexer.events import RawLog
 from indexer.projections import args_json
-from indexer.schema import chain_collateral_transfers, chain_logs
 from store import Database
+from store.schema.indexer import chain_collateral_transfers, chain_logs
 from tests.integration.indexer.world import USDC, World
 
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from indexer import queries
-from indexer.schema import chain_ctf_transfers, chain_logs, chain_reorgs
 from store import Database
+from store.schema.indexer import chain_ctf_transfers, chain_logs, chain_reorgs
 from tests.integration.indexer.world import USDC, Condition, World, dump, fresh_dump
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from indexer import Indexer, LogFilter, RawLog, RpcSource, queries
 from indexer.projections import Projector
-from indexer.schema import chain_cursor
 from store import Database, connect_database
+from store.schema.indexer import chain_cursor
 from tests.integration.indexer.world import USDC, World, dump, fresh_dump
 
 

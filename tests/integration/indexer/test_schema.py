@@ -1,4 +1,4 @@
-"""Migration 0002 creates exactly the tables ``indexer/schema.py`` declares (on SQLite and PostgreSQL)."""
+"""Migration 0002 creates exactly the tables ``store/schema/indexer.py`` declares (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from indexer.schema import ALL_TABLES
 from store import Database
 from store.schema import metadata
+from store.schema.indexer import ALL_TABLES
 
 
 def test_migration_matches_the_declared_tables(db: Database) -> None:

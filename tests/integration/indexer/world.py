@@ -18,8 +18,8 @@ from chain.deploy import Manifest, deploy
 from chain.markets import ZERO32, position_ids
 from chain.rpc import Signer, connect, contract_at
 from indexer import Indexer, IndexerConfig, RpcSource
-from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_reorgs
 from store import Database, connect_database
+from store.schema.indexer import ALL_TABLES, chain_blocks, chain_cursor, chain_reorgs
 
 USDC = 10**6
 

@@ -26,9 +26,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from indexer.reconcile import TABLES, Reconciler, list_discrepancies, store_run
 from indexer.reconcile_rules import Discrepancy, Kind
-from indexer.schema import chain_cancellations, chain_cursor
 from store import Database, connect_database, metadata
 from store.schema import orders
+from store.schema.indexer import chain_cancellations, chain_cursor
 
 ROOT = Path(__file__).resolve().parents[3]
 MINE = {t.name for t in TABLES}

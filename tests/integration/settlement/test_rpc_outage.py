@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from chain.exchange import Side
 from settlement import SettlementService
-from settlement.schema import settlement_txs
+from store.schema.settlement import settlement_txs
 from tests.integration.settlement.proxy import TcpProxy
 from tests.integration.settlement.world import Miner, World
 

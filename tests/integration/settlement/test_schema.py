@@ -1,4 +1,4 @@
-"""The ``0003_settlement`` migration creates exactly the tables ``settlement.schema`` declares."""
+"""The ``0003_settlement`` migration creates exactly the tables ``store.schema.settlement`` declares."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from settlement.schema import ALL_TABLES
 from store import connect_database, metadata
+from store.schema.settlement import ALL_TABLES
 
 MINE = {t.name for t in ALL_TABLES}
 

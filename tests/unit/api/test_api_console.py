@@ -18,11 +18,11 @@ from sqlalchemy import insert, update
 from clob.api.assets import ConsoleAssets, default_assets
 from clob.service import console
 from clob.service.sequencer import StreamStatus
-from indexer.reconcile_schema import reconciliation_runs
-from indexer.schema import chain_cursor, chain_fills
 from orders import Side
-from settlement.schema import settlement_attempts, settlement_tx_trades, settlement_txs
 from store.schema import trades
+from store.schema.indexer import chain_cursor, chain_fills
+from store.schema.reconcile import reconciliation_runs
+from store.schema.settlement import settlement_attempts, settlement_tx_trades, settlement_txs
 from tests.unit.api.conftest import World
 from tests.unit.api.support import ADMIN_TOKEN, CONDITION, NO, YES
 

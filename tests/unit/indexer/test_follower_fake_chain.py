@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from indexer import Indexer, IndexerConfig
 from indexer.errors import ChainMismatchError
-from indexer.schema import ALL_TABLES, chain_blocks, chain_cursor, chain_logs, chain_positions, chain_reorgs
 from store import Database, connect_database
 from store.schema import metadata
+from store.schema.indexer import ALL_TABLES, chain_blocks, chain_cursor, chain_logs, chain_positions, chain_reorgs
 from tests.unit.indexer.fake_chain import CTF, FakeChain, Transfer
 
 PEOPLE = ["0x" + f"{i:02x}" * 20 for i in (0xA1, 0xB2, 0xC3, 0xD4)]

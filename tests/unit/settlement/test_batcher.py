@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from settlement import Batcher, OperatorSigner, RpcUnavailableError, SettlementConfig, TxStatus
 from settlement.model import FailedTrade
-from settlement.schema import settlement_txs
 from store import Database, connect_database
 from store.schema import trades
+from store.schema.settlement import settlement_txs
 from tests.unit.settlement.fakes import CHAIN_ID, EXCHANGE, FakeChain, TradeFactory, decode_raw
 
 OPERATOR_KEY = "0x" + "ab" * 32

@@ -1,7 +1,7 @@
-"""The exchange's tables. uint256 values (token ids, amounts) are stored as decimal strings or BIGINT base units.
+"""The book's tables (migrations ``0001``, ``0005``, ``0006``, ``0007``). uint256 values (token ids, amounts) are
+stored as decimal strings or BIGINT base units.
 
-- ``journal``: every accepted command, in sequence, hash-chained (see ``store.journal``).
-- ``snapshots``: periodic engine snapshots that bound restart time.
+- ``projection_cursor``: per stream, the last journal sequence number applied to the tables below.
 - ``markets``, ``api_keys``: reference data.
 - ``deployment``: the chain and contracts the store belongs to (``make run`` refuses a store of another chain).
 - ``orders``, ``trades``: projections of the engine's events, rebuilt from the journal if lost; trades also carry the
@@ -16,37 +16,13 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
-    LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData()
-
-journal = Table(
-    "journal",
-    metadata,
-    Column("stream", String(64), primary_key=True, comment="one writer per stream (a market shard)"),
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("kind", String(32), nullable=False),
-    Column("payload", LargeBinary, nullable=False, comment="canonical JSON of the command"),
-    Column("prev_hash", LargeBinary(32), nullable=False),
-    Column("hash", LargeBinary(32), nullable=False),
-    Column("ts_ms", BigInteger, nullable=False, comment="the command's own time; part of the payload too"),
-)
-
-snapshots = Table(
-    "snapshots",
-    metadata,
-    Column("stream", String(64), primary_key=True),
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("journal_hash", LargeBinary(32), nullable=False),
-    Column("state_hash", String(64), nullable=False),
-    Column("blob", LargeBinary, nullable=False),
-)
+from store.schema.base import metadata
 
 projection_cursor = Table(
     "projection_cursor",

@@ -1,4 +1,4 @@
-"""The reconciliation tables, on the exchange's shared ``metadata`` (migration ``0004_reconciliation``).
+"""The reconciler's tables (migration ``0004_reconciliation``); ``reconcile.runs`` writes them.
 
 ``reconciliation_runs``: one row per run. ``reconciliation_discrepancies``: one row per (kind, subject), inserted
 once, refreshed while the problem persists, resolved when a run no longer finds it, reopened if it comes back.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from store.schema import metadata
+from store.schema.base import metadata
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 

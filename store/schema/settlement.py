@@ -1,4 +1,4 @@
-"""The batcher's tables, on the exchange's shared ``metadata`` (migration ``0003_settlement``).
+"""The batcher's tables (migration ``0003_settlement``); ``settlement.store`` writes them.
 
 One row of ``settlement_txs`` is one operator nonce: the transaction that settles a fixed list of trades
 (``settlement_tx_trades``, in batch order). Its signed raw transactions — the first one and every fee-bumped
@@ -34,7 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from store.schema import metadata
+from store.schema.base import metadata
 
 HASH = 66  # 0x + 64 hex
 ADDR = 42  # 0x + 40 hex

@@ -1,4 +1,4 @@
-"""The indexer's tables, on the exchange's shared ``metadata`` (migration ``0002_indexer``).
+"""The indexer's tables (migration ``0002_indexer``); ``indexer.store`` and ``indexer.projections`` write them.
 
 One database follows one chain (``chain_cursor.chain_id`` guards it). Conventions: addresses and hashes are
 lower-case ``0x`` hex; uint256 values (token ids, amounts) are decimal strings; every row derived from a log carries
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
-from store.schema import metadata
+from store.schema.base import metadata
 
 HASH = 66  # 0x + 64 hex
 ADDR = 42  # 0x + 40 hex
