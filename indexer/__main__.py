@@ -24,9 +24,9 @@ from chain.stack import rpc_url_for
 from clob.logconfig import configure_logging
 from clob.settings import Settings
 from indexer.follower import Indexer, IndexerConfig
-from indexer.queries import indexer_status
 from indexer.source import RpcSource
 from store import connect_database
+from store.queries.chain import indexer_status
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -72,7 +72,6 @@ def _status(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indexer", description="Follow the exchange's chain logs.")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("reconcile", help="compare chain and book; see python -m indexer reconcile --help")
     run = sub.add_parser("run", help="follow the chain (default)")
     run.add_argument("--manifest", type=Path, default=Settings().manifest_path)
     run.add_argument("--db", default=Settings().database_url)
@@ -89,10 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--rpc-url", default=None, help="to compute the lag against the live head")
     status.add_argument("--name", default="main")
     argv_list = list(sys.argv[1:] if argv is None else argv)
-    if argv_list and argv_list[0] == "reconcile":
-        from indexer.reconcile import main as reconcile_main
-
-        return reconcile_main(argv_list[1:])
+    if argv_list and argv_list[0] == "reconcile":  # the reconciler is its own package now
+        print("reconciliation is `python -m reconcile` (same arguments)", file=sys.stderr)
+        return 2
     if not argv_list or argv_list[0] not in ("run", "status", "-h", "--help"):
         argv_list = ["run", *argv_list]
     args = parser.parse_args(argv_list)

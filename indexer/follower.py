@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from chain.deploy import Manifest
+from clob.jobs import add_interval_job
 from indexer.errors import ChainChangedError, ChainMismatchError, IndexerError, ReorgTooDeepError
 from indexer.events import COLLATERAL, CTF, EXCHANGE, ROLES, EventRegistry, RawLog, default_registry
-from indexer.jobs import add_interval_job
 from indexer.projections import Projector
 from indexer.ranges import RangeSizer, fetch_adaptive
 from indexer.reorg import find_common_ancestor, is_linked, known_hashes

@@ -34,7 +34,7 @@ def sequencer_command(shard: str) -> list[str]:
 
 def api_command(port: int, *extra: str) -> list[str]:
     """The command line of an API process (a gateway when ``POLYCLOB_MODE=distributed``) on 127.0.0.1:``port``."""
-    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "clob.api:create_app", "--port", str(port)]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "scripts.wiring:create_api", "--port", str(port)]
     return [*uvicorn, "--no-access-log", *extra]  # a line per request would drown the log
 
 

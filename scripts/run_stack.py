@@ -97,9 +97,9 @@ def _settings(args: argparse.Namespace, manifest: Manifest, rpc_url: str) -> Any
 def _serve_api(settings: Any, port: int) -> tuple[Any, threading.Thread, Any]:
     import uvicorn
 
-    from clob.api import create_app
+    from scripts.wiring import create_api
 
-    app = create_app(settings)
+    app = create_api(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="api", daemon=True)

@@ -68,6 +68,15 @@ def _winner(info: Any, payouts: tuple[int, ...] | None) -> dict[str, str]:
     return {"winning_asset_id": str(info.yes_token if payouts[0] else info.no_token)}
 
 
+def create_api(settings: Any = None) -> Any:
+    """The API app with the routers `clob` does not own: the ``/chain`` read API (`reconcile.api`). A uvicorn
+    factory (``scripts.wiring:create_api``) for the gateways of the distributed stack, too."""
+    from clob.api import create_app
+    from reconcile.api import router as chain_router
+
+    return create_app(settings, routers=(chain_router,))
+
+
 def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Any:
     """The settlement batcher on a scheduler, wired to the sequencer, the WebSocket hub and the book."""
     from settlement.cli import create_batcher
@@ -138,7 +147,7 @@ def start_indexer(settings: Any, manifest: Manifest, stop: threading.Event, conf
 
 def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 1.0) -> threading.Thread:
     """Resolve in the book every open market whose condition the indexer has seen resolved on chain."""
-    from indexer.queries import resolution_status
+    from store.queries.chain import resolution_status
 
     service = app.state.service
 
@@ -166,7 +175,9 @@ def start_reconciler(app: Any, interval: float = 10.0) -> Any:
     """Reconciliation every ``interval`` seconds; its feedback cancels book orders the chain contradicts."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from indexer.reconcile import Reconciler, ViewHoldings, book_feedback_hook
+    from reconcile.hooks import book_feedback_hook
+    from reconcile.runs import Reconciler
+    from reconcile.snapshot import ViewHoldings
 
     service = app.state.service
     holdings: Any = ViewHoldings(service.chain) if service.chain is not None else "index"

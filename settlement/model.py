@@ -4,39 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from chain.exchange import Match
 from orders import StoredTrade
-
-
-class TradeStatus(StrEnum):
-    """Polymarket's trade statuses (protocol doc §7), as stored in ``trades.status`` and sent on the user channel."""
-
-    MATCHED = "MATCHED"
-    MINED = "MINED"
-    CONFIRMED = "CONFIRMED"
-    RETRYING = "RETRYING"
-    FAILED = "FAILED"
-
-
-class TxStatus(StrEnum):
-    """The status of one operator nonce (``settlement_txs.status``); see ``store.schema.settlement``."""
-
-    PENDING = "PENDING"
-    MINED = "MINED"
-    REVERTED = "REVERTED"
-    CONFIRMED = "CONFIRMED"
-    ABANDONED = "ABANDONED"
-
-
-OPEN_TX_STATUSES = (TxStatus.PENDING, TxStatus.MINED, TxStatus.REVERTED)
-
-
-class AttemptKind(StrEnum):
-    SETTLE = "settle"
-    CANCEL = "cancel"
+from store.schema.book import TradeStatus as TradeStatus  # the stored vocabularies, declared with their columns
+from store.schema.settlement import OPEN_TX_STATUSES as OPEN_TX_STATUSES
+from store.schema.settlement import AttemptKind as AttemptKind
+from store.schema.settlement import TxStatus as TxStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from clob.api.assets import install_assets
 from clob.api.errors import install_error_handlers
@@ -48,14 +48,19 @@ from clob.settings import Settings
 from clob.ws.hub import WsHub
 from clob.ws.router import check_creds_with
 from clob.ws.router import router as ws_router
-from indexer.api import router as chain_router
 
 ROUTERS = (health, auth, orders, data, book, activity, markets, balance, heartbeats, admin, audit, console)
 
 
-def create_app(settings: Settings | None = None, *, services: ExchangeService | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: ExchangeService | None = None,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
     """The API app. ``services``: a ready `ExchangeService` (tests); otherwise built from ``settings``, whose
-    interpreter settings (`clob.runtime`) the lifespan applies to this process."""
+    interpreter settings (`clob.runtime`) the lifespan applies to this process. ``routers``: more routers from
+    outside `clob`, which the caller (the stack's wiring) owns, e.g. the ``/chain`` read API of `reconcile.api`."""
     if services is None:
         settings = settings or Settings()
         service = ExchangeService.from_settings(settings)
@@ -110,7 +115,8 @@ def create_app(settings: Settings | None = None, *, services: ExchangeService | 
         app.include_router(module.router)
     app.include_router(ws_router)
     app.include_router(metrics_router)
-    app.include_router(chain_router)
+    for extra in routers:
+        app.include_router(extra)
     install_assets(app)
     return app
 

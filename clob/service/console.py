@@ -5,7 +5,8 @@ history, one trade's life from the book to the indexed chain, settlement transac
 A trade's life joins what four writers recorded: the sequencer (the ``trades`` row with the journal seq and hash of
 the command that matched it, and that ``journal`` entry), the batcher (``settlement_txs`` and their signed
 ``settlement_attempts``), the indexer (its cursor: head and confirmed block; the transaction's ``OrderFilled`` logs).
-Times are as stored: trades in unix seconds, the other tables in milliseconds.
+Times are as stored: trades in unix seconds, the other tables in milliseconds. The batcher's, the indexer's and
+the reconciler's rows are read through ``store.queries`` (``console``, ``chain``, ``reconciliation``).
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from sqlalchemy import Connection, func, select
 
 from clob.service.sequencer import StreamStatus
 from clob.service.stream import CommandStream
-from indexer.queries import Fill, IndexerStatus, fills_by_tx, indexer_status
-from indexer.reconcile import RunRecord
 from store.db import Database
+from store.queries import console as console_queries
+from store.queries.chain import Fill, IndexerStatus, fills_by_tx, indexer_status
+from store.queries.console import SettlementTx as SettlementTx  # re-exported for the console router
+from store.queries.reconciliation import RunRecord, recent_runs
 from store.schema import journal, markets, trades
-from store.schema.reconcile import reconciliation_runs as runs_table
-from store.schema.settlement import settlement_attempts, settlement_tx_trades, settlement_txs
 
 UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED", "RETRYING")
 MAX_LIMIT = 500
@@ -129,72 +130,9 @@ def price_history(db: Database, market: str, limit: int = 2000) -> dict[str, lis
 # --- settlement ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SettlementAttempt:
-    attempt: int
-    kind: str
-    tx_hash: str
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
-    created_at_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class SettlementTx:
-    """One operator transaction (a nonce) and, when asked for, its signed attempts."""
-
-    id: int
-    nonce: int
-    kind: str
-    status: str
-    tx_hash: str
-    gas_limit: int
-    gas_used: int | None
-    attempts: int
-    trade_count: int
-    fill_count: int
-    block_number: int | None
-    block_hash: str | None
-    error: str
-    created_at_ms: int
-    updated_at_ms: int
-    attempt_list: tuple[SettlementAttempt, ...] = ()
-
-    @property
-    def retries(self) -> int:
-        """Replacements signed after the first attempt (fee bumps, cancels)."""
-        return max(0, self.attempts - 1)
-
-
-def _settlement_tx(r: Any, attempt_list: tuple[SettlementAttempt, ...] = ()) -> SettlementTx:
-    return SettlementTx(
-        int(r.id),
-        int(r.nonce),
-        r.kind,
-        r.status,
-        r.tx_hash,
-        int(r.gas_limit),
-        None if r.gas_used is None else int(r.gas_used),
-        int(r.attempts),
-        int(r.trade_count),
-        int(r.fill_count),
-        None if r.block_number is None else int(r.block_number),
-        r.block_hash,
-        r.error,
-        int(r.created_at_ms),
-        int(r.updated_at_ms),
-        attempt_list,
-    )
-
-
-_TX_COLUMNS = tuple(c for c in settlement_txs.c if c.name not in ("data", "raw_tx"))
-
-
 def settlement_transactions(db: Database, limit: int = 50) -> list[SettlementTx]:
     """Operator transactions, newest first (calldata and raw transactions left out)."""
-    q = select(*_TX_COLUMNS).order_by(settlement_txs.c.id.desc()).limit(_limit(limit))
-    with db.engine.connect() as conn:
-        return [_settlement_tx(r) for r in conn.execute(q)]
+    return console_queries.settlement_transactions(db, _limit(limit))
 
 
 def trade_status_counts(db: Database) -> dict[str, int]:
@@ -314,34 +252,6 @@ def _journal_ref(conn: Connection, market: str, seq: int, expected: str) -> Jour
     return JournalRef(stream, seq, expected, row.kind, int(row.ts_ms), bytes(row.hash).hex() == expected)
 
 
-def _settlements_of(conn: Connection, trade_id: str) -> tuple[SettlementTx, ...]:
-    link = settlement_tx_trades.c
-    tx_rows = conn.execute(
-        select(*_TX_COLUMNS)
-        .join(settlement_tx_trades, link.tx_id == settlement_txs.c.id)
-        .where(link.trade_id == trade_id)
-        .order_by(settlement_txs.c.id)
-    ).all()
-    ids = [int(r.id) for r in tx_rows]
-    attempts: dict[int, list[SettlementAttempt]] = {i: [] for i in ids}
-    if ids:
-        a = settlement_attempts.c
-        for r in conn.execute(
-            select(settlement_attempts).where(a.tx_id.in_(ids)).order_by(settlement_attempts.c.tx_id, a.attempt)
-        ):
-            attempts[int(r.tx_id)].append(
-                SettlementAttempt(
-                    int(r.attempt),
-                    r.kind,
-                    r.tx_hash,
-                    int(r.max_fee_per_gas),
-                    int(r.max_priority_fee_per_gas),
-                    int(r.created_at_ms),
-                )
-            )
-    return tuple(_settlement_tx(r, tuple(attempts[int(r.id)])) for r in tx_rows)
-
-
 def trade_life(db: Database, trade_id: str) -> TradeLife | None:
     """Everything the stores know about one trade, or None when the book has no such trade."""
     with db.engine.connect() as conn:
@@ -353,7 +263,7 @@ def trade_life(db: Database, trade_id: str) -> TradeLife | None:
         payload = orjson.loads(row.payload)
         makers = tuple(str(m["order_id"]) for m in payload.get("makers", []))
         ref = _journal_ref(conn, trade.market, trade.journal_seq, row.journal_hash)
-        settlements = _settlements_of(conn, trade_id)
+        settlements = console_queries.settlements_of(conn, trade_id)
     status = indexer_status(db)
     fills: Sequence[Fill] = ()
     if trade.transaction_hash:
@@ -391,18 +301,4 @@ class StatusCache:
 
 def reconciliation_runs(db: Database, limit: int = 20) -> list[RunRecord]:
     """Reconciliation runs, newest first."""
-    q = select(runs_table).order_by(runs_table.c.id.desc()).limit(_limit(limit))
-    with db.engine.connect() as conn:
-        return [
-            RunRecord(
-                int(x.id),
-                int(x.started_at_ms),
-                int(x.finished_at_ms),
-                int(x.confirmed_block),
-                int(x.found),
-                int(x.opened),
-                int(x.resolved),
-                orjson.loads(x.stats),
-            )
-            for x in conn.execute(q)
-        ]
+    return recent_runs(db, _limit(limit))

@@ -24,7 +24,7 @@ An obligation counts against every balance read taken before the chain reflects 
 The ledger is written by the sequencer thread only: fills as the engine emits them (`record`, before the batch is
 durable; a failed commit rebuilds the ledger with the engine, `load`), settlement progress by polling the database
 (`poll`: at most every ``poll_s``, and again before refusing an order, so a refusal never rests on a stale view).
-The settlement rows are read through `settlement.progress`; the ledger follows each open or recently CONFIRMED
+The settlement rows are read through `store.queries.obligations`; the ledger follows each open or recently CONFIRMED
 transaction and fetches a transaction's trades only when it is CONFIRMED (or stops being).
 
 CONFIRMED trades are kept ``retention_s`` after the ledger saw them confirmed — longer than a cached balance is
@@ -47,9 +47,9 @@ from typing import Any, Protocol
 from clob.engine import Engine, Side, TokenId, Trade
 from clob.engine.types import Address
 from clob.service.chain_view import COLLATERAL
-from settlement.model import TxStatus
-from settlement.progress import OpenTrade, SettlementProgress, TxState
 from store.db import Database
+from store.queries.obligations import OpenTrade, SettlementProgress, TxState
+from store.schema.settlement import TxStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def payload_legs(payload: Mapping[str, Any]) -> Legs:
 
 
 class SettlementFeed(Protocol):
-    """The settlement progress the ledger reads (`settlement.progress.SettlementProgress`)."""
+    """The settlement progress the ledger reads (`store.queries.obligations.SettlementProgress`)."""
 
     def transactions(self, ids: Collection[int], after_id: int) -> list[TxState]: ...
 

@@ -10,6 +10,8 @@ stored as decimal strings or BIGINT base units.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -23,6 +25,17 @@ from sqlalchemy import (
 )
 
 from store.schema.base import metadata
+
+
+class TradeStatus(StrEnum):
+    """Polymarket's trade statuses (protocol doc §7), as stored in ``trades.status`` and sent on the user channel."""
+
+    MATCHED = "MATCHED"
+    MINED = "MINED"
+    CONFIRMED = "CONFIRMED"
+    RETRYING = "RETRYING"
+    FAILED = "FAILED"
+
 
 projection_cursor = Table(
     "projection_cursor",

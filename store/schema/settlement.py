@@ -22,6 +22,8 @@ currently owns a trade; NULL means the trade is free to be batched (if its statu
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -35,6 +37,27 @@ from sqlalchemy import (
 )
 
 from store.schema.base import metadata
+
+
+class TxStatus(StrEnum):
+    """The status of one operator nonce (``settlement_txs.status``); see the module docstring."""
+
+    PENDING = "PENDING"
+    MINED = "MINED"
+    REVERTED = "REVERTED"
+    CONFIRMED = "CONFIRMED"
+    ABANDONED = "ABANDONED"
+
+
+OPEN_TX_STATUSES = (TxStatus.PENDING, TxStatus.MINED, TxStatus.REVERTED)
+
+
+class AttemptKind(StrEnum):
+    """What a signed attempt does (``settlement_attempts.kind``)."""
+
+    SETTLE = "settle"
+    CANCEL = "cancel"
+
 
 HASH = 66  # 0x + 64 hex
 ADDR = 42  # 0x + 40 hex

@@ -28,7 +28,7 @@ from clob.api.deps import Service
 from clob.api.responses import JSON
 from clob.service import console
 from clob.service.errors import ErrorCode, ServiceError
-from indexer.queries import Fill, indexer_status
+from store.queries.chain import Fill, indexer_status
 
 router = APIRouter(prefix="/console", tags=["console"])
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer import queries
 from indexer.__main__ import main
 from store import Database
+from store.queries import chain as queries
 from tests.integration.indexer.world import USDC, World
 
 

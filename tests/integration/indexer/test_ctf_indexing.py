@@ -8,10 +8,10 @@ import orjson
 from sqlalchemy import func, select
 from web3 import Web3
 
-from indexer import queries
 from indexer.events import RawLog
 from indexer.projections import args_json
 from store import Database
+from store.queries import chain as queries
 from store.schema.indexer import chain_collateral_transfers, chain_logs
 from tests.integration.indexer.world import USDC, World
 

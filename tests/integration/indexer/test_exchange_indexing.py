@@ -15,8 +15,8 @@ from chain.deploy import exchange_available
 from chain.exchange import order_tuple, sign
 from chain.markets import fund_account, prepare_market
 from chain.rpc import contract_at
-from indexer import queries
 from store import Database
+from store.queries import chain as queries
 from tests.integration.indexer.world import USDC, World
 
 if not exchange_available():

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from indexer import queries
 from store import Database
+from store.queries import chain as queries
 from store.schema.indexer import chain_ctf_transfers, chain_logs, chain_reorgs
 from tests.integration.indexer.world import USDC, Condition, World, dump, fresh_dump
 

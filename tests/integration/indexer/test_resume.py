@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import update
 
-from indexer import Indexer, LogFilter, RawLog, RpcSource, queries
+from indexer import Indexer, LogFilter, RawLog, RpcSource
 from indexer.projections import Projector
 from store import Database, connect_database
+from store.queries import chain as queries
 from store.schema.indexer import chain_cursor
 from tests.integration.indexer.world import USDC, World, dump, fresh_dump
 

@@ -22,17 +22,13 @@ from clob.engine import Engine, Reserved
 from clob.engine.types import Address
 from clob.service.chain_view import CachedChainView, Web3ChainState
 from indexer import Indexer, IndexerConfig, RpcSource
-from indexer.api import router
-from indexer.reconcile import (
-    IndexedHoldings,
-    Reconciler,
-    ViewHoldings,
-    book_feedback_hook,
-    list_discrepancies,
-    load_snapshot,
-    main,
-)
-from indexer.reconcile_rules import Kind, reservations
+from reconcile.api import router
+from reconcile.cli import main
+from reconcile.hooks import book_feedback_hook
+from reconcile.rules import Kind, reservations
+from reconcile.runs import Reconciler
+from reconcile.snapshot import IndexedHoldings, ViewHoldings, load_snapshot
+from store.queries.reconciliation import list_discrepancies
 from store.schema import orders
 from tests.integration.settlement.test_match_types import make_trades
 from tests.integration.settlement.world import USDC, World

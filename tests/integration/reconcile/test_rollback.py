@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from indexer import Indexer, IndexerConfig, RpcSource
-from indexer.reconcile import Reconciler, list_discrepancies
-from indexer.reconcile_rules import Kind
+from reconcile.rules import Kind
+from reconcile.runs import Reconciler
+from store.queries.reconciliation import list_discrepancies
 from tests.integration.settlement.test_rollback import run_until_idle, trade_burst
 from tests.integration.settlement.world import World
 

@@ -1,10 +1,10 @@
 """The discrepancy store, the scheduled job and the CLI on SQLite and PostgreSQL (no chain needed).
 
-- Migration ``0004`` creates exactly the tables ``indexer.reconcile`` declares.
+- Migration ``0004`` creates exactly the tables ``store.schema.reconcile`` declares.
 - One row per (kind, subject) across runs: inserted once, refreshed while it persists (``first_seen_ms`` and
   ``first_run_id`` kept), resolved when a run no longer finds it, reopened (and reported as new again) when it
   comes back; hooks fire on new ones only unless added with ``repeat``; a failing hook does not fail the run.
-- ``Reconciler.schedule`` runs under apscheduler; ``python -m indexer.reconcile`` refuses before the indexer's
+- ``Reconciler.schedule`` runs under apscheduler; ``python -m reconcile`` refuses before the indexer's
   first step and reports JSON after it.
 """
 
@@ -24,11 +24,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from indexer.reconcile import TABLES, Reconciler, list_discrepancies, store_run
-from indexer.reconcile_rules import Discrepancy, Kind
+from reconcile.rules import Discrepancy, Kind
+from reconcile.runs import Reconciler, store_run
 from store import Database, connect_database, metadata
+from store.queries.reconciliation import list_discrepancies
 from store.schema import orders
 from store.schema.indexer import chain_cancellations, chain_cursor
+from store.schema.reconcile import TABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 MINE = {t.name for t in TABLES}
@@ -184,7 +186,7 @@ def test_the_scheduled_job_runs_and_an_empty_book_is_clean(db: Database) -> None
 
 def _cli(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "indexer.reconcile", "--db", db.url, *args]
+    cmd = [sys.executable, "-m", "reconcile", "--db", db.url, *args]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 

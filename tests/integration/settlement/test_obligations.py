@@ -3,7 +3,7 @@
 Every leg of every match type is owed from the match (COMPLEMENTARY: the buyer's collateral and the seller's tokens;
 MINT: both buyers' collateral; MERGE: both sellers' tokens; fees are kept from what a side receives) until the
 settlement is CONFIRMED, then only against balance reads older than the confirmed block; a restart rebuilds the
-same ledger from the trades and settlement tables (`settlement.progress`).
+same ledger from the trades and settlement tables (`store.queries.obligations`).
 """
 
 from __future__ import annotations

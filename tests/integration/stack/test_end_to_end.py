@@ -140,7 +140,7 @@ def test_market_lifecycle_through_the_stack(stack: dict[str, Any], monkeypatch: 
     # Reconciliation: the indexed chain agrees with the book (once the indexer has the settlement block).
     def reconciled() -> Any:
         out = subprocess.run(
-            [sys.executable, "-m", "indexer", "reconcile", "--db", f"sqlite:///{state / 'polyclob.db'}", "--json"],
+            [sys.executable, "-m", "reconcile", "--db", f"sqlite:///{state / 'polyclob.db'}", "--json"],
             cwd=ROOT, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         if out.returncode not in (0, 2) or not out.stdout.strip():

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from indexer.reconcile_rules import (
+from reconcile.rules import (
     BookOrder,
     BookTrade,
     ChainCancel,

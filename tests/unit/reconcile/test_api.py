@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from indexer.api import router
+from reconcile.api import router
 from store import connect_database
 
 ADDRESS = "0x" + "ab" * 20

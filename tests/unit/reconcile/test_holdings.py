@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.reconcile import ViewHoldings
+from reconcile.snapshot import ViewHoldings
 
 
 @dataclass(frozen=True)

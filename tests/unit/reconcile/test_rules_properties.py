@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from indexer.reconcile_rules import Kind, Snapshot, orders_to_cancel, reconcile, reservations
+from reconcile.rules import Kind, Snapshot, orders_to_cancel, reconcile, reservations
 from tests.unit.reconcile.model import FAULTS, HONEST, Model
 
 WEIGHT = {"place": 4, "trade": 5, "settle": 3, "settle_batch": 2, "mine": 2}

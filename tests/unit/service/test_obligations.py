@@ -23,7 +23,7 @@ from clob.service.chain_view import COLLATERAL, CachedChainView, Holding
 from clob.service.obligations import NOT_ENOUGH_BALANCE, STALE_BALANCE, Obligations, Reservation, trade_legs
 from clob.service.projections import trade_to_json
 from settlement.model import TxStatus
-from settlement.progress import OpenTrade, TxState
+from store.queries.obligations import OpenTrade, TxState
 
 TOKEN = 7
 OWNERS = (Address("ann"), Address("ben"))
@@ -72,7 +72,7 @@ class Tx:
 
 @dataclass
 class Store:
-    """The settlement tables as the ledger reads them (`settlement.progress.SettlementProgress`)."""
+    """The settlement tables as the ledger reads them (`store.queries.obligations.SettlementProgress`)."""
 
     trades: dict[str, Trade] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)  # MATCHED | MINED | CONFIRMED | FAILED | RETRYING

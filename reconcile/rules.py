@@ -1,8 +1,8 @@
 """Reconciliation rules: the book (orders, trades) against the chain (indexed events, balances), as pure functions.
 
 Everything here works on plain frozen data (a ``Snapshot``) and returns ``Discrepancy`` values sorted by kind and
-subject; no I/O, no clock. ``indexer.reconcile`` loads a snapshot from the database, stores what the rules find and
-calls the feedback hooks; Hypothesis drives the rules directly (``tests/unit/reconcile``).
+subject; no I/O, no clock. ``reconcile.snapshot`` loads a snapshot from the database, ``reconcile.runs`` stores
+what the rules find and calls the feedback hooks; Hypothesis drives the rules directly (``tests/unit/reconcile``).
 
 What a trade must look like on chain (``Matching.sol``): ``matchOrders`` emits, for each maker leg,
 ``OrderFilled(maker order, maker, taker = the taker order's maker, assets, making, taking, fee)``, then for the taker

@@ -1,5 +1,5 @@
-"""How far settlement has got, for readers outside the batcher: the few named queries the sequencer's obligations
-ledger (`clob.service.obligations`) polls. Read-only; the batcher's writes are in ``settlement.store``.
+"""How far settlement has got, for the book's obligations ledger (``clob.service.obligations``), which polls these
+few named queries. Read-only; the batcher writes ``settlement_txs`` and ``trades.status`` in ``settlement.store``.
 
 A trade is settled for good when its transaction is CONFIRMED: mined at ``settlement_txs.block_number`` and at the
 confirmation depth. A trade that can never settle is FAILED in ``trades.status``. Everything else (MATCHED,
@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from settlement.model import OPEN_TX_STATUSES, TradeStatus, TxStatus
 from store.db import Database
-from store.schema import trades
-from store.schema.settlement import settlement_tx_trades, settlement_txs
+from store.schema.book import TradeStatus, trades
+from store.schema.settlement import OPEN_TX_STATUSES, TxStatus, settlement_tx_trades, settlement_txs
 
 _CHUNK = 500
 _UNSETTLED = (TradeStatus.MATCHED.value, TradeStatus.RETRYING.value, TradeStatus.MINED.value)

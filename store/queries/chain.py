@@ -1,4 +1,5 @@
-"""Read queries over the indexed chain data, for the HTTP API and the reconciliation jobs.
+"""Read queries over the indexed chain (the ``chain_*`` tables ``indexer`` writes), for every reader outside the
+indexer: the ``/chain`` API (``reconcile.api``), the reconciler, the operator console and the market wiring.
 
 Plain functions taking a ``Database`` or an ``Engine``; results are frozen dataclasses with integers (uint256 values
 come back as ``int``). Lists are newest first and paginate with ``before=(block_number, log_index)`` of the last

@@ -1,4 +1,6 @@
-"""Read API over the indexed chain, for explorers and reconciliation dashboards: ``router`` (FastAPI, ``/chain``).
+"""Read API over the indexed chain next to the book, for explorers and reconciliation dashboards: ``router`` (FastAPI,
+``/chain``). It reads the chain through ``store.queries.chain``, the book's trades a transaction settles through
+``store.queries.reconcile`` and the stored reconciliation results through ``store.queries.reconciliation``.
 
 | path | answer |
 |---|---|
@@ -31,10 +33,11 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from indexer import queries
-from indexer.reconcile import book_trades_by_tx, last_run, list_discrepancies
-from indexer.reconcile_rules import Kind
-from store import Database
+from reconcile.rules import Kind
+from store.db import Database
+from store.queries import chain as queries
+from store.queries.reconcile import book_trades_by_tx
+from store.queries.reconciliation import last_run, list_discrepancies
 
 router = APIRouter(prefix="/chain", tags=["chain"])
 

@@ -1,4 +1,4 @@
-"""The indexer's and the reconciler's background runs as apscheduler 3 interval jobs."""
+"""Background runs as apscheduler 3 interval jobs (the indexer's follower and the reconciler)."""
 
 from __future__ import annotations
 
