@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 SRC := clob orders chain store settlement indexer reconcile
 LINT_PATHS := clob orders chain store settlement indexer reconcile tests bench scripts
 
-.PHONY: bootstrap build run test check fmt lint types lock bench bench-engine bench-api bench-gas \
+.PHONY: bootstrap build run test check fmt lint types imports lock bench bench-engine bench-api bench-gas \
         bench-gas-check bench-journal bench-settlement bench-indexer bench-distributed replay hardhat-compile clean
 
 bootstrap:  ## create .venv and node_modules from the lock files (idempotent, seconds when done)
@@ -34,7 +34,10 @@ lint: bootstrap
 types: bootstrap
 	@$(PY) -m mypy
 
-check: lint types bench-gas-check test  ## the one gate: format, lint, types, gas snapshot, tests
+imports: bootstrap  ## the import rules between packages (import-linter contracts in pyproject.toml)
+	@.venv/bin/lint-imports
+
+check: lint types imports bench-gas-check test  ## the one gate: format, lint, types, import rules, gas snapshot, tests
 
 lock:  ## regenerate requirements.lock from the current venv
 	@$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
@@ -72,7 +75,7 @@ bench-gas-check: bootstrap build
 	@if [ -f bench/bench_gas.py ]; then $(PY) -m bench.bench_gas --check; else echo "bench-gas: no exchange yet"; fi
 
 clean:
-	rm -rf build artifacts cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build artifacts cache .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 .PHONY: soak bench-system
 SOAK_S ?= 90
