@@ -48,8 +48,7 @@ from clob.engine import Engine, Side, TokenId, Trade
 from clob.engine.types import Address
 from clob.service.chain_view import COLLATERAL
 from store.db import Database
-from store.queries.obligations import OpenTrade, SettlementProgress, TxState
-from store.schema.settlement import TxStatus
+from store.queries.obligations import OpenTrade, SettlementProgress, TxState, TxStatus
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,8 @@ from store.db import Database
 from store.schema.book import TradeStatus, trades
 from store.schema.settlement import OPEN_TX_STATUSES, TxStatus, settlement_tx_trades, settlement_txs
 
+__all__ = ["OpenTrade", "SettlementProgress", "TxState", "TxStatus"]  # TxStatus: the type of ``TxState.status``
+
 _CHUNK = 500
 _UNSETTLED = (TradeStatus.MATCHED.value, TradeStatus.RETRYING.value, TradeStatus.MINED.value)
 
