@@ -4,9 +4,12 @@
   and a fast topic0 → decoder path over eth-abi.
 - ``source``: the ``ChainSource`` seam and ``RpcSource`` (raw batched JSON-RPC).
 - ``follower``: ``Indexer.run_once()`` — reorg check, one adaptive ``eth_getLogs`` range, one transaction.
-- ``store`` / ``schema``: the ``chain_*`` tables (logs, blocks, cursor, fills, matches, cancellations, fee charges,
-  token registrations, conditions, CTF and collateral transfers, positions, reorgs) on SQLite or PostgreSQL.
-- ``queries``: fills by transaction, order, user and market; positions; resolution status; lag.
+- ``store``, ``projections``: write the ``chain_*`` tables (logs, blocks, cursor, fills, matches, cancellations, fee
+  charges, token registrations, conditions, CTF and collateral transfers, positions, reorgs) on SQLite or
+  PostgreSQL. The tables are declared in ``store.schema.indexer``; readers outside the indexer use
+  ``store.queries.chain`` (fills by transaction, order, user and market; positions; resolution status; lag).
+
+The indexer imports neither ``settlement`` nor ``reconcile``: they meet in the store.
 
 See ``docs/indexer.md`` for the confirmation and reorg model and how to run it (``python -m indexer``).
 """
