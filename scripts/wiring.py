@@ -74,7 +74,7 @@ def create_api(settings: Any = None) -> Any:
     from clob.api import create_app
     from reconcile.api import router as chain_router
 
-    return create_app(settings, routers=(chain_router,))
+    return create_app(settings, extra_routers=(chain_router,))
 
 
 def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Any:

@@ -56,10 +56,10 @@ def create_app(
     settings: Settings | None = None,
     *,
     services: ExchangeService | None = None,
-    routers: Sequence[APIRouter] = (),
+    extra_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The API app. ``services``: a ready `ExchangeService` (tests); otherwise built from ``settings``, whose
-    interpreter settings (`clob.runtime`) the lifespan applies to this process. ``routers``: more routers from
+    interpreter settings (`clob.runtime`) the lifespan applies to this process. ``extra_routers``: more routers from
     outside `clob`, which the caller (the stack's wiring) owns, e.g. the ``/chain`` read API of `reconcile.api`."""
     if services is None:
         settings = settings or Settings()
@@ -115,7 +115,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(ws_router)
     app.include_router(metrics_router)
-    for extra in routers:
+    for extra in extra_routers:
         app.include_router(extra)
     install_assets(app)
     return app
