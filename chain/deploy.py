@@ -6,11 +6,14 @@ address is given, Gnosis ``ConditionalTokens`` (compiled from the npm package's 
 (``Exchange``, once its artifact exists, trusting those two factories) with the operator added, the optimistic
 oracle, and the neg-risk pair: ``NegRiskAdapter`` (multi-outcome events over the same conditional tokens) and
 ``NegRiskExchange`` (the exchange for those events' outcome tokens, its own EIP-712 verifying contract, trusting the
-same wallet factories) with the operator added. The manifest is JSON:
+same wallet factories) with the operator added, and ``ExchangeV2`` (Polymarket V2 orders over the same collateral
+and conditional tokens) with the ``CrossMatcher`` (V1 against V2 orders) and the operator added. The manifest is
+JSON:
 
     {"chain_id", "deploy_block", "deploy_block_hash", "deployer", "operator",
      "contracts": {"collateral", "ctf", "exchange", "oracle", "neg_risk_adapter", "neg_risk_exchange",
-                   "proxy_factory", "safe_factory", "safe_singleton", "safe_fallback_handler"},
+                   "proxy_factory", "safe_factory", "safe_singleton", "safe_fallback_handler",
+                   "exchange_v2", "cross_matcher"},
      "build": <artifact build hash>}
 
 plus ``rpc_url`` when a standalone deploy was given one. A stack's state directory keeps deployment facts only: the
@@ -32,7 +35,7 @@ from typing import Any
 from web3 import Web3
 
 from chain.build import BUILD_DIR, build
-from chain.rpc import Signer, connect
+from chain.rpc import Signer, connect, contract_at
 
 EXCHANGE_ARTIFACT = "Exchange"
 # OptimisticOracle settings (docs/contracts.md, "The oracle"): the smallest bond a question may ask (collateral
@@ -44,6 +47,8 @@ ORACLE_ARBITRATOR_DELAY = 2 * 86_400
 ORACLE_DISPUTE_FEE_BPS = 5_000
 NEG_RISK_ADAPTER_ARTIFACT = "NegRiskAdapter"
 NEG_RISK_EXCHANGE_ARTIFACT = "NegRiskExchange"
+EXCHANGE_V2_ARTIFACT = "ExchangeV2"
+CROSS_MATCHER_ARTIFACT = "CrossMatcher"
 COLLATERAL_DECIMALS = 6
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -120,6 +125,29 @@ def deploy_neg_risk(
     return {"neg_risk_adapter": str(adapter.address), "neg_risk_exchange": str(exchange.address)}
 
 
+def exchange_v2_available() -> bool:
+    """True once the V2 exchange exists in the build."""
+    return exchange_available() and all(
+        (BUILD_DIR / f"{name}.json").exists() for name in (EXCHANGE_V2_ARTIFACT, CROSS_MATCHER_ARTIFACT)
+    )
+
+
+def deploy_exchange_v2(signer: Signer, collateral: str, ctf: str, exchange_v1: str, operator: str) -> dict[str, str]:
+    """Deploy the V2 exchange over the V1 exchange's ``collateral`` and ``ctf``, and the ``CrossMatcher`` that
+    settles a V1 order against a V2 order (an operator of both exchanges). ``operator`` becomes an operator of the
+    V2 exchange and of the cross matcher (the deployer is one already). Returns the manifest keys ``exchange_v2``
+    and ``cross_matcher``."""
+    exchange = signer.deploy(EXCHANGE_V2_ARTIFACT, collateral, ctf)
+    cross = signer.deploy(CROSS_MATCHER_ARTIFACT, collateral, ctf, exchange_v1, exchange.address)
+    v1: Any = contract_at(signer.w3, EXCHANGE_ARTIFACT, exchange_v1)
+    signer.transact(v1.functions.addOperator(cross.address))
+    signer.transact(exchange.functions.addOperator(cross.address))
+    if Web3.to_checksum_address(operator) != signer.address:
+        signer.transact(exchange.functions.addOperator(Web3.to_checksum_address(operator)))
+        signer.transact(cross.functions.addOperator(Web3.to_checksum_address(operator)))
+    return {"exchange_v2": str(exchange.address), "cross_matcher": str(cross.address)}
+
+
 def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collateral: str | None = None) -> Manifest:
     """Deploy everything afresh with ``deployer_key`` as owner/admin; return the manifest."""
     result = build()
@@ -165,6 +193,10 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
     if neg_risk_available():
         factories = (contracts.get("proxy_factory", ZERO_ADDRESS), contracts.get("safe_factory", ZERO_ADDRESS))
         contracts.update(deploy_neg_risk(signer, contracts["collateral"], contracts["ctf"], op, *factories))
+    if exchange_v2_available():
+        contracts.update(
+            deploy_exchange_v2(signer, contracts["collateral"], contracts["ctf"], contracts["exchange"], op)
+        )
     block_hash = "0x" + bytes(w3.eth.get_block(start_block + 1)["hash"]).hex()
     return Manifest(
         chain_id=int(w3.eth.chain_id),
@@ -221,6 +253,17 @@ def ensure_deployed(
                     stored.operator,
                     stored.contracts.get("proxy_factory", ZERO_ADDRESS),
                     stored.contracts.get("safe_factory", ZERO_ADDRESS),
+                )
+                stored = replace(stored, contracts={**stored.contracts, **added})
+            if exchange_v2_available() and "exchange_v2" not in stored.contracts:
+                # A deployment from before the V2 exchange: add it, keep everything else.
+                signer = Signer.from_key(w3, deployer_key)
+                added = deploy_exchange_v2(
+                    signer,
+                    stored.contracts["collateral"],
+                    stored.contracts["ctf"],
+                    stored.contracts["exchange"],
+                    stored.operator,
                 )
                 stored = replace(stored, contracts={**stored.contracts, **added})
             if stored != manifest:

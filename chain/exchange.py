@@ -284,7 +284,11 @@ NEG_RISK_ERROR_SIGNATURES: tuple[str, ...] = (
     "InsufficientBalance()",
     "InvalidReceiver()",
 )
-ERRORS_BY_SELECTOR: dict[bytes, str] = {_selector(sig): sig for sig in (*ERROR_SIGNATURES, *NEG_RISK_ERROR_SIGNATURES)}
+# ExchangeV2's and the CrossMatcher's own errors (the rest they share with the V1 exchange).
+V2_ERROR_SIGNATURES: tuple[str, ...] = ("InvalidFeeExponent()", "Unbalanced()", "NotAPair()")
+ERRORS_BY_SELECTOR: dict[bytes, str] = {
+    _selector(sig): sig for sig in (*ERROR_SIGNATURES, *NEG_RISK_ERROR_SIGNATURES, *V2_ERROR_SIGNATURES)
+}
 _ERROR_STRING = _selector("Error(string)")
 _PANIC = _selector("Panic(uint256)")
 

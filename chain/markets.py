@@ -102,6 +102,19 @@ def prepare_market(
     return register_tokens(admin, exchange, ctf, collateral, condition_id)
 
 
+def register_on_exchange_v2(admin: Signer, manifest: Manifest, condition: bytes, yes: int, no: int) -> bool:
+    """Register a market's tokens on the V2 exchange too, when the manifest has one and they are not yet (V1 and V2
+    orders of one market settle against the same tokens). Returns whether a registration was sent."""
+    address = manifest.contracts.get("exchange_v2")
+    if not address:
+        return False
+    exchange_v2: Any = contract_at(admin.w3, "ExchangeV2", address)
+    if int(exchange_v2.functions.registry(yes).call()[0]) != 0:
+        return False
+    admin.transact(exchange_v2.functions.registerToken(yes, no, condition))
+    return True
+
+
 def create_market(
     admin: Signer, manifest: Manifest, question: str, bond: int = 10_000_000, liveness: int = 7200
 ) -> OnchainMarket:
@@ -115,6 +128,7 @@ def create_market(
     qid = bytes.fromhex(question_id(admin.address, question)[2:])
     condition = bytes(ctf.functions.getConditionId(oracle.address, qid, 2).call())
     market = register_tokens(admin, exchange, ctf, manifest.contracts["collateral"], condition)
+    register_on_exchange_v2(admin, manifest, condition, market.yes, market.no)
     return OnchainMarket("0x" + qid.hex(), "0x" + condition.hex(), market.yes, market.no)
 
 
@@ -152,6 +166,7 @@ def ensure_market(
     else:
         market = register_tokens(admin, exchange, ctf, manifest.contracts["collateral"], condition_bytes)
         yes, no = market.yes, market.no
+    register_on_exchange_v2(admin, manifest, condition_bytes, yes, no)
     return OnchainMarket(qid, condition, yes, no), not registered
 
 

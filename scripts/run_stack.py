@@ -280,6 +280,7 @@ def _run(args: argparse.Namespace) -> int:
             "rpc_url": chain.url,
             "chain_id": manifest.chain_id,
             "exchange": manifest.contracts["exchange"],
+            "exchange_v2": manifest.contracts.get("exchange_v2"),
             "collateral": manifest.contracts["collateral"],
             "ctf": manifest.contracts["ctf"],
             "oracle": manifest.contracts.get("oracle"),
