@@ -54,7 +54,8 @@ def test_mint_v1_buy_yes_against_v2_buy_no(env: V2Env) -> None:
     assert env.balance(c, no) == before[(c, no)] + 100 * USDC
     assert env.balance(cross, 0) == before[(cross, 0)]
     assert env.balance(cross, yes) == before[(cross, yes)] + v1_fee
-    assert b.order_status(v1) == (True, 0) and env.status(v2) == (True, 0)
+    assert b.order_status(v1) == (True, 0)
+    assert env.status(v2) == (True, 0)
 
 
 def test_merge_v1_sell_yes_against_v2_sell_no(env: V2Env) -> None:

@@ -47,8 +47,10 @@ def test_complementary_match_charges_the_taker_fee_exactly(env: V2Env) -> None:
     assert env.balance(m, 0) == before[(m, 0)] + 55 * USDC  # makers pay no fee
     assert env.balance(m, yes) == before[(m, yes)] - 100 * USDC
     assert env.balance(op, yes) == before[(op, yes)] + fee
-    assert env.balance(env.v2.address, 0) == 0 and env.balance(env.v2.address, yes) == 0
-    assert env.status(taker) == (True, 0) and env.status(maker) == (True, 0)
+    assert env.balance(env.v2.address, 0) == 0
+    assert env.balance(env.v2.address, yes) == 0
+    assert env.status(taker) == (True, 0)
+    assert env.status(maker) == (True, 0)
 
 
 def test_mint_match(env: V2Env) -> None:
