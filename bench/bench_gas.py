@@ -38,7 +38,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from chain.anvil import Anvil, dev_key
 from chain.deploy import Manifest, deploy
@@ -53,9 +53,11 @@ from chain.exchange import (
     prepare_market,
     sign,
 )
+from chain.exchange_v2 import order_v2_tuple
 from chain.markets import approve_neg_risk, create_event
 from chain.rpc import Signer, connect, contract_at
 from chain.wallets import ensure_wallet_funded, ensure_wallets
+from orders.v2 import OrderV2, sign_order_v2
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT_PATH = ROOT / "bench" / "gas-snapshot.json"
@@ -199,6 +201,48 @@ def setup_neg_risk(b: Bench) -> tuple[Bench, Any]:
     return nb, event
 
 
+@dataclass(frozen=True, slots=True)
+class _BenchOrderV2(OrderV2):
+    """A V2 order that gives its ABI tuple like a V1 `Order`, so the V1 scenarios drive ExchangeV2 unchanged."""
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return order_v2_tuple(self)
+
+
+@dataclass
+class V2Bench(Bench):
+    """The same scenarios on ExchangeV2: V2 orders, and the scenario's fee rate set as the tokens' protocol fee
+    (exponent 1) before the orders that use it."""
+
+    fee_set: int = 0
+
+    def order(self, who: int, token: int, side: Side, maker_amount: int, taker_amount: int, fee: int) -> Order:
+        if fee != self.fee_set:
+            for t in (self.market.yes, self.market.no):
+                self.operator.transact(self.exchange.functions.setFeeParams(t, fee, 1 if fee else 0))
+            self.fee_set = fee
+        self.salt += 1
+        maker = self.traders[who].address
+        order = _BenchOrderV2(self.salt, maker, maker, token, maker_amount, taker_amount, int(side))
+        # Duck-typed: the scenarios only read the amounts and call as_tuple().
+        return cast(Order, sign_order_v2(order, self.keys[who], self.chain_id, self.exchange.address))
+
+
+def setup_v2(b: Bench) -> V2Bench:
+    """ExchangeV2 on the chain of ``b``, the same market registered, every account approving it."""
+    assert b.manifest is not None
+    w3 = b.operator.w3
+    exchange = contract_at(w3, "ExchangeV2", b.manifest.contracts["exchange_v2"])
+    usdc = contract_at(w3, "MockUSDC", b.manifest.contracts["collateral"])
+    ctf = contract_at(w3, "ConditionalTokens", b.manifest.contracts["ctf"])
+    b.operator.transact(exchange.functions.registerToken(b.market.yes, b.market.no, b.market.condition_id))
+    for account in [b.operator, *b.traders]:
+        fund_trader(b.operator, account, usdc, ctf, exchange.address, 0)
+    vb = V2Bench(b.anvil, b.operator, exchange, b.market, b.traders, b.keys, b.chain_id, manifest=b.manifest)
+    vb.prefix = "v2."
+    return vb
+
+
 def run_adapter(b: Bench, event: Any) -> None:
     """The adapter's own calls, by the operator (who holds USDC and every outcome's YES and NO)."""
     w3 = b.operator.w3
@@ -319,7 +363,11 @@ def measure_all() -> dict[str, int]:
         run_matches(nb)
         run_adapter(nb, event)
         run_wallets(b)
-        return dict(sorted({**b.results, **nb.results}.items()))
+        # V2 last, so the rows measured before it see the chain state they always saw.
+        vb = setup_v2(b)
+        run_fills(vb)
+        run_matches(vb)
+        return dict(sorted({**b.results, **vb.results, **nb.results}.items()))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -519,9 +567,34 @@ def results_markdown(snapshot: dict[str, int], marg: dict[str, float], prof: dic
             "",
             *wallet_section(snapshot),
             "",
+            *v2_section(snapshot),
+            "",
             *floor_section(prof),
         ]
     )
+
+
+def v2_section(snapshot: dict[str, int]) -> list[str]:
+    """ExchangeV2 (V2 orders, protocol fee on the taker only, exponent 1) beside the V1 exchange."""
+    rows = []
+    for name in ("fillOrder.BUY", "fillOrder.SELL", *(f"fillOrders.orders={n}" for n in FILL_ORDERS_COUNTS)):
+        cells = [_fmt(snapshot.get(f"{p}{name}.fee={f}")) for f in FEES for p in ("v2.", "")]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    for kind in ("COMPLEMENTARY", "MINT", "MERGE"):
+        for k in MAKER_COUNTS:
+            cells = [_fmt(snapshot.get(f"{p}matchOrders.{kind}.makers={k}.fee={f}")) for f in FEES for p in ("v2.", "")]
+            rows.append(f"| matchOrders {kind}, {k} maker(s) | " + " | ".join(cells) + " |")
+    return [
+        "## ExchangeV2",
+        "",
+        "The same scenarios with V2 orders on `ExchangeV2`; the fee column sets the tokens' protocol fee rate "
+        "(exponent 1), paid by the taker only. ExchangeV2 settles each MINT/MERGE maker with its own split/merge "
+        "through the exchange (V1 does one per match), so its per-maker cost is higher there.",
+        "",
+        "| scenario | V2, fee 0 | V1, fee 0 | V2, fee 100 bps | V1, fee 100 bps |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def neg_risk_section(snapshot: dict[str, int], marg: dict[str, float]) -> list[str]:
