@@ -171,3 +171,24 @@ def test_not_crossing_and_wrong_complement(env: V2Env) -> None:
     fn = env.v2.functions.matchOrders(*MatchV2(taker, [wrong], 4 * USDC, [7 * USDC]).as_args())
     assert b.revert_name(fn) == "InvalidComplement"
     assert Side.BUY == 0
+
+
+def test_poly_1271_wallet_order(env: V2Env) -> None:
+    """Signature type 3: the maker is a contract wallet that accepts its owner's signature (ERC-1271)."""
+    b, yes = env.base, env.base.market.yes
+    owner = b.traders[1]
+    wallet = b.operator.deploy("MockWallet1271", owner.address, b.usdc.address, b.ctf.address, env.v2.address)
+    b.operator.transact(b.usdc.functions.mint(wallet.address, 40 * USDC))
+    as_wallet = {"maker": wallet.address, "signer": wallet.address, "signature_type": 3}
+    order = env.order(1, yes, Side.BUY, 40 * USDC, 100 * USDC, **as_wallet)
+    not_owner = env.order(1, yes, Side.BUY, 40 * USDC, 100 * USDC, key=b.keys[2], **as_wallet)
+    assert b.revert_name(env.v2.functions.fillOrder(order_v2_tuple(not_owner), 1)) == "InvalidSignature"
+    other_signer = env.order(1, yes, Side.BUY, 40 * USDC, 100 * USDC, maker=wallet.address, signature_type=3)
+    assert b.revert_name(env.v2.functions.fillOrder(order_v2_tuple(other_signer), 1)) == "InvalidSignature"
+    op = b.operator.address
+    op_usdc = env.balance(op, 0)
+    env.fill(order, 40 * USDC)
+    assert env.balance(wallet.address, 0) == 0
+    assert env.balance(wallet.address, yes) == 100 * USDC
+    assert env.balance(op, 0) == op_usdc + 40 * USDC
+    assert env.status(order) == (True, 0)
