@@ -192,3 +192,34 @@ def test_poly_1271_wallet_order(env: V2Env) -> None:
     assert env.balance(wallet.address, yes) == 100 * USDC
     assert env.balance(op, 0) == op_usdc + 40 * USDC
     assert env.status(order) == (True, 0)
+
+
+def test_mixed_makers_one_match(env: V2Env) -> None:
+    """COMPLEMENTARY and MINT makers against one taker: the taker pays exactly what the makers take, net of the
+    MINT makers' collateral, and receives every token, less the fee at its actual average price."""
+    b, yes, no = env.base, env.base.market.yes, env.base.market.no
+    _set_fees(env, yes)
+    taker = env.buy(1, yes, 300, 0.60)  # up to 180 for 300 YES
+    makers = [env.sell(2, yes, 100, 0.55), env.buy(3, no, 100, 0.42), env.sell(4, yes, 100, 0.60)]
+    fills = [100 * USDC, 42 * USDC, 100 * USDC]
+    t = b.traders[1].address
+    c0, y0 = env.balance(t, 0), env.balance(t, yes)
+    no3 = env.balance(b.traders[3].address, no)
+    env.match(MatchV2(taker, makers, 180 * USDC, fills))
+    spent = (55 + 100 - 42 + 60) * USDC
+    fee = protocol_fee(RATE, EXP, 0, spent, 300 * USDC)
+    assert env.balance(t, 0) == c0 - spent
+    assert env.balance(t, yes) == y0 + 300 * USDC - fee
+    assert env.balance(b.traders[3].address, no) == no3 + 100 * USDC
+    assert env.balance(env.v2.address, 0) == 0
+    assert env.status(taker) == (True, 0)  # the whole fill is consumed; the unused 7 came back
+
+
+def test_paused_refuses_settlement_but_not_cancel(env: V2Env) -> None:
+    b = env.base
+    order = env.sell(2, b.market.yes, 10, 0.5)
+    b.operator.transact(env.v2.functions.pauseTrading())
+    assert b.revert_name(env.v2.functions.fillOrder(order_v2_tuple(order), 1)) == "Paused"
+    b.traders[2].transact(env.v2.functions.cancelOrder(order_v2_tuple(order)))
+    assert env.status(order) == (True, 0)
+    assert b.revert_name(env.v2.functions.fillOrder(order_v2_tuple(order), 1), b.outsider) == "NotOperator"
