@@ -132,12 +132,20 @@ def exchange_v2_available() -> bool:
     )
 
 
-def deploy_exchange_v2(signer: Signer, collateral: str, ctf: str, exchange_v1: str, operator: str) -> dict[str, str]:
+def deploy_exchange_v2(
+    signer: Signer,
+    collateral: str,
+    ctf: str,
+    exchange_v1: str,
+    operator: str,
+    proxy_factory: str = ZERO_ADDRESS,
+    safe_factory: str = ZERO_ADDRESS,
+) -> dict[str, str]:
     """Deploy the V2 exchange over the V1 exchange's ``collateral`` and ``ctf``, and the ``CrossMatcher`` that
     settles a V1 order against a V2 order (an operator of both exchanges). ``operator`` becomes an operator of the
     V2 exchange and of the cross matcher (the deployer is one already). Returns the manifest keys ``exchange_v2``
-    and ``cross_matcher``."""
-    exchange = signer.deploy(EXCHANGE_V2_ARTIFACT, collateral, ctf)
+    and ``cross_matcher``. The wallet factories are the V1 exchange's (proxy and Safe makers)."""
+    exchange = signer.deploy(EXCHANGE_V2_ARTIFACT, collateral, ctf, proxy_factory, safe_factory)
     cross = signer.deploy(CROSS_MATCHER_ARTIFACT, collateral, ctf, exchange_v1, exchange.address)
     v1: Any = contract_at(signer.w3, EXCHANGE_ARTIFACT, exchange_v1)
     signer.transact(v1.functions.addOperator(cross.address))
@@ -190,12 +198,12 @@ def deploy(rpc_url: str, deployer_key: str, operator: str | None = None, collate
         ORACLE_DISPUTE_FEE_BPS,
     )
     contracts["oracle"] = str(oracle.address)
+    factories = (contracts.get("proxy_factory", ZERO_ADDRESS), contracts.get("safe_factory", ZERO_ADDRESS))
     if neg_risk_available():
-        factories = (contracts.get("proxy_factory", ZERO_ADDRESS), contracts.get("safe_factory", ZERO_ADDRESS))
         contracts.update(deploy_neg_risk(signer, contracts["collateral"], contracts["ctf"], op, *factories))
     if exchange_v2_available():
         contracts.update(
-            deploy_exchange_v2(signer, contracts["collateral"], contracts["ctf"], contracts["exchange"], op)
+            deploy_exchange_v2(signer, contracts["collateral"], contracts["ctf"], contracts["exchange"], op, *factories)
         )
     block_hash = "0x" + bytes(w3.eth.get_block(start_block + 1)["hash"]).hex()
     return Manifest(
@@ -264,6 +272,8 @@ def ensure_deployed(
                     stored.contracts["ctf"],
                     stored.contracts["exchange"],
                     stored.operator,
+                    stored.contracts.get("proxy_factory", ZERO_ADDRESS),
+                    stored.contracts.get("safe_factory", ZERO_ADDRESS),
                 )
                 stored = replace(stored, contracts={**stored.contracts, **added})
             if stored != manifest:

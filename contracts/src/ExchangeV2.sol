@@ -2,20 +2,18 @@
 pragma solidity 0.8.30;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IFeesEE} from "./exchange/interfaces/IFees.sol";
-import {ISignaturesEE} from "./exchange/interfaces/ISignatures.sol";
 import {IOrdersEE, ITradingEE} from "./exchange/interfaces/ITrading.sol";
-import {OrderStatus, Side, SignatureTypes} from "./exchange/libraries/OrderStructs.sol";
+import {OrderStatus, Side} from "./exchange/libraries/OrderStructs.sol";
 import {FeeParams, OrderV2} from "./exchange/libraries/OrderStructsV2.sol";
 import {TradeMath} from "./exchange/libraries/TradeMath.sol";
 import {Assets} from "./exchange/mixins/Assets.sol";
 import {HashingV2} from "./exchange/mixins/HashingV2.sol";
 import {Pausable} from "./exchange/mixins/Pausable.sol";
 import {Registry} from "./exchange/mixins/Registry.sol";
+import {Signatures} from "./exchange/mixins/Signatures.sol";
 import {TokenReceiver} from "./exchange/mixins/TokenReceiver.sol";
 
 /// @title ExchangeV2
@@ -28,7 +26,8 @@ import {TokenReceiver} from "./exchange/mixins/TokenReceiver.sol";
 ///   `fillOrder`) pays shares * rateBps / 10_000 * (p * (1 - p)) ** exponent in collateral value, at its actual
 ///   fill price p, taken from what it receives (tokens for a BUY, valued at p; collateral for a SELL). Makers pay
 ///   nothing. The operator passes no fee: it can only choose which order is the taker.
-/// - Signature types: EOA (0) and POLY_1271 (3, an ERC-1271 contract wallet that is both maker and signer).
+/// - Signature types: V1's four (EOA, POLY_PROXY, POLY_GNOSIS_SAFE, POLY_1271), checked by the V1 Signatures mixin
+///   with its wallet factories.
 /// A match pulls the taker's fill into the exchange, settles each maker against it (one split per MINT maker,
 /// one merge per MERGE maker), then pays the taker what it received less the fee and refunds what was not used.
 /// The deployer becomes admin and operator. See docs/contracts.md.
@@ -36,8 +35,8 @@ contract ExchangeV2 is
     IOrdersEE,
     ITradingEE,
     IFeesEE,
-    ISignaturesEE,
     HashingV2,
+    Signatures,
     Registry,
     Pausable,
     TokenReceiver,
@@ -62,7 +61,14 @@ contract ExchangeV2 is
 
     /// @param collateral The collateral ERC20 (6 decimals), the V1 Exchange's.
     /// @param ctf The Gnosis ConditionalTokens contract, the V1 Exchange's.
-    constructor(address collateral, address ctf) Assets(collateral, ctf) {}
+    /// @param proxyFactory The proxy-wallet factory of POLY_PROXY makers (address(0): none; `setProxyFactory`).
+    /// @param safeFactory The Safe factory of POLY_GNOSIS_SAFE makers (address(0): none; `setSafeFactory`).
+    constructor(
+        address collateral,
+        address ctf,
+        address proxyFactory,
+        address safeFactory
+    ) Assets(collateral, ctf) Signatures(proxyFactory, safeFactory) {}
 
     // ------------------------------------------------------------------ admin
 
@@ -162,23 +168,9 @@ contract ExchangeV2 is
         emit OrderCancelled(orderHash);
     }
 
-    /// @dev EOA: signer == maker and the 65-byte signature recovers to it (OpenZeppelin ECDSA: low s, v 27/28).
-    /// POLY_1271: signer == maker, a contract whose isValidSignature accepts the digest.
+    /// @dev The V1 exchange's signature rules (see Signatures) over the V2 order's parts.
     function _validateSignatureV2(bytes32 orderHash, OrderV2 calldata order) internal view {
-        uint8 sigType = order.signatureType;
-        address signer = order.signer;
-        if (sigType == SignatureTypes.EOA) {
-            if (signer != order.maker) revert InvalidSignature();
-            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(orderHash, order.signature);
-            if (err != ECDSA.RecoverError.NoError || recovered != signer) revert InvalidSignature();
-        } else if (sigType == SignatureTypes.POLY_1271) {
-            if (signer != order.maker) revert InvalidSignature();
-            if (!SignatureChecker.isValidERC1271SignatureNow(signer, orderHash, order.signature)) {
-                revert InvalidSignature();
-            }
-        } else {
-            revert UnsupportedSignatureType();
-        }
+        _validateSignatureOf(orderHash, order.signatureType, order.maker, order.signer, order.signature);
     }
 
     /// @dev Signature, token (unless the pair check proved it), status; returns the stored remaining.

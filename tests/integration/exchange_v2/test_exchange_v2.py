@@ -143,7 +143,7 @@ def test_signature_of_another_version_or_exchange_refused(env: V2Env) -> None:
 
 def test_unsupported_signature_type(env: V2Env) -> None:
     b = env.base
-    order = env.buy(1, b.market.yes, 10, 0.5, signature_type=1)
+    order = env.buy(1, b.market.yes, 10, 0.5, signature_type=4)
     assert b.revert_name(env.v2.functions.fillOrder(order_v2_tuple(order), 1)) == "UnsupportedSignatureType"
 
 

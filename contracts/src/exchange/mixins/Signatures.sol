@@ -121,7 +121,7 @@ abstract contract Signatures is ISignatures, Auth {
         _safeInitCodeHash = codeHash;
     }
 
-    function _proxyWalletOf(address signer) private view returns (address) {
+    function _proxyWalletOf(address signer) internal view returns (address) {
         bytes32 salt;
         assembly ("memory-safe") {
             mstore(0x00, signer)
@@ -130,7 +130,7 @@ abstract contract Signatures is ISignatures, Auth {
         return _create2Address(_proxyFactory, salt, _proxyInitCodeHash);
     }
 
-    function _safeOf(address signer) private view returns (address) {
+    function _safeOf(address signer) internal view returns (address) {
         bytes32 salt;
         assembly ("memory-safe") {
             mstore(0x00, signer)
@@ -173,6 +173,31 @@ abstract contract Signatures is ISignatures, Auth {
         _checkEcdsa(orderHash, order.signature, signer);
     }
 
+    /// @dev `_validateSignature`'s rules over an order's parts, for order structs other than V1's (ExchangeV2).
+    /// V1 keeps its own copy of the dispatch so its gas does not change.
+    function _validateSignatureOf(
+        bytes32 orderHash,
+        uint8 signatureType,
+        address maker,
+        address signer,
+        bytes calldata signature
+    ) internal view {
+        if (signatureType == SignatureTypes.EOA) {
+            if (signer != maker) revert InvalidSignature();
+        } else if (signatureType == SignatureTypes.POLY_PROXY) {
+            if (maker == address(0) || maker != _proxyWalletOf(signer)) revert InvalidSignature();
+        } else if (signatureType == SignatureTypes.POLY_GNOSIS_SAFE) {
+            if (maker == address(0) || maker != _safeOf(signer)) revert InvalidSignature();
+        } else if (signatureType == SignatureTypes.POLY_1271) {
+            if (signer != maker || signer.code.length == 0) revert InvalidSignature();
+            if (!SignatureChecker.isValidERC1271SignatureNow(signer, orderHash, signature)) revert InvalidSignature();
+            return;
+        } else {
+            revert UnsupportedSignatureType();
+        }
+        _checkEcdsa(orderHash, signature, signer);
+    }
+
     /// @dev POLY_1271: the maker is the signer, a contract that accepts the signature by EIP-1271.
     function _check1271(bytes32 orderHash, Order calldata order, address signer) private view {
         if (signer != order.maker || signer.code.length == 0) revert InvalidSignature();
@@ -180,7 +205,7 @@ abstract contract Signatures is ISignatures, Auth {
     }
 
     /// @dev Reverts with InvalidSignature unless `signature` (r‖s‖v) recovers to `signer` (non-zero).
-    function _checkEcdsa(bytes32 orderHash, bytes calldata signature, address signer) private view {
+    function _checkEcdsa(bytes32 orderHash, bytes calldata signature, address signer) internal view {
         if (signature.length != 65) revert InvalidSignature();
         address recovered;
         assembly ("memory-safe") {
