@@ -201,12 +201,9 @@ def setup_neg_risk(b: Bench) -> tuple[Bench, Any]:
     return nb, event
 
 
-@dataclass(frozen=True, slots=True)
-class _BenchOrderV2(OrderV2):
-    """A V2 order that gives its ABI tuple like a V1 `Order`, so the V1 scenarios drive ExchangeV2 unchanged."""
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        return order_v2_tuple(self)
+def _abi_tuple(order: Order | OrderV2) -> tuple[Any, ...]:
+    """The ABI tuple of a V1 or a V2 order (the V2 bench runs the V1 scenarios with V2 orders)."""
+    return order_v2_tuple(order) if isinstance(order, OrderV2) else order_tuple(order)
 
 
 @dataclass
@@ -223,9 +220,18 @@ class V2Bench(Bench):
             self.fee_set = fee
         self.salt += 1
         maker = self.traders[who].address
-        order = _BenchOrderV2(self.salt, maker, maker, token, maker_amount, taker_amount, int(side))
-        # Duck-typed: the scenarios only read the amounts and call as_tuple().
+        order = OrderV2(self.salt, maker, maker, token, maker_amount, taker_amount, int(side))
+        # The scenarios only read the amounts and go through _abi_tuple / match() for the ABI.
         return cast(Order, sign_order_v2(order, self.keys[who], self.chain_id, self.exchange.address))
+
+    def match(self, name: str, match: Match) -> int:
+        args = (
+            _abi_tuple(match.taker_order),
+            [_abi_tuple(o) for o in match.maker_orders],
+            match.taker_fill_amount,
+            list(match.maker_fill_amounts),
+        )
+        return self.measure(name, lambda: self.exchange.functions.matchOrders(*args))
 
 
 def setup_v2(b: Bench) -> V2Bench:
@@ -297,14 +303,14 @@ def run_fills(b: Bench) -> None:
     ex = b.exchange.functions
     for fee in FEES:
         buy = b.order(1, yes, Side.BUY, p_yes, s, fee)
-        b.measure(f"fillOrder.BUY.fee={fee}", lambda o=buy: ex.fillOrder(order_tuple(o), o.maker_amount))
+        b.measure(f"fillOrder.BUY.fee={fee}", lambda o=buy: ex.fillOrder(_abi_tuple(o), o.maker_amount))
         sell = b.order(1, yes, Side.SELL, s, p_yes, fee)
-        b.measure(f"fillOrder.SELL.fee={fee}", lambda o=sell: ex.fillOrder(order_tuple(o), o.maker_amount))
+        b.measure(f"fillOrder.SELL.fee={fee}", lambda o=sell: ex.fillOrder(_abi_tuple(o), o.maker_amount))
         for n in FILL_ORDERS_COUNTS:
             orders = [b.order(i + 1, yes, Side.SELL, s, p_yes, fee) for i in range(n)]
             b.measure(
                 f"fillOrders.orders={n}.fee={fee}",
-                lambda os=orders: ex.fillOrders([order_tuple(o) for o in os], [o.maker_amount for o in os]),
+                lambda os=orders: ex.fillOrders([_abi_tuple(o) for o in os], [o.maker_amount for o in os]),
             )
 
 

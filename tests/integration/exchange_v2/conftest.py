@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chain.anvil import Anvil
-from chain.exchange import Order, Side
+from chain.exchange import Order, Side, order_tuple
 from chain.exchange_v2 import MatchV2, order_v2_tuple
 from chain.markets import fund_account
 from chain.rpc import Signer, contract_at
@@ -63,7 +63,7 @@ class V2Env:
         return self.base.operator.transact(self.v2.functions.fillOrder(order_v2_tuple(order), amount))
 
     def cross_match(self, v1: Order, v1_fill: int, v2: OrderV2, v2_fill: int) -> Any:
-        fn = self.cross.functions.matchCross(v1.as_tuple(), v1_fill, order_v2_tuple(v2), v2_fill)
+        fn = self.cross.functions.matchCross(order_tuple(v1), v1_fill, order_v2_tuple(v2), v2_fill)
         return self.base.operator.transact(fn)
 
     def status(self, order: OrderV2) -> tuple[bool, int]:

@@ -4,7 +4,7 @@ the exchange that owns the order."""
 
 from __future__ import annotations
 
-from chain.exchange import Order, Side
+from chain.exchange import Order, Side, order_tuple
 from orders.v2 import protocol_fee
 from tests.integration.exchange.exchange_support import USDC
 from tests.integration.exchange_v2.conftest import V2Env
@@ -80,10 +80,10 @@ def test_cross_refuses_a_loss_a_wrong_pair_and_outsiders(env: V2Env) -> None:
     # BUY YES at 0.30 and BUY NO at 0.30 do not pay for the full sets: the float would lose
     v1 = _v1_buy(env, 1, yes, 10, 0.30)
     v2 = env.buy(2, no, 10, 0.30)
-    fn = env.cross.functions.matchCross(v1.as_tuple(), 3 * USDC, order_v2_tuple(v2), 3 * USDC)
+    fn = env.cross.functions.matchCross(order_tuple(v1), 3 * USDC, order_v2_tuple(v2), 3 * USDC)
     assert b.revert_name(fn) == "Unbalanced"
     other = env.buy(2, b.other.no, 10, 0.80)
-    fn = env.cross.functions.matchCross(v1.as_tuple(), 3 * USDC, order_v2_tuple(other), 8 * USDC)
+    fn = env.cross.functions.matchCross(order_tuple(v1), 3 * USDC, order_v2_tuple(other), 8 * USDC)
     assert b.revert_name(fn) == "NotAPair"
-    fn = env.cross.functions.matchCross(v1.as_tuple(), 3 * USDC, order_v2_tuple(v2), 3 * USDC)
+    fn = env.cross.functions.matchCross(order_tuple(v1), 3 * USDC, order_v2_tuple(v2), 3 * USDC)
     assert b.revert_name(fn, b.outsider) == "NotOperator"
