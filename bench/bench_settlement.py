@@ -49,7 +49,7 @@ from chain.rpc import Signer, connect, contract_at
 from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId, Trade
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, OrderId, UnixSeconds
-from clob.service.projections import Applied
+from clob.service.applied import Applied
 from clob.service.sequencer import Sequencer, Submission
 from settlement import Batcher, SettlementConfig, SettlementService, create_batcher
 from settlement.matches import order_to_json

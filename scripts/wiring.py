@@ -26,7 +26,7 @@ from typing import Any
 
 from chain.deploy import Manifest
 from clob.engine import CancelOrder, Command, MarketId, OrderId, ResolveMarket, Seq, Trade, UnixSeconds
-from clob.service.projections import Applied
+from clob.service.applied import Applied
 from clob.service.sequencer import Submission
 
 log = logging.getLogger("stack")

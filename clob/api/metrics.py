@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 
 from clob.engine import OrderAccepted, OrderCancelled, OrderRejected, Trade
-from clob.service.projections import Applied
+from clob.service.applied import Applied
 from store.db import Database
 from store.schema import trades
 

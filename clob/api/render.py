@@ -11,11 +11,10 @@ from typing import Any
 
 from clob.auth import ApiCreds
 from clob.engine import MarketStatus
-from clob.service.marketdata import format_units
 from clob.service.markets import OUTCOMES, MarketRecord, tick_string
 from clob.service.outcomes import CancelResult, Placement
-from clob.service.projections import format_pips
 from clob.service.queries import OrderRecord, TradeRecord
+from clob.service.units import format_pips, format_units
 from orders import checksum_address
 
 

@@ -52,10 +52,12 @@ from clob.distributed.bus import (
 from clob.distributed.lock import LeaderLock, exit_now
 from clob.distributed.replica import Replica
 from clob.engine import Command, PlaceOrder, Seq, Side, Trade
+from clob.service.applied import Applied
 from clob.service.codec import CodecError, decode
 from clob.service.obligations import Reservation, reservation_of, settlement_obligations
-from clob.service.projections import Applied, trade_key, trade_to_json
+from clob.service.projections import trade_to_json
 from clob.service.sequencer import Outcome, Sequencer, Submission
+from clob.service.trades import trade_key
 from clob.settings import Settings
 from store import connect_database
 from store.db import Database

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Iterable
 
 from clob.engine import BookDelta, CancelOrder, Engine, MarketId, MarketInfo, PlaceOrder, TokenBook, TokenId
+from clob.service.applied import Applied
 from clob.service.codec import decode
-from clob.service.projections import Applied
 from clob.service.sequencer import StreamStatus
 from clob.service.snapshots import load_verified
 from store.db import Database

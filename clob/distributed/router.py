@@ -68,8 +68,8 @@ from clob.engine import (
     TokenBook,
     TokenId,
 )
+from clob.service.applied import Applied
 from clob.service.codec import encode, kind_of
-from clob.service.projections import Applied
 from clob.service.sequencer import Outcome, SequencerStopped, StreamStatus, Submission
 from clob.service.stream import collect
 from store.db import Database

@@ -78,10 +78,10 @@ from clob.service.outcomes import (
     stored_taker_amounts,
     taker_amounts,
 )
-from clob.service.projections import trade_key
 from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeFilter, TradeRecord
 from clob.service.sequencer import DUPLICATE, CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
 from clob.service.stream import CommandStream, StreamUnavailable
+from clob.service.trades import trade_key
 from clob.service.verify_pool import VerifyPool
 from clob.service.wallet_rules import addresses_of, funder_of, load_wallet_rules
 from clob.settings import Settings

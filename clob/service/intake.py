@@ -35,9 +35,9 @@ from clob.engine import GTD_SAFETY_MARGIN_S, MIN_MARKET_BUY, MarketInfo, MarketS
 from clob.engine.types import Address as EngineAddress
 from clob.service.chain_view import COLLATERAL, CachedChainView
 from clob.service.errors import ErrorCode, ServiceError
-from clob.service.marketdata import format_units
 from clob.service.markets import MarketData, TokenRef
 from clob.service.obligations import NOT_ENOUGH_BALANCE, Reservation, reservation_of
+from clob.service.units import format_units
 from orders import (
     DEFAULT_POLICY,
     ZERO_ADDRESS,

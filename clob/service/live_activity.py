@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from clob.service.errors import ErrorCode, ServiceError
-from clob.service.marketdata import format_units
+from clob.service.units import format_units
 from clob.service.markets import OUTCOMES, MarketData
 from orders import checksum_address
 from store.db import Database

@@ -15,17 +15,7 @@ import json
 from typing import Any
 
 from clob.engine import TokenBook
-from clob.service.projections import format_pips
-
-SHARE = 1_000_000
-
-
-def format_units(base_units: int) -> str:
-    """6-decimal base units as a decimal string: 12_500_000 → "12.5"."""
-    whole, frac = divmod(base_units, SHARE)
-    if frac == 0:
-        return str(whole)
-    return f"{whole}.{frac:06d}".rstrip("0")
+from clob.service.units import format_pips, format_units
 
 
 def levels(entries: tuple[tuple[int, int], ...], best_last: bool = True) -> list[dict[str, str]]:

@@ -29,9 +29,11 @@ from clob.engine import (
     TokenId,
     Trade,
 )
-from clob.service.marketdata import book_summary, format_units
-from clob.service.projections import Applied, format_pips, trade_price_pips
+from clob.service.applied import Applied
+from clob.service.marketdata import book_summary
 from clob.service.stream import CommandStream
+from clob.service.trades import trade_price_pips
+from clob.service.units import format_pips, format_units
 from store.db import Database
 from store.schema import markets, trades
 

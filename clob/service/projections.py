@@ -12,9 +12,7 @@ shares are the taker's ``taker_taking`` (BUY) or ``taker_fill`` (SELL), and a ma
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,14 +20,10 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from clob.engine import (
-    PRICE_SCALE,
     CancelReason,
-    Command,
-    Event,
     MarketCreated,
     MarketStatus,
     MarketStatusChanged,
-    MatchType,
     OrderAccepted,
     OrderCancelled,
     OrderStatus,
@@ -40,35 +34,10 @@ from clob.engine import (
     TickSizeChanged,
     Trade,
 )
-from store.journal import JournalEntry
+from clob.service.applied import Applied
+from clob.service.trades import fill_shares, trade_key, trade_price_pips
+from clob.service.units import format_pips
 from store.schema import markets, orders, projection_cursor, trade_parties, trades
-
-
-def format_pips(pips: int) -> str:
-    """A price in pips (1e-4) as Polymarket's decimal string: 5500 → "0.55", 10000 → "1"."""
-    whole, frac = divmod(pips, PRICE_SCALE)
-    if frac == 0:
-        return str(whole)
-    return f"{whole}.{frac:04d}".rstrip("0")
-
-
-def fill_shares(side: Side, making: int, taking: int) -> int:
-    """Shares moved by one side of a fill: a BUY receives them, a SELL gives them."""
-    return taking if side == Side.BUY else making
-
-
-def trade_price_pips(trade: Trade) -> int:
-    """The trade's price in the taker's token: the first maker's price, mirrored for MINT/MERGE."""
-    first = trade.makers[0]
-    return first.price if first.match_type == MatchType.COMPLEMENTARY else PRICE_SCALE - first.price
-
-
-TRADE_NS = uuid.UUID("6f3c1d2e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
-
-
-def trade_key(stream: str, trade: Trade) -> str:
-    """The trade's public id: a UUID derived from its stream and journal position, the same on every replay."""
-    return str(uuid.uuid5(TRADE_NS, f"{stream}/{trade.trade_id}"))
 
 
 def trade_to_json(trade: Trade) -> dict[str, Any]:
@@ -100,21 +69,6 @@ def trade_to_json(trade: Trade) -> dict[str, Any]:
             for m in trade.makers
         ],
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """One journaled command with its meta and the events it produced."""
-
-    seq: int
-    command: Command
-    meta: dict[str, Any]
-    events: Sequence[Event]
-    journal_hash: str
-    stream: str = ""
-    """The stream (shard) it was journaled in."""
-    entry: JournalEntry | None = None
-    """The journal entry exactly as written (what a bus publishes), where the producer has it."""
 
 
 def _status_of_cancel(reason: CancelReason) -> str:

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from clob.engine import Engine, Trade
 from clob.service.codec import CodecError, decode_command
-from clob.service.projections import TRADE_NS, trade_key, trade_to_json
+from clob.service.projections import trade_to_json
+from clob.service.trades import TRADE_NS, trade_key
 from store.db import Database, connect_database
 from store.journal import GENESIS, Journal, JournalVerifyError, verified
 from store.schema import trades

@@ -57,12 +57,14 @@ from clob.engine import (
     TokenId,
     Trade,
 )
+from clob.service.applied import Applied
 from clob.service.codec import decode_command, encode, kind_of
 from clob.service.expiry import ExpiryTimer
 from clob.service.obligations import Obligations, Reservation, settlement_obligations
-from clob.service.projections import Applied, Projector, trade_key
+from clob.service.projections import Projector
 from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
+from clob.service.trades import trade_key
 from store.db import Database
 from store.journal import GENESIS, Journal, verified
 

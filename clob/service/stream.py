@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from clob.engine import MarketInfo, TokenBook, TokenId
-from clob.service.projections import Applied
+from clob.service.applied import Applied
 from clob.service.sequencer import Outcome, StreamStatus, Submission
 
 

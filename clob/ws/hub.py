@@ -44,8 +44,9 @@ from clob.engine import (
     TickSizeChanged,
     Trade,
 )
-from clob.service.marketdata import format_units
-from clob.service.projections import Applied, fill_shares, format_pips, trade_key, trade_price_pips
+from clob.service.applied import Applied
+from clob.service.trades import fill_shares, trade_key, trade_price_pips
+from clob.service.units import format_pips, format_units
 from clob.ws.market_messages import MarketRef, best_bid_ask, market_event, top_of
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from clob.api.deps import Service
 from clob.api.render import pips, tick_json
 from clob.api.responses import JSON, json_body
 from clob.service.errors import ErrorCode, ServiceError
-from clob.service.marketdata import format_units
+from clob.service.units import format_units
 
 router = APIRouter(tags=["market data"])
 

@@ -12,8 +12,8 @@ import orjson
 from clob.distributed.bus import H_SEQ, connect, journal_stream, journal_subject
 from clob.distributed.node import ShardNode
 from clob.engine import Side, Trade
-from clob.service.projections import trade_key
 from clob.service.sequencer import Sequencer
+from clob.service.trades import trade_key
 from clob.settings import Settings
 from store import connect_database
 from tests.integration.store.test_sequencer import NO, YES, create_market, place, run

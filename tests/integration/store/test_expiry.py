@@ -23,9 +23,9 @@ from clob.engine import (
     UnixSeconds,
 )
 from clob.engine.types import Address, BaseUnits
+from clob.service.applied import Applied
 from clob.service.codec import decode_command
 from clob.service.expiry import MAX_WAIT_S, NOTHING_DUE
-from clob.service.projections import Applied
 from clob.service.replay import replay
 from clob.service.sequencer import Sequencer, Submission
 from store import connect_database

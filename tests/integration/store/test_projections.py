@@ -25,8 +25,9 @@ from clob.engine import (
     UnixSeconds,
 )
 from clob.engine.types import Address, BaseUnits
+from clob.service.applied import Applied
 from clob.service.codec import encode, kind_of
-from clob.service.projections import Applied, Projector, dumps_json, signed_order_json, sorted_json
+from clob.service.projections import Projector, dumps_json, signed_order_json, sorted_json
 from store import Journal, connect_database
 from store.schema import journal, markets, orders, projection_cursor, trade_parties, trades
 

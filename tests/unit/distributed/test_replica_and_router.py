@@ -27,8 +27,8 @@ from clob.engine import (
     UnixSeconds,
 )
 from clob.engine.types import Address
+from clob.service.applied import Applied
 from clob.service.codec import encode, kind_of
-from clob.service.projections import Applied
 from clob.service.sequencer import Outcome, SequencerStopped, Submission
 from store import connect_database
 from store.db import Database

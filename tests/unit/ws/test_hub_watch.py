@@ -8,7 +8,7 @@ from typing import Any
 
 from clob.engine import BookDelta, CancelOrder, MarketId, OrderId, Pips, Seq, Side, TokenId, UnixSeconds
 from clob.engine.types import BaseUnits
-from clob.service.projections import Applied
+from clob.service.applied import Applied
 from clob.ws.hub import WsHub
 
 MARKET = MarketId("0x" + "ab" * 32)
