@@ -67,9 +67,10 @@ from clob.engine import (
 )
 from clob.engine.types import Address
 from clob.service.codec import encode, kind_of
-from clob.service.sequencer import Sequencer, Submission
+from clob.service.sequencer import Sequencer
 from clob.service.snapshot_capture import default_mode
 from clob.service.snapshots import save_snapshot
+from clob.service.submission import UNSEQUENCED, Submission
 from store import Journal, connect_database
 from store.schema import snapshots
 
@@ -131,26 +132,19 @@ def meta_for(cmd: Command) -> dict[str, Any]:
     return {}
 
 
-def rebuild(cmd: Command) -> Any:
-    """A ``make_command`` that rebuilds ``cmd`` with the sequencer's seq."""
-    cls = type(cmd)
-    fields = {k: getattr(cmd, k) for k in cmd.__dataclass_fields__ if k != "seq"}
-    return lambda seq: cls(seq=seq, **fields)
-
-
 def bench_append(url: str, n: int, synchronous: str) -> float:
     db = connect_database(url, sqlite_synchronous=synchronous)
     seqr = Sequencer(db)
     seqr.start()
     cmds = commands(n + 1)
-    seqr.submit(Submission(lambda s: CreateMarket(s, NOW, MARKET, YES, NO, 2, BaseUnits(5 * SHARE), 0))).result()
+    seqr.submit(Submission(CreateMarket(UNSEQUENCED, NOW, MARKET, YES, NO, 2, BaseUnits(5 * SHARE), 0))).result()
     body = cmds[1:]
     chunks = [body[i::8] for i in range(8)]
 
     def submitter(chunk: list[Command]) -> None:
         pending = []
         for cmd in chunk:
-            pending.append(seqr.submit(Submission(rebuild(cmd), meta_for(cmd))))
+            pending.append(seqr.submit(Submission(cmd, meta_for(cmd))))
             if len(pending) >= 64:
                 for f in pending:
                     f.result()
@@ -222,7 +216,7 @@ def bench_stall(url: str, mode: str, warmup: int = 200, total: int = 2000) -> di
                 OrderType.GTC,
             )
             t0 = time.perf_counter()
-            seqr.submit(Submission(rebuild(cmd), meta_for(cmd))).result()
+            seqr.submit(Submission(cmd, meta_for(cmd))).result()
             with lock:
                 latencies.append(time.perf_counter() - t0)
 

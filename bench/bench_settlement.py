@@ -50,7 +50,8 @@ from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId, 
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, OrderId, UnixSeconds
 from clob.service.applied import Applied
-from clob.service.sequencer import Sequencer, Submission
+from clob.service.sequencer import Sequencer
+from clob.service.submission import UNSEQUENCED, Submission
 from settlement import Batcher, SettlementConfig, SettlementService, create_batcher
 from settlement.matches import order_to_json
 from store import Database, connect_database
@@ -103,8 +104,8 @@ class Bench:
     def submission(self, oid: str, order: Order) -> Submission:
         now = UnixSeconds(int(time.time()))
         return Submission(
-            lambda seq: PlaceOrder(
-                seq,
+            PlaceOrder(
+                UNSEQUENCED,
                 now,
                 OrderId(oid),
                 Address(order.maker.lower()),
@@ -171,7 +172,7 @@ def setup(anvil: Anvil, tmp: Path) -> Bench:
     now = UnixSeconds(int(time.time()))
     market_id = MarketId("0x" + market.condition_id.hex())
     yes, no = TokenId(market.yes), TokenId(market.no)
-    sequencer.submit(Submission(lambda seq: CreateMarket(seq, now, market_id, yes, no, 2, BaseUnits(USDC), 0))).result(
+    sequencer.submit(Submission(CreateMarket(UNSEQUENCED, now, market_id, yes, no, 2, BaseUnits(USDC), 0))).result(
         timeout=30
     )
     return Bench(anvil, w3, manifest, db_url, db, market, traders, sequencer)

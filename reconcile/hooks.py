@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from clob.engine.types import Address, OrderId, UnixSeconds
 from clob.service.outcomes import cancel_one_command
-from clob.service.sequencer import Submission
+from clob.service.submission import Submission
 from reconcile.rules import Kind, orders_to_cancel
 from reconcile.runs import Hook
 

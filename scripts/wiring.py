@@ -20,14 +20,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from chain.deploy import Manifest
-from clob.engine import CancelOrder, Command, MarketId, OrderId, ResolveMarket, Seq, Trade, UnixSeconds
+from clob.engine import CancelOrder, OrderId, ResolveMarket, Trade, UnixSeconds
 from clob.service.applied import Applied
-from clob.service.sequencer import Submission
+from clob.service.submission import UNSEQUENCED, Submission
 
 log = logging.getLogger("stack")
 
@@ -51,14 +50,6 @@ class Services:
         for thread in (self.indexer_thread, self.watcher_thread):
             if thread is not None:
                 thread.join(15)
-
-
-def _cancel(order_id: OrderId, now: UnixSeconds) -> Callable[[Seq], Command]:
-    return lambda seq: CancelOrder(seq, now, order_id)
-
-
-def _resolve(market: MarketId, now: UnixSeconds) -> Callable[[Seq], Command]:
-    return lambda seq: ResolveMarket(seq, now, market)
 
 
 def _winner(info: Any, payouts: tuple[int, ...] | None) -> dict[str, str]:
@@ -104,7 +95,7 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
         ids = offending if offending is not None else getattr(trade, "offending_order_ids", ())
         now = UnixSeconds(int(time.time()))
         for order_id in ids:
-            service.sequencer.submit(Submission(_cancel(OrderId(str(order_id)), now)))
+            service.sequencer.submit(Submission(CancelOrder(UNSEQUENCED, now, OrderId(str(order_id)))))
         log.warning(
             "trade %s failed (%s); cancelled %s", getattr(trade, "trade_id", "?"), getattr(trade, "error", ""), ids
         )
@@ -161,7 +152,9 @@ def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 
                     if resolution.resolved:
                         now = UnixSeconds(int(time.time()))
                         meta = _winner(info, resolution.payout_numerators)
-                        service.sequencer.submit(Submission(_resolve(info.market, now), meta)).result(30)
+                        service.sequencer.submit(Submission(ResolveMarket(UNSEQUENCED, now, info.market), meta)).result(
+                            30
+                        )
                         log.info("market %s resolved on chain: book closed", info.market)
             except Exception:  # keep watching; the next pass retries
                 log.exception("resolution watcher pass failed")

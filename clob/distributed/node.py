@@ -51,12 +51,13 @@ from clob.distributed.bus import (
 )
 from clob.distributed.lock import LeaderLock, exit_now
 from clob.distributed.replica import Replica
-from clob.engine import Command, PlaceOrder, Seq, Side, Trade
+from clob.engine import Trade
 from clob.service.applied import Applied
-from clob.service.codec import CodecError, decode
-from clob.service.obligations import Reservation, reservation_of, settlement_obligations
+from clob.service.codec import CodecError
+from clob.service.obligations import settlement_obligations
 from clob.service.projections import trade_to_json
-from clob.service.sequencer import Outcome, Sequencer, Submission
+from clob.service.sequencer import Outcome, Sequencer
+from clob.service.submission import decode_submission
 from clob.service.trades import trade_key
 from clob.settings import Settings
 from store import connect_database
@@ -64,25 +65,6 @@ from store.db import Database
 from store.schema import journal
 
 log = logging.getLogger(__name__)
-
-
-def reservation_of_command(command: Command, meta: dict[str, Any]) -> Reservation | None:
-    """The balance check a gateway asked for (meta ``spendable``: what the maker can spend, read at block
-    ``spendable_block`` from ``spendable_read_ms``)."""
-    spendable = meta.get("spendable")
-    if spendable is None or not isinstance(command, PlaceOrder):
-        return None
-    buy = command.side == Side.BUY
-    block, read_ms = int(meta.get("spendable_block", 0)), int(meta.get("spendable_read_ms", 0))
-    return reservation_of(command.maker, buy, command.token_id, command.maker_amount, int(spendable), block, read_ms)
-
-
-def _with_seq(command: Command) -> Callable[[Seq], Command]:
-    def make(seq: Seq) -> Command:
-        made: Command = dataclasses.replace(command, seq=seq)
-        return made
-
-    return make
 
 
 def last_bus_seq(db: Database, shard: str, head_seq: int) -> int:
@@ -268,12 +250,8 @@ class ShardNode:
         reply = headers.get(H_REPLY, "")
         cid = headers.get(MSG_ID, "")
         try:
-            kind = headers[H_KIND]
-            command, meta = decode(kind, bytes(msg.data), 0)
-            meta["bus_seq"] = bus_seq
-            order_id = str(command.order_id) if isinstance(command, PlaceOrder) else None
-            reservation = reservation_of_command(command, meta)
-            submission = Submission(_with_seq(command), meta, None, order_id, reservation)
+            sent = decode_submission(headers[H_KIND], bytes(msg.data))
+            submission = dataclasses.replace(sent, meta={**sent.meta, "bus_seq": bus_seq})
         except (KeyError, CodecError, ValueError, TypeError) as exc:
             await self._answer(reply, {"cid": cid, "error": f"malformed command: {exc}"})
             return

@@ -64,14 +64,14 @@ from clob.engine import (
     PlaceOrder,
     ResolveMarket,
     ResumeMarket,
-    Seq,
     TokenBook,
     TokenId,
 )
 from clob.service.applied import Applied
-from clob.service.codec import encode, kind_of
-from clob.service.sequencer import Outcome, SequencerStopped, StreamStatus, Submission
+from clob.service.codec import kind_of
+from clob.service.sequencer import Outcome, SequencerStopped, StreamStatus
 from clob.service.stream import collect
+from clob.service.submission import Submission, encode_submission
 from store.db import Database
 from store.schema import orders
 
@@ -309,19 +309,18 @@ class ShardRouter:
             fut.set_exception(SequencerStopped("the gateway is not running"))
             return fut
         try:
-            command = submission.make_command(Seq(0))
             meta = dict(submission.meta)
-            targets = self.route(command, meta)
+            targets = self.route(submission.command, meta)
         except Exception as exc:
             fut.set_exception(exc)
             return fut
         if len(targets) == 1:
-            self._send(bus, targets[0], command, meta, fut)
+            self._send(bus, targets[0], submission, meta, fut)
             return fut
         parts: list[Future[Outcome]] = []
         for shard in targets:
             part: Future[Outcome] = Future()
-            self._send(bus, shard, command, dict(meta), part)
+            self._send(bus, shard, submission, dict(meta), part)
             parts.append(part)
         _merge(parts, fut)
         return fut
@@ -329,14 +328,22 @@ class ShardRouter:
     def submit_many(self, submissions: Sequence[Submission]) -> Future[list[Outcome | BaseException]]:
         return collect([self.submit(s) for s in submissions])
 
-    def _send(self, bus: BusThread, shard: str, command: Command, meta: dict[str, Any], fut: Future[Outcome]) -> None:
+    def _send(
+        self, bus: BusThread, shard: str, submission: Submission, meta: dict[str, Any], fut: Future[Outcome]
+    ) -> None:
+        command = submission.command
         cid = str(command.order_id) if isinstance(command, PlaceOrder) else uuid.uuid4().hex
         meta["cid"] = cid
+        try:
+            payload = encode_submission(submission, meta)
+        except Exception as exc:
+            fut.set_exception(exc)
+            return
         pending = _Pending(fut, shard)
         with self._lock:
             self._pending.setdefault(cid, []).append(pending)
         headers = {MSG_ID: cid, H_KIND: kind_of(command), H_REPLY: answer_subject(self.gateway_id)}
-        published = bus.call(self._publish(shard, encode(command, meta), headers, cid, pending))
+        published = bus.call(self._publish(shard, payload, headers, cid, pending))
 
         def published_done(f: Future[None]) -> None:
             exc = f.exception()

@@ -91,6 +91,24 @@ def encode(command: Command, meta: dict[str, Any] | None = None) -> bytes:
     return _dump({"command": _fields(command), "meta": meta or {}})
 
 
+def encoded_fields(command: Command) -> dict[str, Any]:
+    """The command's ``command`` object of a payload (every field but ``seq``, JSON-safe)."""
+    return _place_fields(command) if type(command) is PlaceOrder else _fields(command)
+
+
+def dump_doc(doc: dict[str, Any]) -> bytes:
+    """A payload-like document as canonical bytes (sorted keys; integers beyond 64 bits kept exact)."""
+    return _dump(doc)
+
+
+def load_doc(payload: bytes) -> Any:
+    """`dump_doc`'s bytes (or a payload's) back as data, integers exact (`CodecError` if not JSON)."""
+    try:
+        return _load(payload)
+    except ValueError as exc:
+        raise CodecError(f"not a JSON document: {exc}") from exc
+
+
 def _fields(command: Command) -> dict[str, Any]:
     names = _NAMES.get(type(command))
     if names is None:
@@ -195,6 +213,17 @@ def decode(kind: str, payload: bytes, seq: int) -> tuple[Command, dict[str, Any]
         raise CodecError(f"unknown journal kind {kind!r}")
     try:
         data = _load(payload)
+    except ValueError as exc:
+        raise CodecError(f"journal entry {seq}: cannot decode {kind!r}: {exc}") from exc
+    return decode_doc(kind, data, seq)
+
+
+def decode_doc(kind: str, data: Any, seq: int) -> tuple[Command, dict[str, Any]]:
+    """`decode` of a payload already parsed (`load_doc`)."""
+    cls = KINDS.get(kind)
+    if cls is None:
+        raise CodecError(f"unknown journal kind {kind!r}")
+    try:
         fields = dict(data["command"])
         for name, conv in _COERCE.items():
             if name in fields:

@@ -45,11 +45,9 @@ from clob.engine import (
     OrderCancelled,
     OrderId,
     OrderRejected,
-    PlaceOrder,
     RejectReason,
     ResolveMarket,
     ResumeMarket,
-    Seq,
     TokenId,
     Trade,
     UnixSeconds,
@@ -79,8 +77,9 @@ from clob.service.outcomes import (
     taker_amounts,
 )
 from clob.service.queries import OrderFilter, OrderRecord, Page, Queries, TradeFilter, TradeRecord
-from clob.service.sequencer import DUPLICATE, CommitFailed, Outcome, Sequencer, SequencerStopped, Submission
+from clob.service.sequencer import DUPLICATE, CommitFailed, Outcome, Sequencer, SequencerStopped
 from clob.service.stream import CommandStream, StreamUnavailable
+from clob.service.submission import UNSEQUENCED, Submission
 from clob.service.trades import trade_key
 from clob.service.verify_pool import VerifyPool
 from clob.service.wallet_rules import addresses_of, funder_of, load_wallet_rules
@@ -92,13 +91,6 @@ from store import connect_database
 from store.db import Database, WalCheckpointer
 
 log = logging.getLogger(__name__)
-
-
-def _cancel_all_of(
-    now: UnixSeconds, maker: EngineAddress, market: MarketId | None, token: TokenId | None
-) -> Callable[[Seq], CancelAll]:
-    """The CancelAll command template of one maker (optionally of one market and/or token)."""
-    return lambda seq: CancelAll(seq, now, maker, market, token)
 
 
 _KEY_DELETION = ("DELETE", "/auth/api-key")
@@ -335,18 +327,15 @@ class ExchangeService:
     @staticmethod
     def _place_submission(c: CheckedOrder, owner: str, now: int) -> Submission:
         o, request = c.order, c.request
-
-        def make(seq: Seq) -> PlaceOrder:
-            return place_order(seq, now, c.order_id, o, request.order_type, request.post_only)
-
+        command = place_order(UNSEQUENCED, now, c.order_id, o, request.order_type, request.post_only)
         meta: dict[str, Any] = {"owner": owner, "market": c.token.market, "price": c.price, "order": c.order_json()}
         reservation = None
         if c.spendable is not None:
             reservation = balance_reservation(c, c.spendable)
-            meta["spendable"] = str(c.spendable)  # what the reservation was checked against, for a remote sequencer
+            meta["spendable"] = str(c.spendable)  # the journal's record of what the reservation was checked against
             meta["spendable_block"] = c.spendable_block
             meta["spendable_read_ms"] = c.spendable_read_ms
-        return Submission(make, meta, None, c.order_id, reservation)
+        return Submission(command, meta, None, c.order_id, reservation)
 
     def _placement(self, order_id: str, outcome: Outcome | ServiceError) -> Placement:
         if isinstance(outcome, ServiceError):
@@ -505,7 +494,7 @@ class ExchangeService:
         makers = [creds.address] + await asyncio.to_thread(self._wallets_with_live_orders, creds.address)
         canceled: list[str] = []
         for maker in makers:
-            command = _cancel_all_of(now, EngineAddress(maker), mid, tid)
+            command = CancelAll(UNSEQUENCED, now, EngineAddress(maker), mid, tid)
             outcome = await self._run(Submission(command, {"owner": creds.api_key}))
             canceled += [ev.order_id for ev in outcome.events if isinstance(ev, OrderCancelled)]
         return CancelResult(canceled, {})
@@ -695,8 +684,8 @@ class ExchangeService:
             meta["shard"] = spec.shard
         outcome = await self._run(
             Submission(
-                lambda seq: CreateMarket(
-                    seq,
+                CreateMarket(
+                    UNSEQUENCED,
                     now,
                     MarketId(condition),
                     TokenId(spec.yes_token_id),
@@ -719,9 +708,7 @@ class ExchangeService:
         if self.markets.info(market) is None:
             raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
         now = UnixSeconds(self.now())
-        command: Callable[[Seq], HaltMarket | ResumeMarket] = (
-            (lambda seq: ResumeMarket(seq, now, market)) if open_ else (lambda seq: HaltMarket(seq, now, market))
-        )
+        command = ResumeMarket(UNSEQUENCED, now, market) if open_ else HaltMarket(UNSEQUENCED, now, market)
         outcome = await self._run(Submission(command, {}))
         for ev in outcome.events:
             if isinstance(ev, CommandRejected):
@@ -733,14 +720,14 @@ class ExchangeService:
     async def _market_command(
         self,
         condition_id: str,
-        make: Callable[[Seq, UnixSeconds, MarketId], Command],
+        make: Callable[[UnixSeconds, MarketId], Command],
         meta: dict[str, Any] | None = None,
     ) -> MarketRecord:
         market = MarketId(condition_id.lower())
         if self.markets.info(market) is None:
             raise ServiceError(ErrorCode.NOT_FOUND, "market not found")
         now = UnixSeconds(self.now())
-        outcome = await self._run(Submission(lambda seq: make(seq, now, market), meta or {}))
+        outcome = await self._run(Submission(make(now, market), meta or {}))
         for ev in outcome.events:
             if isinstance(ev, CommandRejected):
                 raise ServiceError(ErrorCode.MARKET_REJECTED, f"market unchanged: {ev.reason.value}")
@@ -755,9 +742,9 @@ class ExchangeService:
             if info is not None and winning_asset_id not in (str(info.yes_token), str(info.no_token)):
                 raise ServiceError(ErrorCode.INVALID_PAYLOAD, "winning_asset_id must be one of the market's tokens")
         meta = {"winning_asset_id": winning_asset_id} if winning_asset_id else {}
-        return await self._market_command(condition_id, lambda seq, now, m: ResolveMarket(seq, now, m), meta)
+        return await self._market_command(condition_id, lambda now, m: ResolveMarket(UNSEQUENCED, now, m), meta)
 
     async def change_tick_size(self, condition_id: str, tick_size: str) -> MarketRecord:
         """Make the market's tick finer ("0.01" → "0.001"); publishes ``tick_size_change``."""
         decimals = TickSize.parse(tick_size).decimals
-        return await self._market_command(condition_id, lambda seq, now, m: ChangeTickSize(seq, now, m, decimals))
+        return await self._market_command(condition_id, lambda now, m: ChangeTickSize(UNSEQUENCED, now, m, decimals))

@@ -26,7 +26,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from clob.engine import Engine, ExpireOrders, OrderCancelled, Seq, UnixSeconds
+from clob.engine import Engine, ExpireOrders, OrderCancelled, UnixSeconds
+from clob.service.submission import UNSEQUENCED, Submission
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,6 @@ RETRY_S = 1.0
 LOG_EVERY_S = 60.0
 MAX_WAIT_S = 3600.0
 """The longest single wait (an expiration can be centuries away, beyond what a thread can wait for)."""
-
-
-Sweep = tuple[Callable[[Seq], ExpireOrders], Callable[[Engine], str | None]]
-"""A due sweep: the `Submission`'s ``make_command`` and ``precheck``."""
 
 
 class ExpiryTimer:
@@ -63,9 +60,9 @@ class ExpiryTimer:
             return None
         return min(max(due - self.clock(), self._hold_until - self.monotonic(), 0.0), MAX_WAIT_S)
 
-    def due(self, engine: Engine) -> Sweep | None:
-        """The sweep to sequence now — its command builder and its precheck, which refuses it (nothing journaled)
-        if, when its turn comes, it would cancel nothing — or None if none is due."""
+    def due(self, engine: Engine) -> Submission | None:
+        """The sweep to sequence now — its command and its precheck, which refuses it (nothing journaled) if, when
+        its turn comes, it would cancel nothing — or None if none is due."""
         expires = engine.next_expiry()
         if expires is None or self.monotonic() < self._hold_until:
             return None
@@ -73,14 +70,11 @@ class ExpiryTimer:
         if expires > now:
             return None
 
-        def make(seq: Seq) -> ExpireOrders:
-            return ExpireOrders(seq, now)
-
         def precheck(current: Engine) -> str | None:
             first = current.next_expiry()
             return None if first is not None and first <= now else NOTHING_DUE
 
-        return make, precheck
+        return Submission(ExpireOrders(UNSEQUENCED, now), {}, precheck)
 
     def sent(self, future: Future[Any]) -> None:
         """Follow the sweep just queued (callbacks run on the sequencer thread when its batch is answered)."""

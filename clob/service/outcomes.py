@@ -3,7 +3,7 @@ the engine's reject reasons as coded `ServiceError`s, and small parsers shared w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +13,13 @@ from clob.engine import (
     MatchType,
     OrderId,
     RejectReason,
-    Seq,
     Side,
     Trade,
     UnixSeconds,
 )
 from clob.engine.types import Address as EngineAddress
 from clob.service.errors import ErrorCode, ServiceError
+from clob.service.submission import UNSEQUENCED
 
 MAX_BATCH_ORDERS = 15
 MAX_CANCEL_IDS = 3000
@@ -157,9 +157,11 @@ def parse_token_id(text: str | None) -> int:
     return int(text)
 
 
-def cancel_one_command(now: UnixSeconds, order_id: OrderId, owner: EngineAddress) -> Callable[[Seq], CancelOrder]:
-    return lambda seq: CancelOrder(seq, now, order_id, owner)
+def cancel_one_command(now: UnixSeconds, order_id: OrderId, owner: EngineAddress) -> CancelOrder:
+    """The cancellation of one order of ``owner``, as a `Submission` command (not sequenced yet)."""
+    return CancelOrder(UNSEQUENCED, now, order_id, owner)
 
 
-def cancel_all_command(now: UnixSeconds, owner: EngineAddress) -> Callable[[Seq], CancelAll]:
-    return lambda seq: CancelAll(seq, now, owner)
+def cancel_all_command(now: UnixSeconds, owner: EngineAddress) -> CancelAll:
+    """The cancellation of every resting order of ``owner``, as a `Submission` command (not sequenced yet)."""
+    return CancelAll(UNSEQUENCED, now, owner)

@@ -36,9 +36,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from clob.engine import (
@@ -60,10 +60,11 @@ from clob.engine import (
 from clob.service.applied import Applied
 from clob.service.codec import decode_command, encode, kind_of
 from clob.service.expiry import ExpiryTimer
-from clob.service.obligations import Obligations, Reservation, settlement_obligations
+from clob.service.obligations import Obligations, settlement_obligations
 from clob.service.projections import Projector
 from clob.service.snapshot_capture import SnapshotTaker
 from clob.service.snapshots import load_verified
+from clob.service.submission import Submission, sequenced
 from clob.service.trades import trade_key
 from store.db import Database
 from store.journal import GENESIS, Journal, verified
@@ -77,25 +78,6 @@ class SequencerStopped(Exception):  # noqa: N818 - a state, not an error
 
 class CommitFailed(Exception):  # noqa: N818
     """The batch holding this command could not be made durable; the command was not accepted."""
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """One command to sequence.
-
-    ``make_command(seq)`` builds the engine command once its sequence number is known. ``meta`` (JSON-safe) is
-    journaled with it. ``precheck(engine)`` runs in the sequencer thread just before; a returned string rejects
-    the submission without journaling it.
-    """
-
-    make_command: Callable[[Seq], Command]
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    precheck: Callable[[Engine], str | None] | None = None
-    order_id: str | None = None
-    """A new order's id (its EIP-712 hash): the sequencer refuses it (``DUPLICATE``) if an order with this id was
-    ever sequenced — stored in ``orders`` or earlier in the same batch — before journaling anything."""
-    reservation: Reservation | None = None
-    """A new order's balance check (`clob.service.obligations.Obligations.check`), run after ``precheck``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +324,7 @@ class Sequencer:
             batch: list[_Group] = []
             sweep = self.expiry.due(self.engine)
             if sweep is not None:  # first in the batch: what expired is gone before the batch's orders arrive
-                group = _Group((Submission(sweep[0], {}, sweep[1]),), Future(), True)
+                group = _Group((sweep,), Future(), True)
                 self.expiry.sent(group.future)
                 batch.append(group)
             size = len(batch)
@@ -426,7 +408,7 @@ class Sequencer:
                         results[pos] = Outcome(None, (), reason)
                         continue
                     seq = self.journal.head_seq + len(items) + 1
-                    command = sub.make_command(Seq(seq))
+                    command = sequenced(sub.command, Seq(seq))
                     meta = dict(sub.meta)
                     payload = encode(command, meta)
                 except Exception as exc:  # a malformed submission must not take the stream down

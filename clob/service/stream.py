@@ -14,7 +14,8 @@ from typing import Protocol
 
 from clob.engine import MarketInfo, TokenBook, TokenId
 from clob.service.applied import Applied
-from clob.service.sequencer import Outcome, StreamStatus, Submission
+from clob.service.sequencer import Outcome, StreamStatus
+from clob.service.submission import Submission
 
 
 class StreamUnavailable(Exception):  # noqa: N818 - a state, not an error

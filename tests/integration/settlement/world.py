@@ -31,7 +31,8 @@ from chain.rpc import Signer, connect, contract_at
 from clob.engine import CreateMarket, MarketId, OrderType, PlaceOrder, TokenId
 from clob.engine import Side as EngineSide
 from clob.engine.types import Address, BaseUnits, UnixSeconds
-from clob.service.sequencer import Outcome, Sequencer, Submission
+from clob.service.sequencer import Outcome, Sequencer
+from clob.service.submission import UNSEQUENCED, Submission
 from orders import StoredTrade
 from settlement import Batcher, SettlementConfig, create_batcher
 from settlement.matches import order_to_json, taker_spend
@@ -107,8 +108,8 @@ class World:
         now = UnixSeconds(int(time.time()))
         m = self.markets[market]
         sub = Submission(
-            lambda seq: PlaceOrder(
-                seq,
+            PlaceOrder(
+                UNSEQUENCED,
                 now,
                 oid,  # type: ignore[arg-type]
                 Address(order.maker.lower()),
@@ -301,9 +302,7 @@ def start_world(db_url: str, tmp: Path, block_time: float | None = None) -> Iter
         for m, fee in zip(markets, fees, strict=True):
             market_id = MarketId("0x" + m.condition_id.hex())
             sub = Submission(
-                lambda seq, m=m, fee=fee, market_id=market_id: CreateMarket(
-                    seq, now, market_id, TokenId(m.yes), TokenId(m.no), 2, BaseUnits(USDC), fee
-                ),
+                CreateMarket(UNSEQUENCED, now, market_id, TokenId(m.yes), TokenId(m.no), 2, BaseUnits(USDC), fee),
                 meta={"question": "settlement test"},
             )
             sequencer.submit(sub).result(timeout=30)

@@ -27,7 +27,8 @@ from clob.service.applied import Applied
 from clob.service.codec import decode_command
 from clob.service.expiry import MAX_WAIT_S, NOTHING_DUE
 from clob.service.replay import replay
-from clob.service.sequencer import Sequencer, Submission
+from clob.service.sequencer import Sequencer
+from clob.service.submission import UNSEQUENCED, Submission
 from store import connect_database
 from store.db import Database
 from store.schema import journal, orders
@@ -42,8 +43,8 @@ def gtd(n: int, maker: str, expires_at: int, price_cents: int = 40, side: Side =
     maker_amount, taker_amount = (usdc, shares) if side == Side.BUY else (shares, usdc)
     oid = OrderId("0x" + f"{n:064x}")
     return Submission(
-        lambda seq: PlaceOrder(
-            seq,
+        PlaceOrder(
+            UNSEQUENCED,
             UnixSeconds(now),
             oid,
             Address(maker),
@@ -162,7 +163,7 @@ def test_a_sweep_that_would_cancel_nothing_is_not_journaled(db_url: str) -> None
         run(seqr, gtd(1, "0xaaa", int(time.time()) + 1))
 
         oid = OrderId("0x" + f"{1:064x}")
-        run(seqr, Submission(lambda seq: CancelOrder(seq, UnixSeconds(int(time.time())), oid)))
+        run(seqr, Submission(CancelOrder(UNSEQUENCED, UnixSeconds(int(time.time())), oid)))
         time.sleep(2.0)
         assert seqr.engine.next_expiry() is None
     finally:

@@ -15,13 +15,13 @@ from clob.engine import (
     OrderId,
     OrderType,
     PlaceOrder,
-    Seq,
     Side,
     TokenId,
     UnixSeconds,
 )
 from clob.engine.types import Address, BaseUnits
-from clob.service.sequencer import DUPLICATE, Outcome, Sequencer, Submission
+from clob.service.sequencer import DUPLICATE, Outcome, Sequencer
+from clob.service.submission import UNSEQUENCED, Submission
 from store import connect_database
 from store.journal import verify_chain
 from store.schema import orders, trade_parties, trades
@@ -33,7 +33,7 @@ NOW = UnixSeconds(1_700_000_000)
 
 def create_market() -> Submission:
     return Submission(
-        lambda seq: CreateMarket(seq, NOW, MARKET, YES, NO, 2, BaseUnits(5_000_000), 0),
+        CreateMarket(UNSEQUENCED, NOW, MARKET, YES, NO, 2, BaseUnits(5_000_000), 0),
         meta={"question": "test"},
     )
 
@@ -44,8 +44,8 @@ def place(n: int, maker: str, token: TokenId, side: Side, price_cents: int, shar
     maker_amount, taker_amount = (usdc, base_shares) if side == Side.BUY else (base_shares, usdc)
     oid = OrderId("0x" + f"{n:064x}")
     return Submission(
-        lambda seq: PlaceOrder(
-            seq,
+        PlaceOrder(
+            UNSEQUENCED,
             NOW,
             oid,
             Address(maker),
@@ -79,9 +79,9 @@ def test_orders_trades_and_recovery(db_url: str) -> None:
         out = run(seqr, place(3, "0xccc", YES, Side.BUY, 70, 120))  # takes 100 @0.60 (COMPLEMENTARY), 20 MINT
         assert out.seq == 4
         # A precheck rejection is answered and not journaled.
-        rejected = seqr.submit(Submission(lambda seq: CancelOrder(seq, NOW, OrderId("0x1")), precheck=lambda e: "no"))
+        rejected = seqr.submit(Submission(CancelOrder(UNSEQUENCED, NOW, OrderId("0x1")), precheck=lambda e: "no"))
         assert rejected.result(timeout=10).rejected == "no"
-        run(seqr, Submission(lambda seq: CancelOrder(seq, NOW, OrderId("0x" + f"{2:064x}"))))
+        run(seqr, Submission(CancelOrder(UNSEQUENCED, NOW, OrderId("0x" + f"{2:064x}"))))
         hash_before = seqr.engine.state_hash()
         head = seqr.journal.head_seq
     finally:
@@ -212,9 +212,6 @@ def test_submit_many_answers_each_in_order_and_refuses_ids_sequenced_before(db_u
         run(seqr, create_market())
         assert run(seqr, with_id(place(1, "0xaaa", YES, Side.BUY, 40, 10), 1)).seq == 2
 
-        def broken(seq: Seq) -> PlaceOrder:
-            raise ValueError("malformed")
-
         refused = replace(place(4, "0xbbb", YES, Side.BUY, 30, 10), precheck=lambda engine: "no")
         results = seqr.submit_many(
             [
@@ -222,14 +219,14 @@ def test_submit_many_answers_each_in_order_and_refuses_ids_sequenced_before(db_u
                 with_id(place(2, "0xbbb", YES, Side.BUY, 30, 10), 2),  # earlier in the same request
                 with_id(place(1, "0xaaa", YES, Side.BUY, 40, 10), 1),  # stored (and resting)
                 with_id(refused, 4),  # refused by its precheck: not sequenced...
-                Submission(broken, order_id="0x" + "ee" * 32),
+                replace(with_id(place(5, "0xbbb", YES, Side.BUY, 30, 10), 5), meta={"bad": object()}),  # not JSON
                 with_id(place(4, "0xbbb", YES, Side.BUY, 30, 10), 4),  # ...so the same id is not a duplicate
             ]
         ).result(timeout=10)
-        assert [r.seq if isinstance(r, Outcome) else type(r) for r in results] == [3, None, None, None, ValueError, 4]
+        assert [r.seq if isinstance(r, Outcome) else type(r) for r in results] == [3, None, None, None, TypeError, 4]
         assert [r.rejected for r in results if isinstance(r, Outcome)] == [None, DUPLICATE, DUPLICATE, "no", None]
         # cancelled orders stay sequenced: their id can never be placed again
-        run(seqr, Submission(lambda seq: CancelOrder(seq, NOW, OrderId("0x" + f"{2:064x}"))))
+        run(seqr, Submission(CancelOrder(UNSEQUENCED, NOW, OrderId("0x" + f"{2:064x}"))))
         (again,) = seqr.submit_many([with_id(place(2, "0xbbb", YES, Side.BUY, 30, 10), 2)]).result(timeout=10)
         assert isinstance(again, Outcome)
         assert again.rejected == DUPLICATE

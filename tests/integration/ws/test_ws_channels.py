@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from clob.engine import Side, TokenId
 from clob.service.marketdata import book_summary
 from clob.service.sequencer import Sequencer
+from clob.service.submission import UNSEQUENCED, Submission
 from clob.ws.hub import WsHub
 from clob.ws.router import router
 from store import connect_database
@@ -94,10 +95,9 @@ def test_market_channel_snapshot_then_ordered_deltas(stack: tuple[Sequencer, str
             await asyncio.to_thread(run, seqr, place(2, "0xbbb", YES, Side.BUY, 45, 20))
             await asyncio.to_thread(run, seqr, place(3, "0xbbb", NO, Side.BUY, 50, 7))  # YES ask at 0.50
             from clob.engine import CancelOrder, OrderId
-            from clob.service.sequencer import Submission
 
             oid = OrderId("0x" + f"{2:064x}")
-            await asyncio.to_thread(run, seqr, Submission(lambda s: CancelOrder(s, 1_700_000_000, oid)))
+            await asyncio.to_thread(run, seqr, Submission(CancelOrder(UNSEQUENCED, 1_700_000_000, oid)))
             seen = [await recv_json(ws) for _ in range(3)]
             changes = [
                 (c["price"], c["size"], c["side"])
@@ -113,7 +113,7 @@ def test_market_channel_snapshot_then_ordered_deltas(stack: tuple[Sequencer, str
 
             from clob.engine import ChangeTickSize
 
-            await asyncio.to_thread(run, seqr, Submission(lambda s: ChangeTickSize(s, 1_700_000_000, MARKET, 3)))
+            await asyncio.to_thread(run, seqr, Submission(ChangeTickSize(UNSEQUENCED, 1_700_000_000, MARKET, 3)))
             tick = await recv_json(ws)
             assert tick["event_type"] == "tick_size_change"
             assert (tick["asset_id"], tick["old_tick_size"], tick["new_tick_size"]) == (str(YES), "0.01", "0.001")

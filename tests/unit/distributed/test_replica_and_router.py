@@ -29,7 +29,8 @@ from clob.engine import (
 from clob.engine.types import Address
 from clob.service.applied import Applied
 from clob.service.codec import encode, kind_of
-from clob.service.sequencer import Outcome, SequencerStopped, Submission
+from clob.service.sequencer import Outcome, SequencerStopped
+from clob.service.submission import Submission
 from store import connect_database
 from store.db import Database
 from store.journal import Journal, JournalEntry
@@ -136,7 +137,7 @@ def test_router_routes_by_market_and_merges_fan_outs(db: Database) -> None:
     assert router.market_info(str(B)) is not None
     assert {m.market for m in router.markets()} == {A, B}
     # not started: submissions fail fast
-    fut = router.submit(Submission(lambda seq: place(3, 11)))
+    fut = router.submit(Submission(place(3, 11)))
     assert isinstance(fut.exception(), SequencerStopped)
 
 
