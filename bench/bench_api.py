@@ -90,7 +90,7 @@ def serve(port: int, db_url: str, verify_workers: int, synchronous: str = "FULL"
         wal_checkpoint_s=runtime.sqlite_checkpoint_s,
     )
     uvicorn.run(
-        create_app(services=service),
+        create_app(service),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -315,6 +315,7 @@ def cpu_breakdown(n: int = 3000) -> dict[str, Any]:
     the sequencer submission, and the sequencer itself (engine + journal + projections + commit)."""
     from clob.auth import L1Identity
     from clob.service.chain_view import UNLIMITED, CachedChainView, Holding
+    from clob.service.desk import order_submission
     from clob.service.exchange import ExchangeService
     from clob.service.outcomes import MarketSpec
     from clob.service.sequencer import Sequencer
@@ -342,18 +343,18 @@ def cpu_breakdown(n: int = 3000) -> dict[str, Any]:
         )
         svc.start()
         try:
-            asyncio.run(svc.create_market(MarketSpec(CONDITION, "", YES, NO)))
-            api_key = svc.create_api_key(L1Identity(address_of(key), 0)).api_key
+            asyncio.run(svc.admin.create_market(MarketSpec(CONDITION, "", YES, NO)))
+            api_key = svc.access.create_api_key(L1Identity(address_of(key), 0)).api_key
             creds = svc.keys.resolve(api_key)
             assert creds is not None
             bodies = [{"order": o, "owner": api_key, "orderType": "GTC", "postOnly": False} for o in orders]
             now = int(time.time())
-            svc._check_all(creds, bodies[:100], now)  # warm caches
+            svc.desk.check_all(creds, bodies[:100], now)  # warm caches
             clock = time.thread_time
             t0 = clock()
-            checked = svc._check_all(creds, bodies[100:], now)
+            checked = svc.desk.check_all(creds, bodies[100:], now)
             t1 = clock()
-            subs = [svc._place_submission(c, api_key, now) for c in checked]  # type: ignore[arg-type]
+            subs = [order_submission(c, api_key, now) for c in checked]  # type: ignore[arg-type]
             t2 = clock()
             spent = [0.0]
             process = svc.sequencer._process

@@ -74,7 +74,7 @@ def env_for(db_url: str, tmp: str, **extra: str) -> dict[str, str]:
 
 
 def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    from scripts.distributed_stack import api_command
+    from polyclob.distributed import api_command
 
     fast = ("--log-level", "warning", "--loop", "uvloop", "--http", "httptools", "--no-access-log")
     cmd = api_command(port, *fast)
@@ -139,7 +139,7 @@ def measure(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from chain.anvil import free_port
-    from scripts.distributed_stack import sequencer_command
+    from polyclob.distributed import sequencer_command
     from tests.support.nats import nats_cluster
 
     per_mode = int(args.target * args.seconds * 1.3) + 2_000

@@ -7,7 +7,7 @@ survives the Python process. By default (tests, benchmarks) the child is put in 
 die with its parent (``PR_SET_PDEATHSIG`` on Linux) so even ``kill -9`` of the parent leaves nothing behind.
 ``survive_parent=True`` (the stack runner) does neither: the chain stays in the runner's process group, so a
 ``kill -9`` of the group stops it too, while a ``kill -9`` of the runner alone leaves the chain running for the
-next runner to adopt (``scripts/startup.py``).
+next runner to adopt (`polyclob.startup`).
 
 Memory: anvil keeps every state in memory; the toolchain notes measured unbounded growth under bursts of
 pending transactions. Tests use one chain per session with snapshot/revert per test and bounded bursts;

@@ -495,7 +495,7 @@ MARKETS_FILE = "markets.json"
 
 def remember_market(state_dir: Path, market: OnchainMarket, details: dict[str, Any]) -> None:
     """Keep what the chain does not hold (question text, tick size, minimum size, fee) in ``markets.json`` of the
-    state directory, so that a new store can adopt the market with it (``scripts/startup.py``)."""
+    state directory, so that a new store can adopt the market with it (`polyclob.startup`)."""
     path = state_dir / MARKETS_FILE
     known = known_markets(state_dir)
     known[market.condition_id] = {**market.to_json(), **details}

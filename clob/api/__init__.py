@@ -1,7 +1,8 @@
 """The REST API: Polymarket CLOB V1 paths, bodies and shapes over `clob.service.exchange.ExchangeService`.
 
-- `app`: `create_app(settings, *, services=None)`, the lifespan, one router per resource (`routers`).
-- `deps`: Annotated dependencies (service, L1/L2 identities, admin token).
+- `app`: `create_app(service, ...)`, the lifespan, one router per resource (`routers`); the composition root
+  (`polyclob.api`) builds it from the settings.
+- `deps`: Annotated dependencies (the service's parts, L1/L2 identities, admin token).
 - `errors`: coded errors → HTTP statuses, ``{"error": ...}`` everywhere.
 - `render`: service results → Polymarket's JSON shapes; `pagination`: ``MA==`` / ``LTE=`` cursors.
 """

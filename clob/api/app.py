@@ -1,13 +1,13 @@
-"""`create_app(settings)`: the Polymarket-compatible REST API over an `ExchangeService`.
+"""`create_app(service)`: the Polymarket-compatible REST API over an `ExchangeService`.
 
 The lifespan starts the service (the sequencer recovers from the journal) and the heartbeat monitor, and stops
 both at shutdown. Every error leaves as ``{"error": "<message>"}`` (`clob.api.errors`); OpenAPI is at
 ``/openapi.json`` and ``/docs`` (Swagger UI from its npm package, `clob.api.assets`); the operator console is at
-``/console``.
+``/console``. The composition root (`polyclob.api`) builds the service from the settings and passes what only it
+knows: the trade status feed of a gateway, routers of other packages (reconcile's ``/chain``).
 
-Seams for what comes later: a WebSocket router (``/ws/market``, ``/ws/user``) is added with
-``app.include_router(...)`` and reaches the service as ``app.state.service``; it can follow the engine's events with
-``service.sequencer.add_listener`` (called after each durable command).
+The WebSocket router (``/ws/market``, ``/ws/user``) reaches the hub as ``app.state.ws_hub``; the hub follows the
+engine's events through ``service.sequencer.add_listener`` (called after each durable command).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from clob.runtime import tune
 from clob.service.console import BacklogSampler
 from clob.service.exchange import ExchangeService
 from clob.service.markets import OUTCOMES
+from clob.service.ports import TradeStatusFeed
 from clob.service.wallet_rules import addresses_of
 from clob.settings import Settings
 from clob.ws.hub import WsHub
@@ -53,25 +54,21 @@ ROUTERS = (health, auth, orders, data, book, activity, markets, balance, heartbe
 
 
 def create_app(
-    settings: Settings | None = None,
+    service: ExchangeService,
     *,
-    services: ExchangeService | None = None,
+    settings: Settings | None = None,
+    status_feed: TradeStatusFeed | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    hub: WsHub | None = None,
 ) -> FastAPI:
-    """The API app. ``services``: a ready `ExchangeService` (tests); otherwise built from ``settings``, whose
-    interpreter settings (`clob.runtime`) the lifespan applies to this process. ``extra_routers``: more routers from
-    outside `clob`, which the caller (the stack's wiring) owns, e.g. the ``/chain`` read API of `reconcile.api`."""
-    if services is None:
-        settings = settings or Settings()
-        service = ExchangeService.from_settings(settings)
-    else:
-        service = services
-
-    hub = build_ws_hub(service)
-    follow_status = getattr(service.sequencer, "add_status_listener", None)
-    if follow_status is not None:  # distributed mode: any batcher's trade status changes reach this gateway's users
-        follow_status(hub.on_trade_status)
-        follow_status(service.on_trade_status)
+    """The API app over ``service``. ``settings``: the interpreter settings (`clob.runtime`) the lifespan applies
+    to this process, when it serves them; ``status_feed``: settlement status changes from batchers elsewhere (a
+    gateway's; the embedded batcher calls the hub and the service itself); ``extra_routers``: mounted as well;
+    ``hub``: the WebSocket hub (`build_ws_hub`), when the caller wires it to more than the API."""
+    hub = hub if hub is not None else build_ws_hub(service)
+    if status_feed is not None:  # distributed mode: any batcher's trade status changes reach this gateway's users
+        status_feed.add_status_listener(hub.on_trade_status)
+        status_feed.add_status_listener(service.balances.on_trade_status)
     metrics = ExchangeMetrics(service.db, service.sequencer.stream)
     service.sequencer.add_listener(metrics.on_applied)
     service.sequencer.add_batch_hook(metrics.on_batch)
@@ -83,7 +80,7 @@ def create_app(
         if settings is not None:
             tune(settings.gc_threshold, settings.switch_interval_us)
         await asyncio.to_thread(service.start)
-        monitor = asyncio.create_task(service.run_heartbeat_monitor(), name="heartbeat-monitor")
+        monitor = asyncio.create_task(service.switch.run_monitor(), name="heartbeat-monitor")
         sampler = asyncio.create_task(backlog.run(), name="backlog-sampler")
         try:
             yield
@@ -110,7 +107,7 @@ def create_app(
     app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
     app.state.ws_wallets_of = lambda address: addresses_of(service.verifier.wallets, address) - {address.lower()}
     install_error_handlers(app)
-    app.add_middleware(OrderPath, service=service)
+    app.add_middleware(OrderPath, access=service.access, desk=service.desk)
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(ws_router)

@@ -3,11 +3,11 @@
 At load, FastAPI's routing, request objects and dependency resolution cost about a fifth of the API process's CPU
 for each placement request (py-spy, bench/api-results.md) — as much as the sequencer's work for a batch of 15
 orders. This middleware sits inside FastAPI's error middleware and answers exactly those two paths itself: it reads
-the body (refusing one larger than ``max_body`` with 413), authenticates the L2 headers through the service, and
-calls the same handlers as the routes (`clob.api.routers.orders.place_order` / ``place_orders``), so the answers,
-the auth rules and the ``{"error": ...}`` refusals (`clob.api.errors`) are the routes' own. Every other request,
-and every other method on those paths, goes on to the app. The routes stay registered: they document the paths in
-the OpenAPI schema and serve them wherever this middleware is not installed.
+the body (refusing one larger than ``max_body`` with 413), authenticates the L2 headers (`clob.service.access`),
+calls the order desk (`clob.service.desk.OrderDesk`) and renders its placements exactly as the routes do, so the
+answers, the auth rules and the ``{"error": ...}`` refusals (`clob.api.errors`) are the routes' own. Every other
+request, and every other method on those paths, goes on to the app. The routes stay registered: they document the
+paths in the OpenAPI schema and serve them wherever this middleware is not installed.
 """
 
 from __future__ import annotations
@@ -22,18 +22,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clob.api.deps import signed_path_of
 from clob.api.errors import error_response, status_of
-from clob.api.routers.orders import place_order, place_orders
+from clob.api.render import placement_json, placements_json
+from clob.api.responses import decode_json, order_bodies
 from clob.auth import L2Credentials
+from clob.service.access import Access
+from clob.service.desk import OrderDesk
 from clob.service.errors import ServiceError
-from clob.service.exchange import ExchangeService
 
 log = logging.getLogger(__name__)
 
 MAX_ORDER_BODY = 1 << 20
 """Bytes: 15 signed orders take about 11 KB."""
 
-Handler = Callable[[ExchangeService, L2Credentials, bytes], Awaitable[Any]]
-HANDLERS: dict[str, Handler] = {"/order": place_order, "/orders": place_orders}
+
+async def place_one(desk: OrderDesk, creds: L2Credentials, raw: bytes) -> Any:
+    """POST /order once authenticated, as JSON-ready content (the route's answer)."""
+    return placement_json(await desk.place_order(creds, decode_json(raw)))
+
+
+async def place_many(desk: OrderDesk, creds: L2Credentials, raw: bytes) -> Any:
+    """POST /orders once authenticated, as JSON-ready content (the route's answer)."""
+    return placements_json(await desk.place_orders(creds, order_bodies(raw)))
+
+
+Handler = Callable[[OrderDesk, L2Credentials, bytes], Awaitable[Any]]
+HANDLERS: dict[str, Handler] = {"/order": place_one, "/orders": place_many}
 
 
 _JSON = (b"content-type", b"application/json")
@@ -48,11 +61,12 @@ class DisconnectedError(Exception):
 
 
 class OrderPath:
-    """ASGI middleware: POST /order and /orders straight to the service (module docstring)."""
+    """ASGI middleware: POST /order and /orders straight to the order desk (module docstring)."""
 
-    def __init__(self, app: ASGIApp, service: ExchangeService, max_body: int = MAX_ORDER_BODY) -> None:
+    def __init__(self, app: ASGIApp, access: Access, desk: OrderDesk, max_body: int = MAX_ORDER_BODY) -> None:
         self.app = app
-        self.service = service
+        self.access = access
+        self.desk = desk
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,8 +76,8 @@ class OrderPath:
             return
         try:
             body = await self._body(receive)
-            creds = self.service.authenticate_l2(Headers(scope=scope), "POST", signed_path_of(scope), body)
-            content = orjson.dumps(await handler(self.service, creds, body))
+            creds = self.access.authenticate_l2(Headers(scope=scope), "POST", signed_path_of(scope), body)
+            content = orjson.dumps(await handler(self.desk, creds, body))
         except ServiceError as exc:
             response = error_response(status_of(exc.code), exc.message, exc.code.value)
         except BodyTooLargeError:

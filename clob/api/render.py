@@ -52,6 +52,11 @@ def placement_json(p: Placement) -> dict[str, Any]:
     }
 
 
+def placements_json(placements: list[Placement]) -> list[dict[str, Any]]:
+    """POST /orders' answer: one result per order, in order."""
+    return [placement_json(p) for p in placements]
+
+
 def cancel_json(result: CancelResult) -> dict[str, Any]:
     return {"canceled": result.canceled, "not_canceled": result.not_canceled}
 

@@ -33,3 +33,11 @@ def decode_json(raw: bytes, *, required: bool = True) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: the body is not valid JSON") from None
+
+
+def order_bodies(raw: bytes) -> list[Any]:
+    """The body of POST /orders: a JSON array of signed orders (each checked by the order desk)."""
+    body = decode_json(raw)
+    if not isinstance(body, list):
+        raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: expected a JSON array of orders")
+    return body

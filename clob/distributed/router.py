@@ -49,7 +49,7 @@ from clob.distributed.bus import (
     journal_subject,
 )
 from clob.distributed.replica import Replica, ReplicaDiverged
-from clob.distributed.status import STATUS_SUBJECT, StatusListener, parse_status
+from clob.distributed.status import STATUS_SUBJECT, parse_status
 from clob.engine import (
     CancelAll,
     CancelMarketOrders,
@@ -69,6 +69,7 @@ from clob.engine import (
 )
 from clob.service.applied import Applied
 from clob.service.codec import kind_of
+from clob.service.ports import TradeStatusListener
 from clob.service.sequencer import Outcome, SequencerStopped, StreamStatus
 from clob.service.stream import collect
 from clob.service.submission import Submission, encode_submission
@@ -78,13 +79,6 @@ from store.schema import orders
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ShardOutcome(Outcome):
-    """An outcome with the shard that produced it (trade ids are per shard)."""
-
-    stream: str = ""
-
-
 @dataclass
 class _Pending:
     future: Future[Outcome]
@@ -92,7 +86,8 @@ class _Pending:
 
 
 class ShardRouter:
-    """Sequencer-compatible facade over the shards (submit, listeners, views, status)."""
+    """The gateway's `CommandStream` over the shards (submit, listeners, views, statuses), and its
+    `TradeStatusFeed` (every batcher's status changes, from the bus)."""
 
     def __init__(
         self,
@@ -123,7 +118,7 @@ class ShardRouter:
         self._js: Any = None
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._status_listeners: list[StatusListener] = []
+        self._status_listeners: list[TradeStatusListener] = []
         for replica in self.replicas.values():
             replica.add_listener(self._on_applied)
 
@@ -219,9 +214,9 @@ class ShardRouter:
             waiting = self._pending.pop(cid, None)
         for p in waiting or ():
             if not p.future.done():
-                p.future.set_result(ShardOutcome(item.seq, tuple(item.events), None, item.stream))
+                p.future.set_result(Outcome(item.seq, tuple(item.events), None, item.stream))
 
-    def add_status_listener(self, listener: StatusListener) -> None:
+    def add_status_listener(self, listener: TradeStatusListener) -> None:
         """``listener(trade_row, status, tx_hash)`` for every settlement status change (any batcher)."""
         self._status_listeners.append(listener)
 
@@ -249,7 +244,7 @@ class ShardRouter:
             if p.future.done():
                 continue
             if "rejected" in doc:
-                p.future.set_result(ShardOutcome(None, (), str(doc["rejected"]), p.shard))
+                p.future.set_result(Outcome(None, (), str(doc["rejected"]), p.shard))
             else:
                 p.future.set_exception(BusError(str(doc.get("error", "refused by the sequencer"))))
 

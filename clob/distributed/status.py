@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -21,8 +21,6 @@ from clob.distributed.bus import MSG_ID, BusThread, connect, ensure_streams
 log = logging.getLogger(__name__)
 
 STATUS_SUBJECT = "polyclob.events.settlement.status"
-
-StatusListener = Callable[[dict[str, Any], str, str], None]
 
 
 def status_message(row: Mapping[str, Any], status: str, tx_hash: str) -> tuple[bytes, dict[str, str]]:

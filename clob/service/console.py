@@ -24,8 +24,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
+from clob.service.ports import CommandStream
 from clob.service.sequencer import StreamStatus
-from clob.service.stream import CommandStream
 from store.db import Database
 from store.queries import console as console_queries
 from store.queries.chain import Fill, IndexerStatus, fills_by_tx, indexer_status
@@ -290,8 +290,7 @@ class StatusCache:
     def get(self) -> list[StreamStatus]:
         with self._lock:
             if self._clock() - self._at >= self._ttl:
-                many = getattr(self._stream, "statuses", None)  # a gateway follows several shards
-                self._value = list(many()) if many is not None else [self._stream.status()]
+                self._value = self._stream.statuses()  # a gateway follows several shards
                 self._at = self._clock()
             return self._value
 

@@ -2,13 +2,15 @@
 
 ``POST /v1/heartbeats`` with ``{"heartbeat_id": null}`` starts a session and returns its id; later beats send the
 id back. Once started, a user whose last beat is older than the timeout (10 s by default) has all their orders
-cancelled by the monitor (`ExchangeService.run_heartbeat_monitor`), and the session ends: heartbeats must be
+cancelled by the monitor (`HeartbeatSwitch.run_monitor`), and the session ends: heartbeats must be
 started again. A beat with an id that is not the user's current session is refused, so a stale client cannot keep
 a newer session alive by accident.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 import uuid
@@ -16,9 +18,18 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, insert, select, update
 
+from clob.auth import L2Credentials
+from clob.engine import UnixSeconds
+from clob.engine.types import Address as EngineAddress
 from clob.service.errors import ErrorCode, ServiceError
+from clob.service.outcomes import cancel_all_command
+from clob.service.ports import CommandStream
+from clob.service.sequencing import await_all
+from clob.service.submission import Submission
 from store.db import Database
 from store.schema import heartbeats
+
+log = logging.getLogger(__name__)
 
 
 class Heartbeats:
@@ -104,3 +115,39 @@ class SharedHeartbeats:
         with self.db.engine.connect() as conn:
             found = conn.execute(select(heartbeats.c.address).where(heartbeats.c.address == address)).first()
         return found is not None
+
+
+class HeartbeatSwitch:
+    """The dead man's switch: users' beats (POST /v1/heartbeats), and the monitor that cancels every order of a
+    user whose heartbeat lapsed."""
+
+    def __init__(
+        self, beats: Heartbeats | SharedHeartbeats, stream: CommandStream, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.beats = beats
+        self.stream = stream
+        self.clock = clock
+
+    def heartbeat(self, creds: L2Credentials, heartbeat_id: str | None) -> str:
+        return self.beats.beat(creds.address, heartbeat_id)
+
+    async def expire(self) -> list[str]:
+        """Cancel all orders of every user whose heartbeat lapsed; return those users."""
+        gone = await asyncio.to_thread(self.beats.lapsed)
+        now = UnixSeconds(int(self.clock()))
+        futures = [
+            self.stream.submit(Submission(cancel_all_command(now, EngineAddress(address)), {"reason": "heartbeat"}))
+            for address in gone
+        ]
+        await await_all(futures)
+        return gone
+
+    async def run_monitor(self, interval_s: float | None = None) -> None:
+        """Forever: expire lapsed heartbeats every ``interval_s`` (default: a quarter of the timeout, ≤ 1 s)."""
+        interval = interval_s if interval_s is not None else min(1.0, self.beats.timeout_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.expire()
+            except Exception:
+                log.exception("heartbeat monitor failed")

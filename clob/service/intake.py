@@ -33,10 +33,11 @@ from typing import Any
 from clob.auth import L2Credentials
 from clob.engine import GTD_SAFETY_MARGIN_S, MIN_MARKET_BUY, MarketInfo, MarketStatus, TokenId
 from clob.engine.types import Address as EngineAddress
-from clob.service.chain_view import COLLATERAL, CachedChainView
+from clob.service.chain_view import COLLATERAL
 from clob.service.errors import ErrorCode, ServiceError
 from clob.service.markets import MarketData, TokenRef
 from clob.service.obligations import NOT_ENOUGH_BALANCE, Reservation, reservation_of
+from clob.service.ports import ChainView
 from clob.service.units import format_units
 from orders import (
     DEFAULT_POLICY,
@@ -138,7 +139,7 @@ class OrderIntake:
         self,
         verifier: OrderVerifier,
         markets: MarketData,
-        chain: CachedChainView | None,
+        chain: ChainView | None,
         policy: AmountPolicy = DEFAULT_POLICY,
     ) -> None:
         self.verifier = verifier

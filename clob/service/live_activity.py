@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from clob.service.errors import ErrorCode, ServiceError
-from clob.service.units import format_units
 from clob.service.markets import OUTCOMES, MarketData
+from clob.service.units import format_units
 from orders import checksum_address
 from store.db import Database
 from store.schema import trades

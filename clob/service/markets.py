@@ -31,7 +31,7 @@ from clob.engine import (
 )
 from clob.service.applied import Applied
 from clob.service.marketdata import book_summary
-from clob.service.stream import CommandStream
+from clob.service.ports import CommandStream
 from clob.service.trades import trade_price_pips
 from clob.service.units import format_pips, format_units
 from store.db import Database

@@ -105,6 +105,9 @@ class Outcome:
     seq: int | None
     events: tuple[Event, ...] = ()
     rejected: str | None = None
+    stream: str = ""
+    """The stream that journaled it, where the answering stream follows several (a gateway: the shard); empty:
+    the stream that answered."""
 
 
 Listener = Callable[[Applied], None]
@@ -291,6 +294,10 @@ class Sequencer:
 
         result: StreamStatus = self.inspect(read).result(timeout)
         return result
+
+    def statuses(self) -> list[StreamStatus]:
+        """This one stream's `status` (a gateway's `CommandStream` follows several)."""
+        return [self.status()]
 
     def add_listener(self, listener: Listener) -> None:
         """``listener(applied)`` is called on the sequencer thread after each durable command; keep it fast."""

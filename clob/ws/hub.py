@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +176,7 @@ class WsHub:
         if (market_msgs or user_msgs) and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._dispatch, market_msgs, user_msgs)
 
-    def on_trade_status(self, trade: dict[str, Any], status: str, tx_hash: str) -> None:
+    def on_trade_status(self, trade: Mapping[str, Any], status: str, tx_hash: str) -> None:
         """Settlement moved a trade (row of ``trades`` + its payload) to ``status``: tell its parties."""
         msgs = self._trade_messages(trade, status, tx_hash)
         public = self._status_message(trade, status, tx_hash)
@@ -410,7 +410,7 @@ class WsHub:
         user_msgs += self._trade_messages(row, "MATCHED", "")
         market_msgs += self._status_message(row, "MATCHED", "")
 
-    def _status_message(self, trade: dict[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
+    def _status_message(self, trade: Mapping[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
         """The public ``trade_status`` event of a trade, for opted-in subscribers of its asset."""
         asset = str(trade["asset_id"])
         if asset not in self._status_watched:
@@ -430,7 +430,7 @@ class WsHub:
         }
         return [(asset, msg)]
 
-    def _trade_messages(self, trade: dict[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
+    def _trade_messages(self, trade: Mapping[str, Any], status: str, tx_hash: str) -> list[tuple[str, dict[str, Any]]]:
         now = str(self._clock_ms())
         maker_orders = []
         for m in trade.get("makers", []):

@@ -13,7 +13,7 @@ import httpx
 
 from chain.anvil import dev_key, free_port
 from clob.client import ClobHttpClient
-from scripts.distributed_stack import api_command, sequencer_command, spawn
+from polyclob.distributed import api_command, sequencer_command, spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCHANGE = "0x00000000000000000000000000000000000000e1"

@@ -8,7 +8,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from clob.api.deps import Service
+from clob.api.deps import ReadsPart, Service
 from clob.api.responses import JSON
 from clob.service.live_activity import LiveActivity
 from clob.service.price_history import PriceHistory, parse_query
@@ -17,8 +17,8 @@ router = APIRouter(tags=["market data"])
 
 
 @router.get("/prices-history", summary="A token's price history: the last trade price per fidelity bucket")
-async def get_prices_history(request: Request, service: Service) -> Response:
-    query = parse_query(dict(request.query_params), int(service.now()))
+async def get_prices_history(request: Request, service: Service, reads: ReadsPart) -> Response:
+    query = parse_query(dict(request.query_params), reads.now())
     history = await asyncio.to_thread(PriceHistory(service.db, service.markets).history, query)
     return JSON({"history": history})
 

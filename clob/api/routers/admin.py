@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from clob.api.deps import Admin, Service
+from clob.api.deps import Admin, AdminPart, ReadsPart, Service
 from clob.api.render import market_json
 from clob.api.responses import JSON
 from clob.service.errors import ErrorCode, ServiceError
@@ -39,7 +39,7 @@ class MarketIn(BaseModel):
 
 
 @router.post("/markets", summary="Open a binary market")
-async def create_market(body: MarketIn, service: Service) -> Response:
+async def create_market(body: MarketIn, admin: AdminPart) -> Response:
     try:
         min_size = parse_units(body.min_order_size, 6)
     except ValueError as exc:
@@ -59,20 +59,20 @@ async def create_market(body: MarketIn, service: Service) -> Response:
         end_date_iso=body.end_date_iso,
         shard=body.shard,
     )
-    market = await service.create_market(spec)
+    market = await admin.create_market(spec)
     return JSON(market_json(market, {}))
 
 
 @router.post("/markets/{condition_id}/halt", summary="Stop accepting orders (cancels still work)")
-async def halt_market(condition_id: str, service: Service) -> Response:
-    market = await service.set_market_open(condition_id, False)
-    return JSON(market_json(market, service.token_prices(market)))
+async def halt_market(condition_id: str, admin: AdminPart, reads: ReadsPart) -> Response:
+    market = await admin.set_market_open(condition_id, False)
+    return JSON(market_json(market, reads.token_prices(market)))
 
 
 @router.post("/markets/{condition_id}/resume", summary="Accept orders again")
-async def resume_market(condition_id: str, service: Service) -> Response:
-    market = await service.set_market_open(condition_id, True)
-    return JSON(market_json(market, service.token_prices(market)))
+async def resume_market(condition_id: str, admin: AdminPart, reads: ReadsPart) -> Response:
+    market = await admin.set_market_open(condition_id, True)
+    return JSON(market_json(market, reads.token_prices(market)))
 
 
 class ResolveIn(BaseModel):
@@ -80,9 +80,11 @@ class ResolveIn(BaseModel):
 
 
 @router.post("/markets/{condition_id}/resolve", summary="Close a resolved market: cancel every resting order")
-async def resolve_market(condition_id: str, service: Service, body: ResolveIn | None = None) -> Response:
-    market = await service.resolve_market(condition_id, body.winning_asset_id if body else "")
-    return JSON(market_json(market, service.token_prices(market)))
+async def resolve_market(
+    condition_id: str, admin: AdminPart, reads: ReadsPart, body: ResolveIn | None = None
+) -> Response:
+    market = await admin.resolve_market(condition_id, body.winning_asset_id if body else "")
+    return JSON(market_json(market, reads.token_prices(market)))
 
 
 class TickIn(BaseModel):
@@ -90,16 +92,15 @@ class TickIn(BaseModel):
 
 
 @router.post("/markets/{condition_id}/tick-size", summary="Make the tick size finer (publishes tick_size_change)")
-async def change_tick_size(condition_id: str, body: TickIn, service: Service) -> Response:
-    market = await service.change_tick_size(condition_id, body.tick_size)
-    return JSON(market_json(market, service.token_prices(market)))
+async def change_tick_size(condition_id: str, body: TickIn, admin: AdminPart, reads: ReadsPart) -> Response:
+    market = await admin.change_tick_size(condition_id, body.tick_size)
+    return JSON(market_json(market, reads.token_prices(market)))
 
 
 @router.get("/stream", summary="Journal head and engine state hash (for audits and crash checks)")
 async def stream_status(service: Service) -> Response:
-    status = await asyncio.to_thread(service.sequencer.status)
-    many = getattr(service.sequencer, "statuses", None)  # a gateway follows several shards
-    statuses = await asyncio.to_thread(many) if many is not None else [status]
+    statuses = await asyncio.to_thread(service.sequencer.statuses)  # a gateway follows several shards
+    status = statuses[0]
     return JSON(
         {
             "stream": status.stream,

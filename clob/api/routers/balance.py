@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from clob.api.deps import L2User, Service
+from clob.api.deps import BalancesPart, L2User, ReadsPart
 from clob.api.responses import JSON
 from clob.service.chain_view import Holding
 
@@ -24,22 +24,26 @@ def _json(holding: Holding, exchange: str) -> Response:
 @router.get("", summary="Balance and allowance of COLLATERAL or a CONDITIONAL token")
 async def get_balance_allowance(
     creds: L2User,
-    service: Service,
+    balances: BalancesPart,
+    reads: ReadsPart,
     asset_type: str | None = None,
     token_id: str | None = None,
     signature_type: str | None = None,
 ) -> Response:
-    holding = await service.balance_allowance(creds, asset_type, token_id, refresh=False, signature_type=signature_type)
-    return _json(holding, service.exchange_address)
+    holding = await balances.balance_allowance(
+        creds, asset_type, token_id, refresh=False, signature_type=signature_type
+    )
+    return _json(holding, reads.exchange_address)
 
 
 @router.get("/update", summary="Refresh the cached balance and allowance from the chain, then answer")
 async def update_balance_allowance(
     creds: L2User,
-    service: Service,
+    balances: BalancesPart,
+    reads: ReadsPart,
     asset_type: str | None = None,
     token_id: str | None = None,
     signature_type: str | None = None,
 ) -> Response:
-    holding = await service.balance_allowance(creds, asset_type, token_id, refresh=True, signature_type=signature_type)
-    return _json(holding, service.exchange_address)
+    holding = await balances.balance_allowance(creds, asset_type, token_id, refresh=True, signature_type=signature_type)
+    return _json(holding, reads.exchange_address)

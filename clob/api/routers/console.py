@@ -60,7 +60,7 @@ def _trade_json(t: console.MarketTrade, outcomes: dict[str, str]) -> dict[str, A
 
 
 def _outcomes(service: Any, condition_id: str) -> dict[str, str]:
-    market = service.market(condition_id)
+    market = service.reads.market(condition_id)
     return {market.yes_token: "Yes", market.no_token: "No"}
 
 

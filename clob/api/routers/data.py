@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from clob.api.deps import L2User, Service
+from clob.api.deps import L2User, ReadsPart
 from clob.api.pagination import decode_cursor, end_page, page_json
 from clob.api.render import order_json, trade_json
 from clob.api.responses import JSON
@@ -26,14 +26,14 @@ def _int(name: str, value: str | None) -> int | None:
 
 
 @router.get("/order/{order_id}", summary="One of the user's orders (OpenOrder)")
-def get_order(order_id: str, creds: L2User, service: Service) -> Response:
-    return JSON(order_json(service.order(creds, order_id)))
+def get_order(order_id: str, creds: L2User, reads: ReadsPart) -> Response:
+    return JSON(order_json(reads.order(creds, order_id)))
 
 
 @router.get("/orders", summary="The user's open orders, paged")
 def get_orders(
     creds: L2User,
-    service: Service,
+    reads: ReadsPart,
     id: str | None = None,
     market: str | None = None,
     asset_id: str | None = None,
@@ -43,14 +43,14 @@ def get_orders(
     if offset is None:
         return JSON(end_page(PAGE_LIMIT))
     flt = OrderFilter(id.lower() if id else None, market.lower() if market else None, asset_id or None)
-    page = service.open_orders(creds, flt, offset, PAGE_LIMIT)
+    page = reads.open_orders(creds, flt, offset, PAGE_LIMIT)
     return JSON(page_json(page, [order_json(o) for o in page.items]))
 
 
 @router.get("/trades", summary="The user's trades as taker or maker, paged")
 def get_trades(
     creds: L2User,
-    service: Service,
+    reads: ReadsPart,
     id: str | None = None,
     maker_address: str | None = None,
     market: str | None = None,
@@ -70,5 +70,5 @@ def get_trades(
         _int("before", before),
         _int("after", after),
     )
-    page = service.trades(creds, flt, offset, PAGE_LIMIT)
+    page = reads.trades(creds, flt, offset, PAGE_LIMIT)
     return JSON(page_json(page, [trade_json(t) for t in page.items]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from clob.api.deps import Service
+from clob.api.deps import ReadsPart
 from clob.api.responses import JSON
 
 router = APIRouter(tags=["health"])
@@ -17,8 +17,8 @@ def ok() -> Response:
 
 
 @router.get("/time", summary="Server time, unix seconds (a bare integer)")
-def server_time(service: Service) -> Response:
-    return JSON(service.now())
+def server_time(reads: ReadsPart) -> Response:
+    return JSON(reads.now())
 
 
 @router.get("/version", summary="Order protocol version: 1 (V2 clients then sign V1 orders)")

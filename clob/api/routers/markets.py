@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from clob.api.deps import Service
+from clob.api.deps import ReadsPart
 from clob.api.pagination import decode_cursor, end_page, page_json
 from clob.api.render import market_json, simplified_market_json
 from clob.api.responses import JSON
-from clob.service.exchange import ExchangeService
 from clob.service.markets import MarketRecord
+from clob.service.reads import Reads
 
 router = APIRouter(tags=["markets"])
 
@@ -21,36 +21,36 @@ PAGE_LIMIT = 500
 
 
 def _page(
-    service: ExchangeService, cursor: str | None, render: Callable[[MarketRecord, dict[str, str]], dict[str, Any]]
+    reads: Reads, cursor: str | None, render: Callable[[MarketRecord, dict[str, str]], dict[str, Any]]
 ) -> Response:
     offset = decode_cursor(cursor)
     if offset is None:
         return JSON(end_page(PAGE_LIMIT))
-    page = service.markets_page(offset, PAGE_LIMIT)
-    return JSON(page_json(page, [render(m, service.token_prices(m)) for m in page.items]))
+    page = reads.markets_page(offset, PAGE_LIMIT)
+    return JSON(page_json(page, [render(m, reads.token_prices(m)) for m in page.items]))
 
 
 @router.get("/markets", summary="Markets, paged")
-def get_markets(service: Service, next_cursor: str | None = None) -> Response:
-    return _page(service, next_cursor, market_json)
+def get_markets(reads: ReadsPart, next_cursor: str | None = None) -> Response:
+    return _page(reads, next_cursor, market_json)
 
 
 @router.get("/sampling-markets", summary="Markets eligible for rewards (all markets here), paged")
-def get_sampling_markets(service: Service, next_cursor: str | None = None) -> Response:
-    return _page(service, next_cursor, market_json)
+def get_sampling_markets(reads: ReadsPart, next_cursor: str | None = None) -> Response:
+    return _page(reads, next_cursor, market_json)
 
 
 @router.get("/simplified-markets", summary="Markets, short form, paged")
-def get_simplified_markets(service: Service, next_cursor: str | None = None) -> Response:
-    return _page(service, next_cursor, simplified_market_json)
+def get_simplified_markets(reads: ReadsPart, next_cursor: str | None = None) -> Response:
+    return _page(reads, next_cursor, simplified_market_json)
 
 
 @router.get("/sampling-simplified-markets", summary="Markets eligible for rewards, short form, paged")
-def get_sampling_simplified_markets(service: Service, next_cursor: str | None = None) -> Response:
-    return _page(service, next_cursor, simplified_market_json)
+def get_sampling_simplified_markets(reads: ReadsPart, next_cursor: str | None = None) -> Response:
+    return _page(reads, next_cursor, simplified_market_json)
 
 
 @router.get("/markets/{condition_id}", summary="One market")
-def get_market(condition_id: str, service: Service) -> Response:
-    market = service.market(condition_id)
-    return JSON(market_json(market, service.token_prices(market)))
+def get_market(condition_id: str, reads: ReadsPart) -> Response:
+    market = reads.market(condition_id)
+    return JSON(market_json(market, reads.token_prices(market)))

@@ -15,12 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from clob.api.deps import L2User, Service
-from clob.api.render import cancel_json, placement_json
-from clob.api.responses import JSON, decode_json, json_body
-from clob.auth import L2Credentials
+from clob.api.deps import CancelsPart, DeskPart, L2User
+from clob.api.render import cancel_json, placement_json, placements_json
+from clob.api.responses import JSON, decode_json, json_body, order_bodies
 from clob.service.errors import ErrorCode, ServiceError
-from clob.service.exchange import ExchangeService
 from clob.service.outcomes import MAX_BATCH_ORDERS, parse_token_id
 
 router = APIRouter(tags=["orders"])
@@ -99,25 +97,11 @@ def _ok(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"schema": schema}}}}
 
 
-async def place_order(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Any:
-    """POST /order once authenticated, as JSON-ready content: the route below and the fast path
-    (`clob.api.order_path`) both answer with it."""
-    return placement_json(await service.place_order(creds, decode_json(raw)))
-
-
-async def place_orders(service: ExchangeService, creds: L2Credentials, raw: bytes) -> Any:
-    """POST /orders once authenticated."""
-    body = decode_json(raw)
-    if not isinstance(body, list):
-        raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: expected a JSON array of orders")
-    return [placement_json(p) for p in await service.place_orders(creds, body)]
-
-
 @router.post(
     "/order", summary="Place one signed order", openapi_extra=_body(ORDER_SCHEMA), responses=_ok(PLACEMENT_SCHEMA)
 )
-async def post_order(request: Request, creds: L2User, service: Service) -> Response:
-    return JSON(await place_order(service, creds, await request.body()))
+async def post_order(request: Request, creds: L2User, desk: DeskPart) -> Response:
+    return JSON(placement_json(await desk.place_order(creds, decode_json(await request.body()))))
 
 
 @router.post(
@@ -126,8 +110,8 @@ async def post_order(request: Request, creds: L2User, service: Service) -> Respo
     openapi_extra=_body({"type": "array", "items": ORDER_SCHEMA, "maxItems": MAX_BATCH_ORDERS}),
     responses=_ok({"type": "array", "items": PLACEMENT_SCHEMA}),
 )
-async def post_orders(request: Request, creds: L2User, service: Service) -> Response:
-    return JSON(await place_orders(service, creds, await request.body()))
+async def post_orders(request: Request, creds: L2User, desk: DeskPart) -> Response:
+    return JSON(placements_json(await desk.place_orders(creds, order_bodies(await request.body()))))
 
 
 def _order_id_of(body: Any) -> str:
@@ -145,9 +129,9 @@ def _order_id_of(body: Any) -> str:
     openapi_extra=_body({"type": "object", "required": ["orderID"], "properties": {"orderID": {"type": "string"}}}),
     responses=_ok(CANCEL_SCHEMA),
 )
-async def cancel_order(request: Request, creds: L2User, service: Service) -> Response:
+async def cancel_order(request: Request, creds: L2User, cancels: CancelsPart) -> Response:
     order_id = _order_id_of(await json_body(request))
-    return JSON(cancel_json(await service.cancel_orders(creds, [order_id])))
+    return JSON(cancel_json(await cancels.cancel_orders(creds, [order_id])))
 
 
 @router.delete(
@@ -156,16 +140,16 @@ async def cancel_order(request: Request, creds: L2User, service: Service) -> Res
     openapi_extra=_body({"type": "array", "items": {"type": "string"}}),
     responses=_ok(CANCEL_SCHEMA),
 )
-async def cancel_orders(request: Request, creds: L2User, service: Service) -> Response:
+async def cancel_orders(request: Request, creds: L2User, cancels: CancelsPart) -> Response:
     body = await json_body(request)
     if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
         raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: expected a JSON array of order ids")
-    return JSON(cancel_json(await service.cancel_orders(creds, body)))
+    return JSON(cancel_json(await cancels.cancel_orders(creds, body)))
 
 
 @router.delete("/cancel-all", summary="Cancel all the user's orders", responses=_ok(CANCEL_SCHEMA))
-async def cancel_all(creds: L2User, service: Service) -> Response:
-    return JSON(cancel_json(await service.cancel_all(creds)))
+async def cancel_all(creds: L2User, cancels: CancelsPart) -> Response:
+    return JSON(cancel_json(await cancels.cancel_all(creds)))
 
 
 @router.delete(
@@ -176,7 +160,7 @@ async def cancel_all(creds: L2User, service: Service) -> Response:
     ),
     responses=_ok(CANCEL_SCHEMA),
 )
-async def cancel_market_orders(request: Request, creds: L2User, service: Service) -> Response:
+async def cancel_market_orders(request: Request, creds: L2User, cancels: CancelsPart) -> Response:
     body = await json_body(request, required=False) or {}
     if not isinstance(body, dict):
         raise ServiceError(ErrorCode.INVALID_PAYLOAD, 'Invalid payload: expected {"market": ..., "asset_id": ...}')
@@ -184,4 +168,4 @@ async def cancel_market_orders(request: Request, creds: L2User, service: Service
     if not isinstance(market, str) or not isinstance(asset, str):
         raise ServiceError(ErrorCode.INVALID_PAYLOAD, "Invalid payload: market and asset_id must be strings")
     token = parse_token_id(asset) if asset else None
-    return JSON(cancel_json(await service.cancel_all(creds, market or None, token)))
+    return JSON(cancel_json(await cancels.cancel_all(creds, market or None, token)))

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from chain.markets import Market
-from clob.api import create_app
 from clob.settings import Settings
+from polyclob.api import create_app
 from tests.support.chain import Chain
 from tests.support.server import serve
 

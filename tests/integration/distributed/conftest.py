@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from clob.api import create_app
 from clob.distributed.node import ShardNode
 from clob.settings import Settings
+from polyclob.api import create_app
 from tests.conftest import emptied
 from tests.support.distributed import ADMIN, EXCHANGE, MASTER_SECRET_HEX
 from tests.support.nats import nats_available, nats_cluster

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from chain.deploy import Manifest, is_live
 from chain.markets import ensure_funded, ensure_market, market_for_question, question_id, registered_markets
 from chain.stack import StackInfo, StackNotRunningError, live_rpc_url, live_stack, rpc_url_for
-from scripts.startup import StartupError, StateKeeper, bind_store, restore_chain_state
+from polyclob.startup import StartupError, StateKeeper, bind_store, restore_chain_state
 from store import connect_database
 from store.schema import deployment
 from tests.support.chain import Chain
@@ -162,7 +162,7 @@ def test_clis_find_the_stack_or_say_there_is_none(chain: Chain, tmp_path: Path) 
 def test_a_chain_left_running_is_adopted_on_its_port_only(tmp_path: Path) -> None:
     from chain.anvil import Anvil, free_port
     from chain.stack import pid_alive
-    from scripts.startup import start_chain
+    from polyclob.startup import start_chain
 
     port = free_port()
     left = Anvil(port=port, extra_args=("--state", str(tmp_path / "anvil-state.json"))).start()
@@ -186,7 +186,7 @@ def test_a_chain_left_running_is_adopted_on_its_port_only(tmp_path: Path) -> Non
 
 
 def test_a_chain_port_serving_another_chain_is_refused(chain: Chain, tmp_path: Path) -> None:
-    from scripts.startup import start_chain
+    from polyclob.startup import start_chain
 
     with pytest.raises(StartupError, match=f"port {chain.anvil.port} .*not this state dir's"):
         start_chain(tmp_path, chain.anvil.port, 1.0, None)
@@ -194,7 +194,7 @@ def test_a_chain_port_serving_another_chain_is_refused(chain: Chain, tmp_path: P
 
 def test_no_anvil_binary_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chain.anvil import free_port
-    from scripts.startup import start_chain
+    from polyclob.startup import start_chain
 
     monkeypatch.setattr("chain.anvil.ANVIL_BIN", tmp_path / "node_modules" / "anvil")
     with pytest.raises(StartupError, match="make bootstrap"):
@@ -209,7 +209,7 @@ def test_command_streams_of_another_store_are_refused(tmp_path: Path) -> None:
     import nats
 
     from clob.distributed.bus import cmd_stream, cmd_subject, ensure_streams, journal_stream
-    from scripts.startup import check_command_streams
+    from polyclob.startup import check_command_streams
 
     try:
         socket.create_connection(("127.0.0.1", 4222), timeout=1).close()

@@ -47,7 +47,7 @@ def start_server(db_url: str, port: int, tmp: Path, **extra: str) -> subprocess.
         "-m",
         "uvicorn",
         "--factory",
-        "clob.api:create_app",
+        "polyclob.api:create_app",
         "--port",
         str(port),
         "--log-level",

@@ -47,7 +47,7 @@ def make_service(db_url: str, chain: FakeChain | None, **kw: object) -> Exchange
 def world(db_url: str) -> Iterator[World]:
     chain = FakeChain()
     service = make_service(db_url, chain)
-    with TestClient(create_app(services=service), raise_server_exceptions=False) as client:
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
         create_market(client)
         traders = [Trader(client, key).login() for key in KEYS]
         yield World(client, service, chain, *traders)

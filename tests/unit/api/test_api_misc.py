@@ -18,7 +18,7 @@ from tests.unit.api.support import ADMIN_TOKEN, CONDITION, NO, USDC, YES, FakeCh
 def test_balance_allowance(world: World) -> None:
     alice = world.alice
     world.chain.holdings[(alice.address, 0)] = Holding(123 * USDC, 45 * USDC)
-    world.service.invalidate_chain_state(alice.address)
+    world.service.balances.invalidate_chain_state(alice.address)
     r = alice.request("GET", "/balance-allowance", query="asset_type=COLLATERAL&signature_type=0")
     assert r.status_code == 200
     body = r.json()
@@ -39,7 +39,7 @@ def test_balance_allowance(world: World) -> None:
 @pytest.fixture
 def quick_heartbeats(db_url: str) -> Iterator[tuple[TestClient, Trader, Trader]]:
     service = make_service(db_url, FakeChain(), heartbeat_timeout_s=0.4)
-    with TestClient(create_app(services=service)) as client:
+    with TestClient(create_app(service)) as client:
         create_market(client)
         yield client, Trader(client, KEYS[0]).login(), Trader(client, KEYS[1]).login()
     service.db.dispose()
@@ -81,7 +81,7 @@ def test_admin_requires_the_token(world: World) -> None:
 def test_admin_without_configured_token_is_closed(db_url: str) -> None:
     service = make_service(db_url, None)
     service.admin_token = ""
-    with TestClient(create_app(services=service)) as client:
+    with TestClient(create_app(service)) as client:
         response = client.post("/admin/markets", json={}, headers={"Authorization": "Bearer "})
         assert response.status_code == 401
     service.db.dispose()

@@ -192,7 +192,7 @@ def test_wrong_nonce(world: World) -> None:
 
 def test_nonce_follows_the_chain(world: World) -> None:
     world.chain.nonces[world.alice.address] = 3
-    world.service.invalidate_chain_state(world.alice.address)
+    world.service.balances.invalidate_chain_state(world.alice.address)
     _refused(world.alice.place(world.alice.order(YES, Side.BUY, "0.40", "10")), "INVALID_ORDER_NONCE")
     assert world.alice.place(world.alice.order(YES, Side.BUY, "0.40", "10", nonce=3)).status_code == 200
 
@@ -236,7 +236,7 @@ def test_maker_must_be_signer(world: World) -> None:
 def test_not_enough_collateral(world: World) -> None:
     alice = world.alice
     world.chain.holdings[(alice.address, 0)] = Holding(5 * USDC, 10**30)
-    world.service.invalidate_chain_state(alice.address)
+    world.service.balances.invalidate_chain_state(alice.address)
     message = _refused(alice.place(alice.order(YES, Side.BUY, "0.60", "10")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")
     assert message == "not enough balance / allowance"
 
@@ -244,7 +244,7 @@ def test_not_enough_collateral(world: World) -> None:
 def test_not_enough_allowance(world: World) -> None:
     alice = world.alice
     world.chain.holdings[(alice.address, 0)] = Holding(1_000 * USDC, 2 * USDC)
-    world.service.invalidate_chain_state(alice.address)
+    world.service.balances.invalidate_chain_state(alice.address)
     _refused(alice.place(alice.order(YES, Side.BUY, "0.40", "10")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")
 
 
@@ -252,7 +252,7 @@ def test_reservation_spans_open_orders(world: World) -> None:
     """10 USDC spendable: a 6 USDC bid rests, a second one does not fit next to it, until the first is cancelled."""
     alice = world.alice
     world.chain.holdings[(alice.address, 0)] = Holding(10 * USDC, 10 * USDC)
-    world.service.invalidate_chain_state(alice.address)
+    world.service.balances.invalidate_chain_state(alice.address)
     first = alice.place(alice.order(YES, Side.BUY, "0.60", "10")).json()["orderID"]
     _refused(alice.place(alice.order(YES, Side.BUY, "0.60", "10")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")
     assert alice.request("DELETE", "/order", {"orderID": first}).json()["canceled"] == [first]
@@ -264,7 +264,7 @@ def test_matched_tokens_stay_owed_after_the_order_is_gone(world: World) -> None:
     trade settles, whether its order was filled or cancelled after a partial fill (`clob.service.obligations`)."""
     alice, bob = world.alice, world.bob
     world.chain.holdings[(alice.address, NO)] = Holding(12 * USDC, 2**256 - 1)
-    world.service.invalidate_chain_state(alice.address)
+    world.service.balances.invalidate_chain_state(alice.address)
     first = alice.place(alice.order(NO, Side.SELL, "0.40", "10")).json()["orderID"]
     assert bob.place(bob.order(NO, Side.BUY, "0.40", "6")).json()["status"] == "matched"
     _refused(alice.place(alice.order(NO, Side.SELL, "0.40", "5")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")  # 12 - 10
@@ -283,10 +283,10 @@ def test_a_confirmed_trade_drops_its_parties_cached_balances(world: World) -> No
     assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
     assert world.chain.reads == reads  # cached
     row = {"taker": bob.address.lower(), "makers": [{"maker": alice.address.lower()}]}
-    world.service.on_trade_status(row, "MINED", "0x01")
+    world.service.balances.on_trade_status(row, "MINED", "0x01")
     assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
     assert world.chain.reads == reads  # not yet
-    world.service.on_trade_status(row, "CONFIRMED", "0x01")
+    world.service.balances.on_trade_status(row, "CONFIRMED", "0x01")
     assert alice.place(alice.order(YES, Side.BUY, "0.40", "10")).status_code == 200
     assert world.chain.reads == reads + 1  # read again (collateral; the nonce read is not a holding)
 
@@ -294,7 +294,7 @@ def test_a_confirmed_trade_drops_its_parties_cached_balances(world: World) -> No
 def test_sell_needs_the_tokens(world: World) -> None:
     alice = world.alice
     world.chain.holdings[(alice.address, NO)] = Holding(8 * USDC, 2**256 - 1)
-    world.service.invalidate_chain_state(alice.address)
+    world.service.balances.invalidate_chain_state(alice.address)
     _refused(alice.place(alice.order(NO, Side.SELL, "0.40", "10")), "INVALID_ORDER_NOT_ENOUGH_BALANCE")
     assert alice.place(alice.order(NO, Side.SELL, "0.40", "8")).status_code == 200
 
@@ -307,7 +307,7 @@ def test_balances_unchecked_without_chain_view(db_url: str) -> None:
     from tests.unit.api.support import Trader, create_market
 
     service = make_service(db_url, None)
-    with TestClient(create_app(services=service)) as client:
+    with TestClient(create_app(service)) as client:
         create_market(client)
         alice = Trader(client, KEYS[0]).login()
         huge = alice.order(YES, Side.BUY, "0.50", "1000000", nonce=5)  # no nonce check either
@@ -362,7 +362,7 @@ def test_verification_pool(tmp_path: Any) -> None:
 
     chain = FakeChain()
     service = make_service(f"sqlite:///{tmp_path / 'pool.db'}", chain, verify_workers=1)
-    with TestClient(create_app(services=service)) as client:
+    with TestClient(create_app(service)) as client:
         create_market(client)
         alice = Trader(client, KEYS[0]).login()
         good = alice.order(YES, Side.BUY, "0.40", "10")
@@ -377,7 +377,7 @@ def test_verification_pool(tmp_path: Any) -> None:
         assert chain.reads == reads
         # a balance the cache no longer has is read from the chain (off the loop): refused when it is too small
         chain.holdings[(alice.address.lower(), COLLATERAL)] = Holding(0, 0)
-        service.invalidate_chain_state(alice.address)
+        service.balances.invalidate_chain_state(alice.address)
         poor = alice.request("POST", "/orders", [alice.body(alice.order(YES, Side.BUY, "0.20", "10"))]).json()
         assert poor[0]["errorMsg"] == "not enough balance / allowance"
     service.db.dispose()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clob.distributed.replica import Replica, ReplicaDiverged
-from clob.distributed.router import ShardOutcome, ShardRouter, _merge
+from clob.distributed.router import ShardRouter, _merge
 from clob.engine import (
     BaseUnits,
     CancelAll,
@@ -146,9 +146,9 @@ def test_merge_keeps_every_event_and_the_highest_seq() -> None:
     target: Future[Outcome] = Future()
     _merge(parts, target)
     first, second = object(), object()  # stand-ins for engine events: merged in shard order
-    parts[0].set_result(ShardOutcome(7, (first,), None, "s0"))  # type: ignore[arg-type]
+    parts[0].set_result(Outcome(7, (first,), None, "s0"))  # type: ignore[arg-type]
     assert not target.done()
-    parts[1].set_result(ShardOutcome(3, (second,), None, "s1"))  # type: ignore[arg-type]
+    parts[1].set_result(Outcome(3, (second,), None, "s1"))  # type: ignore[arg-type]
     assert target.result().seq == 7
     assert target.result().events == (first, second)
     failing: list[Future[Outcome]] = [Future(), Future()]
@@ -164,11 +164,11 @@ def test_a_lost_bus_outcome_is_a_503_that_says_to_check_the_order() -> None:
 
     from clob.distributed.bus import BusError
     from clob.service.errors import ErrorCode, ServiceError
-    from clob.service.exchange import ExchangeService
+    from clob.service.sequencing import await_all
 
     lost: Future[Outcome] = Future()
     lost.set_exception(BusError("no outcome from the sequencer in time"))
-    (answer,) = asyncio.run(ExchangeService._await(None, [lost]))  # type: ignore[arg-type]
+    (answer,) = asyncio.run(await_all([lost]))
     assert isinstance(answer, ServiceError)
     assert answer.code == ErrorCode.UNAVAILABLE
     assert answer.message == "no outcome from the sequencer in time; the command may still be applied: check it"

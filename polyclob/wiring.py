@@ -12,6 +12,9 @@
   (cancelled on chain, nonce bumped, overfilled, maker short of balance) are cancelled in the book.
 - Indexer → book: a market whose condition the indexer saw resolved (``ConditionResolution``) is resolved in the
   book: every resting order is cancelled with CANCELED_MARKET_RESOLVED and no order is accepted any more.
+
+In the distributed mode the API process of ``make run`` is gateway 0 and the same services are wired to it; the
+batcher's status changes then go on the bus (`clob.distributed.status`), from which every gateway delivers them.
 """
 
 from __future__ import annotations
@@ -21,12 +24,30 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from chain.deploy import Manifest
-from clob.engine import CancelOrder, OrderId, ResolveMarket, Trade, UnixSeconds
+from clob.distributed.status import StatusPublisher
+from clob.engine import CancelOrder, MarketInfo, OrderId, ResolveMarket, Trade, UnixSeconds
 from clob.service.applied import Applied
+from clob.service.exchange import ExchangeService
 from clob.service.submission import UNSEQUENCED, Submission
+from clob.settings import Settings
+from clob.ws.hub import WsHub
+from indexer.follower import Indexer, IndexerConfig
+from indexer.source import RpcSource
+from reconcile.hooks import book_feedback_hook
+from reconcile.runs import Reconciler
+from reconcile.snapshot import ViewHoldings
+from settlement.batcher import Batcher
+from settlement.cli import create_batcher
+from settlement.config import SettlementConfig
+from settlement.model import FailedTrade
+from settlement.process import BatcherParams, BatcherProcess
+from settlement.service import SettlementService
+from store import connect_database
+from store.queries.chain import resolution_status
 
 log = logging.getLogger("stack")
 
@@ -36,72 +57,60 @@ class Services:
     """The background services of an embedded stack; ``stop`` stops them all."""
 
     stop_event: threading.Event
-    settlement: Any = None
+    settlement: SettlementService | BatcherProcess | None = None
     indexer_thread: threading.Thread | None = None
     watcher_thread: threading.Thread | None = None
-    extra: list[Any] = field(default_factory=list)
+    schedulers: list[BackgroundScheduler] = field(default_factory=list)
 
     def stop(self) -> None:
         self.stop_event.set()
         if self.settlement is not None:
             self.settlement.stop()
-        for scheduler in self.extra:
+        for scheduler in self.schedulers:
             scheduler.shutdown(wait=False)
         for thread in (self.indexer_thread, self.watcher_thread):
             if thread is not None:
                 thread.join(15)
 
 
-def _winner(info: Any, payouts: tuple[int, ...] | None) -> dict[str, str]:
+def _winner(info: MarketInfo, payouts: tuple[int, ...] | None) -> dict[str, str]:
     """Journal meta naming the winning token when the payout vector pays one outcome alone ([1, 0] or [0, 1])."""
     if payouts is None or len(payouts) != 2 or sorted(payouts)[0] != 0 or sum(payouts) == 0:
         return {}
     return {"winning_asset_id": str(info.yes_token if payouts[0] else info.no_token)}
 
 
-def create_api(settings: Any = None) -> Any:
-    """The API app with the routers `clob` does not own: the ``/chain`` read API (`reconcile.api`). A uvicorn
-    factory (``scripts.wiring:create_api``) for the gateways of the distributed stack, too."""
-    from clob.api import create_app
-    from reconcile.api import router as chain_router
-
-    return create_app(settings, extra_routers=(chain_router,))
-
-
-def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Any:
-    """The settlement batcher on a scheduler, wired to the sequencer, the WebSocket hub and the book."""
-    from settlement.cli import create_batcher
-    from settlement.config import SettlementConfig
-    from settlement.service import SettlementService
-
-    service = app.state.service
-    hub = app.state.ws_hub
+def start_batcher(
+    service: ExchangeService,
+    hub: WsHub,
+    settings: Settings,
+    manifest: Manifest,
+    operator_key: str,
+    confirmations: int = 1,
+) -> SettlementService | BatcherProcess:
+    """The settlement batcher on a scheduler, wired to the sequencer, the WebSocket hub and the book. In the
+    embedded mode it runs in a child process unless ``POLYCLOB_BATCHER_PROCESS=0`` (module docstring)."""
     own_process = settings.mode != "distributed" and os.environ.get("POLYCLOB_BATCHER_PROCESS", "1") != "0"
-    batcher: Any
+    batcher: Batcher | BatcherProcess
     if own_process:  # the same wiring, over a pipe to a child process (settlement.process)
         batcher = batcher_process(settings, operator_key, confirmations)
     else:
         config = SettlementConfig(confirmations=confirmations)
         batcher = create_batcher(manifest, settings.database_url, operator_key, config, rpc_url=settings.rpc_url)
     if settings.mode == "distributed":  # users may be on any gateway: status changes go on the bus to all of them
-        from clob.distributed.status import StatusPublisher
-
         batcher.add_row_listener(StatusPublisher(settings.nats_servers, settings.stream_replicas))
     else:
         batcher.add_row_listener(hub.on_trade_status)
-        batcher.add_row_listener(service.on_trade_status)  # (a gateway does this from the bus)
+        batcher.add_row_listener(service.balances.on_trade_status)  # (a gateway does this from the bus)
 
-    def cancel_offenders(trade: Any, offending: Any = None) -> None:
-        ids = offending if offending is not None else getattr(trade, "offending_order_ids", ())
+    def cancel_offenders(trade: FailedTrade, offending: tuple[str, ...]) -> None:
         now = UnixSeconds(int(time.time()))
-        for order_id in ids:
+        for order_id in offending:
             service.sequencer.submit(Submission(CancelOrder(UNSEQUENCED, now, OrderId(str(order_id)))))
-        log.warning(
-            "trade %s failed (%s); cancelled %s", getattr(trade, "trade_id", "?"), getattr(trade, "error", ""), ids
-        )
+        log.warning("trade %s failed (%s); cancelled %s", trade.trade_id, trade.error, offending)
 
     batcher.add_failure_hook(cancel_offenders)
-    settlement = batcher if own_process else SettlementService(batcher)
+    settlement = batcher if isinstance(batcher, BatcherProcess) else SettlementService(batcher)
 
     def wake(applied: Applied) -> None:
         if any(isinstance(ev, Trade) for ev in applied.events):
@@ -112,21 +121,17 @@ def start_batcher(app: Any, settings: Any, manifest: Manifest, operator_key: str
     return settlement
 
 
-def batcher_process(settings: Any, operator_key: str, confirmations: int) -> Any:
+def batcher_process(settings: Settings, operator_key: str, confirmations: int) -> BatcherProcess:
     """The batcher in a child process (``settlement.process``), not started yet: it has the interface of a
     ``Batcher`` (listeners, failure hooks) and of a ``SettlementService`` (``start``, ``notify``, ``stop``)."""
-    from settlement.process import BatcherParams, BatcherProcess
-
     params = BatcherParams(settings.manifest_path, settings.database_url, settings.rpc_url, operator_key, confirmations)
     return BatcherProcess(params)
 
 
-def start_indexer(settings: Any, manifest: Manifest, stop: threading.Event, confirmations: int = 1) -> threading.Thread:
+def start_indexer(
+    settings: Settings, manifest: Manifest, stop: threading.Event, confirmations: int = 1
+) -> threading.Thread:
     """The chain indexer following the deployment, on its own thread."""
-    from indexer.follower import Indexer, IndexerConfig
-    from indexer.source import RpcSource
-    from store import connect_database
-
     db = connect_database(settings.database_url)
     indexer = Indexer(
         db, RpcSource(settings.rpc_url), IndexerConfig.from_manifest(manifest, confirmations=confirmations)
@@ -136,11 +141,10 @@ def start_indexer(settings: Any, manifest: Manifest, stop: threading.Event, conf
     return thread
 
 
-def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 1.0) -> threading.Thread:
+def start_resolution_watcher(
+    service: ExchangeService, stop: threading.Event, interval: float = 1.0
+) -> threading.Thread:
     """Resolve in the book every open market whose condition the indexer has seen resolved on chain."""
-    from store.queries.chain import resolution_status
-
-    service = app.state.service
 
     def loop() -> None:
         while not stop.wait(interval):
@@ -152,9 +156,8 @@ def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 
                     if resolution.resolved:
                         now = UnixSeconds(int(time.time()))
                         meta = _winner(info, resolution.payout_numerators)
-                        service.sequencer.submit(Submission(ResolveMarket(UNSEQUENCED, now, info.market), meta)).result(
-                            30
-                        )
+                        command = ResolveMarket(UNSEQUENCED, now, info.market)
+                        service.sequencer.submit(Submission(command, meta)).result(30)
                         log.info("market %s resolved on chain: book closed", info.market)
             except Exception:  # keep watching; the next pass retries
                 log.exception("resolution watcher pass failed")
@@ -164,17 +167,12 @@ def start_resolution_watcher(app: Any, stop: threading.Event, interval: float = 
     return thread
 
 
-def start_reconciler(app: Any, interval: float = 10.0) -> Any:
+def start_reconciler(service: ExchangeService, interval: float = 10.0) -> BackgroundScheduler:
     """Reconciliation every ``interval`` seconds; its feedback cancels book orders the chain contradicts."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from reconcile.hooks import book_feedback_hook
-    from reconcile.runs import Reconciler
-    from reconcile.snapshot import ViewHoldings
-
-    service = app.state.service
-    holdings: Any = ViewHoldings(service.chain) if service.chain is not None else "index"
-    reconciler = Reconciler(service.db, holdings=holdings)
+    if service.chain is not None:  # balances as the order checks see them, else as indexed
+        reconciler = Reconciler(service.db, holdings=ViewHoldings(service.chain))
+    else:
+        reconciler = Reconciler(service.db)
     reconciler.add_hook(book_feedback_hook(service.sequencer, chain_view=service.chain), repeat=True)
     scheduler = BackgroundScheduler()
     reconciler.schedule(scheduler, seconds=interval)
@@ -182,12 +180,19 @@ def start_reconciler(app: Any, interval: float = 10.0) -> Any:
     return scheduler
 
 
-def start_services(app: Any, settings: Any, manifest: Manifest, operator_key: str, confirmations: int = 1) -> Services:
-    """Batcher, indexer and resolution watcher for an embedded stack."""
+def start_services(
+    service: ExchangeService,
+    hub: WsHub,
+    settings: Settings,
+    manifest: Manifest,
+    operator_key: str,
+    confirmations: int = 1,
+) -> Services:
+    """Batcher, indexer, resolution watcher and reconciler for a stack whose API serves ``service``."""
     stop = threading.Event()
     services = Services(stop)
-    services.settlement = start_batcher(app, settings, manifest, operator_key, confirmations)
+    services.settlement = start_batcher(service, hub, settings, manifest, operator_key, confirmations)
     services.indexer_thread = start_indexer(settings, manifest, stop, confirmations)
-    services.watcher_thread = start_resolution_watcher(app, stop)
-    services.extra.append(start_reconciler(app))
+    services.watcher_thread = start_resolution_watcher(service, stop)
+    services.schedulers.append(start_reconciler(service))
     return services

@@ -53,7 +53,8 @@ def check_ports(ports: dict[int, str]) -> None:
 
 # --- the state directory's runner -----------------------------------------------------------------------------
 def _is_runner(pid: int) -> bool:
-    return pid_alive(pid) and any("run_stack" in part for part in process_command(pid))
+    """Whether ``pid`` is a stack runner: ``python -m scripts.run_stack`` (``make run``) or ``python -m polyclob``."""
+    return pid_alive(pid) and any("run_stack" in part or part == "polyclob" for part in process_command(pid))
 
 
 def check_no_runner(state: Path) -> StackInfo | None:

@@ -20,9 +20,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
+
+from clob.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ def sequencer_command(shard: str) -> list[str]:
 
 def api_command(port: int, *extra: str) -> list[str]:
     """The command line of an API process (a gateway when ``POLYCLOB_MODE=distributed``) on 127.0.0.1:``port``."""
-    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "scripts.wiring:create_api", "--port", str(port)]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "polyclob.api:create_app", "--port", str(port)]
     return [*uvicorn, "--no-access-log", *extra]  # a line per request would drown the log
 
 
@@ -61,7 +62,7 @@ def spawn(
         )
 
 
-def settings_env(settings: Any) -> dict[str, str]:
+def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process exactly these settings."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
@@ -69,7 +70,7 @@ def settings_env(settings: Any) -> dict[str, str]:
     return env
 
 
-def start_sequencers(settings: Any, state: Path, timeout: float = 120.0) -> list[subprocess.Popen[bytes]]:
+def start_sequencers(settings: Settings, state: Path, timeout: float = 120.0) -> list[subprocess.Popen[bytes]]:
     """One sequencer per shard; returns once each reports itself active."""
     env = settings_env(settings)
     procs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
@@ -87,9 +88,10 @@ def start_sequencers(settings: Any, state: Path, timeout: float = 120.0) -> list
     return [p for _s, _l, p in procs]
 
 
-def start_gateways(settings: Any, state: Path, ports: list[int]) -> list[subprocess.Popen[bytes]]:
+def start_gateways(settings: Settings, state: Path, ports: list[int]) -> list[subprocess.Popen[bytes]]:
+    """One API gateway process per port (``POLYCLOB_GATEWAY_ID`` gateway-1, ...); returns once each answers."""
     env = settings_env(settings)
-    procs = []
+    procs: list[subprocess.Popen[bytes]] = []
     for i, port in enumerate(ports, 1):
         log = state / f"gateway-{i}.log"
         gw_env = {**env, "POLYCLOB_GATEWAY_ID": f"gateway-{i}"}
@@ -110,6 +112,7 @@ def start_gateways(settings: Any, state: Path, ports: list[int]) -> list[subproc
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each process still running, then SIGKILL to any that has not exited 20 s later."""
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
