@@ -3,7 +3,7 @@
 Order intake must check that a maker can pay for all their open orders. Reading the chain on every order would
 cap intake at the RPC's speed, so values are cached per (address, asset) and refreshed when the trader asks
 (``/balance-allowance/update``), when the reconciler sees a balance below what is reserved, when a trade of the
-trader is CONFIRMED (`clob.service.balances.Balances.on_trade_status`), and when an entry is older than ``max_age_s``. Each
+trader is CONFIRMED (`Balances.on_trade_status`), and when an entry is older than ``max_age_s``. Each
 holding carries the block it was read at, so the sequencer can tell which settled fills it already reflects
 (`clob.service.obligations`). ``ChainState`` is the seam: ``Web3ChainState`` reads a real chain; unit tests use a fake.
 
