@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+
+from chain.stack import pid_alive
+
 ROOT = Path(__file__).resolve().parent.parent
 ANVIL_BIN = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 
@@ -39,8 +43,6 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 def dev_key(index: int) -> str:
     """The private key of anvil's dev account ``index`` (BIP-44 path m/44'/60'/0'/0/index of DEV_MNEMONIC)."""
-    from eth_account import Account
-
     Account.enable_unaudited_hdwallet_features()
     key: bytes = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key
     return "0x" + key.hex()
@@ -70,8 +72,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 def stop_pid(pid: int, grace: float = 5.0) -> None:
     """Stop a process that is not our child (an adopted anvil): SIGTERM, then SIGKILL after ``grace`` seconds."""
-    from chain.stack import pid_alive
-
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
         try:
             os.kill(pid, sig)

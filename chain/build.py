@@ -146,6 +146,8 @@ def _format_errors(errors: list[dict[str, Any]], sources: dict[str, str]) -> str
 
 def compile_standard(npm_package: str, sources: dict[str, str], settings: dict[str, Any]) -> dict[str, Any]:
     """Compile with py-solc-x through the shim; raise ``CompileError`` naming file:line:col on errors."""
+    # Imported only when a compile runs: every process that reads artifacts (the API, the batcher) imports this
+    # module, and none of them compiles.
     import solcx
     from solcx.exceptions import SolcError
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from web3 import Web3
 
+from chain.anvil import dev_key
 from chain.build import BUILD_DIR, build
 from chain.rpc import Signer, connect, contract_at
 
@@ -285,8 +286,6 @@ def ensure_deployed(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chain.anvil import dev_key
-
     parser = argparse.ArgumentParser(description="Deploy the exchange contracts and write a manifest.")
     parser.add_argument("--rpc-url", default="http://127.0.0.1:8545")
     parser.add_argument("--key", default=dev_key(0), help="deployer private key (default: anvil dev account 0)")

@@ -20,18 +20,24 @@ whose tokens are registered on the ``NegRiskExchange``; chain side only for now 
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from eth_abi.abi import encode as abi_encode
 from web3 import Web3
 from web3.logs import DISCARD
 
+from chain.anvil import dev_key
 from chain.deploy import Manifest
-from chain.rpc import Signer, contract_at
+from chain.rpc import Signer, connect, contract_at
+from chain.stack import StackNotRunningError, live_rpc_url, live_stack
 
 ZERO32 = b"\x00" * 32
 Splits = Sequence[tuple[bytes, int]]  # (condition id, collateral to split into YES+NO)
@@ -517,12 +523,6 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m chain.markets create|propose|dispute|settle|arbitrate|expire|redeem ...``: a market's life from
     the command line.
     The RPC and API are those of the stack running on ``--state-dir`` (its ``stack.json``) unless given."""
-    import argparse
-    import os
-    import sys
-
-    from chain.stack import StackNotRunningError
-
     parser = argparse.ArgumentParser(description="Create a binary market: oracle question, tokens, book.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     create = sub.add_parser("create")
@@ -634,12 +634,6 @@ def _oracle_command(args: Any, signer: Signer, manifest: Manifest) -> None:
 
 
 def _run(args: Any) -> int:
-    import httpx
-
-    from chain.anvil import dev_key
-    from chain.rpc import connect
-    from chain.stack import live_rpc_url, live_stack
-
     state: Path = args.state_dir
     manifest_path = state / "deployment.json"
     if not manifest_path.exists():

@@ -16,6 +16,7 @@ prints (what is wrong and what to do):
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -25,10 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+import nats
 import orjson
+from nats.js.errors import NotFoundError
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from web3 import Web3
 
 from chain.anvil import Anvil, AnvilError, stop_pid
+from chain.deploy import Manifest
+from chain.markets import OnchainMarket, known_markets, registered_markets
+from chain.rpc import contract_at
 from chain.stack import StackInfo, chain_id_at, pid_alive, process_command
+from clob.distributed.bus import cmd_stream
+from clob.distributed.node import last_bus_seq
+from store import connect_database
+from store.db import Database
+from store.schema import deployment, journal, markets
 
 STATE_FILE = "anvil-state.json"
 GOOD_COPY = "anvil-state.good.json"
@@ -271,20 +287,14 @@ def start_chain(state: Path, port: int, block_time: float, previous: StackInfo |
 
 # --- the store ------------------------------------------------------------------------------------------------
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return url
 
 
-def open_store(url: str) -> Any:
+def open_store(url: str) -> Database:
     """Connect to and migrate the store; a store that does not answer is one line."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from store import connect_database
-
     try:
         return connect_database(url)
     except SQLAlchemyError as exc:
@@ -295,13 +305,8 @@ def open_store(url: str) -> Any:
         ) from None
 
 
-def _foreign_markets(db: Any, w3: Any, manifest: Any) -> list[str]:
+def _foreign_markets(db: Database, w3: Web3, manifest: Manifest) -> list[str]:
     """Markets of the store that this deployment's exchange has not registered (they belong to another chain)."""
-    from sqlalchemy import select
-
-    from chain.rpc import contract_at
-    from store.schema import markets
-
     exchange: Any = contract_at(w3, "Exchange", manifest.contracts["exchange"])
     with db.engine.connect() as conn:
         rows = conn.execute(select(markets.c.condition_id, markets.c.yes_token_id)).all()
@@ -312,14 +317,10 @@ def _foreign_markets(db: Any, w3: Any, manifest: Any) -> list[str]:
     return foreign
 
 
-def bind_store(url: str, manifest: Any, w3: Any, state: Path, own_sqlite: bool) -> list[str]:
+def bind_store(url: str, manifest: Manifest, w3: Web3, state: Path, own_sqlite: bool) -> list[str]:
     """Make sure the store at ``url`` belongs to this deployment, and record it there. The state directory's own
     SQLite file (``own_sqlite``) of another chain is moved aside and started afresh; any other store of another
     chain is refused. Returns lines for the operator."""
-    from sqlalchemy import insert, select
-
-    from store.schema import deployment
-
     notes: list[str] = []
     db = open_store(url)
     try:
@@ -366,8 +367,6 @@ def bind_store(url: str, manifest: Any, w3: Any, state: Path, own_sqlite: bool) 
 
 
 def _db_name(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     try:
         parsed = make_url(url)
     except Exception:
@@ -377,15 +376,13 @@ def _db_name(url: str) -> str:
 
 # --- markets --------------------------------------------------------------------------------------------------
 def has_book(api_url: str, token_id: int) -> bool:
-    import httpx
-
     return httpx.get(f"{api_url}/book", params={"token_id": str(token_id)}, timeout=30).status_code == 200
 
 
-def open_in_book(api_url: str, admin_token: str, manifest: Any, market: Any, details: dict[str, Any]) -> None:
+def open_in_book(
+    api_url: str, admin_token: str, manifest: Manifest, market: OnchainMarket, details: dict[str, Any]
+) -> None:
     """Open an on-chain market in the store's book (``POST /admin/markets``) with the chain's facts."""
-    import httpx
-
     body = {
         "condition_id": market.condition_id,
         "question_id": market.question_id,
@@ -409,10 +406,8 @@ def open_in_book(api_url: str, admin_token: str, manifest: Any, market: Any, det
         )
 
 
-def adopt_markets(api_url: str, admin_token: str, manifest: Any, w3: Any, state: Path) -> list[str]:
+def adopt_markets(api_url: str, admin_token: str, manifest: Manifest, w3: Web3, state: Path) -> list[str]:
     """Open in the book every market registered on chain that the book lacks; returns their condition ids."""
-    from chain.markets import known_markets, registered_markets
-
     known = known_markets(state)
     adopted = []
     for market in registered_markets(w3, manifest):
@@ -425,11 +420,6 @@ def adopt_markets(api_url: str, admin_token: str, manifest: Any, w3: Any, state:
 
 # --- the distributed mode's command streams ---------------------------------------------------------------------
 def _journaled_bus_seqs(url: str, shards: list[str]) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from clob.distributed.node import last_bus_seq
-    from store.schema import journal
-
     db = open_store(url)
     try:
         found = {}
@@ -444,10 +434,6 @@ def _journaled_bus_seqs(url: str, shards: list[str]) -> dict[str, int]:
 
 async def _command_streams(servers: list[str], shards: list[str]) -> dict[str, tuple[int, int]]:
     """(messages, last sequence) of each shard's command stream that exists on the bus."""
-    import nats
-    from nats.js.errors import NotFoundError
-
-    from clob.distributed.bus import cmd_stream
 
     async def quiet(_exc: Exception) -> None:
         pass
@@ -480,8 +466,6 @@ def check_command_streams(url: str, nats_url: str, servers: list[str], shards: l
     server, not in the state directory, and a shard's sequencer consumes its stream from the sequence after the
     last one its store journaled: a store that never journaled a shard would apply every command the stream still
     holds (24 h) from another state directory's run that used the same shard name."""
-    import asyncio
-
     try:
         streams = asyncio.run(_command_streams(servers, shards))
     except Exception as exc:

@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import mypy.version
+
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "clob" / "engine"
 STAMP = ENGINE / "native.stamp"
@@ -50,8 +52,6 @@ built by the service layer)."""
 
 def source_hash() -> str:
     """What the extensions depend on: every engine source, this script, the Python and mypy versions."""
-    import mypy.version
-
     digest = hashlib.sha256(f"{sys.version}|{mypy.version.__version__}|{MODULES}\n".encode())
     for path in [*sorted(ENGINE.glob("*.py")), Path(__file__).resolve()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -78,6 +78,8 @@ def clean() -> None:
 def build() -> None:
     """Compile into a temporary directory, then move each extension into place with `os.replace`: a process that
     has the previous build loaded keeps its (unlinked) files; nothing is overwritten in place."""
+    # Build-time tools, imported only when a build runs: importing mypyc takes seconds, and ``--if-stale`` (every
+    # ``make`` target) mostly returns without building.
     from mypyc.build import mypycify
     from setuptools import setup
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from clob.distributed.feed import consume_trades
+from clob.distributed.node import ShardNode
 from clob.logconfig import configure_logging
 from clob.settings import Settings
 
@@ -33,12 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     if args.cmd == "sequencer":
-        from clob.distributed.node import ShardNode
-
         ShardNode(settings, args.shard).run(stop)
         return 0
-
-    from clob.distributed.feed import consume_trades
 
     async def run_feed() -> None:
         done = asyncio.Event()

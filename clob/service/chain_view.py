@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
+from chain.build import load_artifact
 from clob.service.errors import ErrorCode, ServiceError
 
 COLLATERAL = 0
@@ -56,8 +57,6 @@ class Web3ChainState:
     """``ChainState`` over web3: collateral ERC20, ConditionalTokens ERC1155 and the exchange's nonces."""
 
     def __init__(self, w3: Web3, collateral: str, ctf: str, exchange: str) -> None:
-        from chain.build import load_artifact
-
         self.exchange = Web3.to_checksum_address(exchange)
         self._w3 = w3
         self._usdc: Any = w3.eth.contract(

@@ -27,6 +27,7 @@ from clob.engine import Engine, Trade
 from clob.service.codec import CodecError, decode_command
 from clob.service.projections import trade_to_json
 from clob.service.trades import TRADE_NS, trade_key
+from clob.settings import Settings
 from store.db import Database, connect_database
 from store.journal import GENESIS, Journal, JournalVerifyError, verified
 from store.schema import trades
@@ -121,8 +122,6 @@ def trade_key_matches(stream: str, trade_id: str, payload: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from clob.settings import Settings
-
     parser = argparse.ArgumentParser(description="Replay the journal and verify every fill and the hash chain.")
     parser.add_argument("--database-url", default=Settings().database_url)
     parser.add_argument("--stream", default="main")

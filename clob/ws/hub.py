@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -96,8 +97,6 @@ class WsHub:
         outcome_of: Callable[[str], str] | None = None,
         market_ref: MarketRef | None = None,
     ) -> None:
-        import time
-
         self._summary_of = summary_of
         self._assets_of_market = assets_of_market
         self._order_lookup = order_lookup
