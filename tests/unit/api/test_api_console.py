@@ -217,6 +217,9 @@ def test_status_cache_asks_the_stream_at_most_once_per_ttl() -> None:
             calls.append(1)
             return StreamStatus("main", len(calls), "h", "s", 0)
 
+        def statuses(self) -> list[StreamStatus]:
+            return [self.status()]
+
     clock = [0.0]
     cache = console.StatusCache(Stream(), ttl_s=5.0, clock=lambda: clock[0])  # type: ignore[arg-type]
     assert cache.get()[0].head_seq == 1
