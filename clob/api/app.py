@@ -40,7 +40,7 @@ from clob.api.routers import (
     orders,
 )
 from clob.runtime import tune
-from clob.service.console import BacklogSampler
+from clob.service.console import BacklogSampler, StatusCache
 from clob.service.exchange import ExchangeService
 from clob.service.markets import OUTCOMES
 from clob.service.ports import TradeStatusFeed
@@ -104,6 +104,7 @@ def create_app(
     app.state.ws_hub = hub
     app.state.metrics = metrics
     app.state.backlog = backlog
+    app.state.console_status = StatusCache(service.sequencer)
     app.state.ws_check_creds = check_creds_with(service.keys.authenticate)
     app.state.ws_wallets_of = lambda address: addresses_of(service.verifier.wallets, address) - {address.lower()}
     install_error_handlers(app)

@@ -28,6 +28,7 @@ from clob.api.deps import Service
 from clob.api.responses import JSON
 from clob.service import console
 from clob.service.errors import ErrorCode, ServiceError
+from clob.service.exchange import ExchangeService
 from store.queries.chain import Fill, indexer_status
 
 router = APIRouter(prefix="/console", tags=["console"])
@@ -42,10 +43,8 @@ def _condition(value: str) -> str:
     return value.lower()
 
 
-def _status_cache(request: Request, service: Any) -> console.StatusCache:
-    cache = getattr(request.app.state, "console_status", None)
-    if cache is None:
-        cache = request.app.state.console_status = console.StatusCache(service.sequencer)
+def _status_cache(request: Request) -> console.StatusCache:
+    cache = request.app.state.console_status  # (`clob.api.app.create_app` makes it)
     assert isinstance(cache, console.StatusCache)
     return cache
 
@@ -59,14 +58,14 @@ def _trade_json(t: console.MarketTrade, outcomes: dict[str, str]) -> dict[str, A
     return asdict(t) | {"size": str(t.size), "outcome": outcomes.get(t.asset_id, "")}
 
 
-def _outcomes(service: Any, condition_id: str) -> dict[str, str]:
+def _outcomes(service: ExchangeService, condition_id: str) -> dict[str, str]:
     market = service.reads.market(condition_id)
     return {market.yes_token: "Yes", market.no_token: "No"}
 
 
 @router.get("/api/overview", summary="Journal heads, indexer progress and settlement status counts")
 async def overview(request: Request, service: Service) -> Response:
-    statuses = await asyncio.to_thread(_status_cache(request, service).get)
+    statuses = await asyncio.to_thread(_status_cache(request).get)
     indexer = await asyncio.to_thread(indexer_status, service.db)
     counts = await asyncio.to_thread(console.trade_status_counts, service.db)
     return JSON(
