@@ -233,3 +233,22 @@ def test_submit_many_answers_each_in_order_and_refuses_ids_sequenced_before(db_u
         assert seqr.status().head_seq == 5
     finally:
         seqr.stop()
+
+
+def test_a_command_template_is_sequenced_as_a_new_value_and_statuses_is_the_one_stream(db_url: str) -> None:
+    """The submission's command keeps its placeholder seq (it could be sent again); the journal holds the real one.
+    The embedded sequencer is one stream: ``statuses()`` is its ``status()``."""
+    db = connect_database(db_url)
+    seqr = Sequencer(db)
+    seqr.start()
+    try:
+        market = create_market()
+        assert run(seqr, market).seq == 1
+        order = place(1, "0xaaa", YES, Side.BUY, 40, 10)
+        assert run(seqr, order).seq == 2
+        assert market.command.seq == order.command.seq == UNSEQUENCED
+        (status,) = seqr.statuses()
+        assert status == seqr.status()
+        assert (status.stream, status.head_seq, status.resting_orders) == ("main", 2, 1)
+    finally:
+        seqr.stop()
