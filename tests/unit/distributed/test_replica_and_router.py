@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +173,43 @@ def test_a_lost_bus_outcome_is_a_503_that_says_to_check_the_order() -> None:
     assert isinstance(answer, ServiceError)
     assert answer.code == ErrorCode.UNAVAILABLE
     assert answer.message == "no outcome from the sequencer in time; the command may still be applied: check it"
+
+
+def test_the_router_publishes_the_submission_as_it_is(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a gateway publishes reads back, on the shard, as the submission itself: the command, the meta with the
+    command id, the order id and the balance reservation (nothing rebuilt from the meta)."""
+    from clob.distributed.bus import H_KIND, MSG_ID
+    from clob.service.obligations import Reservation
+    from clob.service.submission import decode_submission
+
+    journal_of(db, "s0", [create(A, 11)])
+    router = ShardRouter(db, ["nats://127.0.0.1:1"], ["s0"])
+    router.replicas["s0"].load()
+    published: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def nothing() -> None:
+        return None
+
+    def publish(shard: str, payload: bytes, headers: dict[str, str], *_: object) -> Any:
+        published.append((shard, payload, headers))
+        return nothing()
+
+    class Bus:
+        def call(self, coro: Any) -> Future[None]:
+            coro.close()
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+
+    monkeypatch.setattr(router, "_publish", publish)
+    router._bus = Bus()  # type: ignore[assignment]
+    router._running = True
+    command = place(7, 11)
+    reservation = Reservation(ALICE, 0, int(command.maker_amount), 2**70, 42, 1_700_000_000_000)
+    sub = Submission(command, {"owner": "key"}, None, str(command.order_id), reservation)
+    router.submit(sub)
+    ((shard, payload, headers),) = published
+    assert shard == "s0"
+    assert headers[MSG_ID] == str(command.order_id)
+    back = decode_submission(headers[H_KIND], payload)
+    assert back == Submission(command, {"owner": "key", "cid": str(command.order_id)}, None, sub.order_id, reservation)
