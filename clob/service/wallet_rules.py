@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from chain.rpc import connect
+from chain.wallets import WalletFactories
 from orders import SignatureType
 from orders.wallets import WalletRules
 
@@ -21,9 +23,6 @@ def load_wallet_rules(rpc_url: str, contracts: Mapping[str, str]) -> WalletRules
     """The wallet rules of the deployment whose manifest ``contracts`` are given (None without factories)."""
     if not contracts.get("proxy_factory") or not contracts.get("safe_factory"):
         return None
-    from chain.rpc import connect
-    from chain.wallets import WalletFactories
-
     try:
         return WalletFactories.read(connect(rpc_url), dict(contracts)).rules()
     except Exception as exc:  # the chain is down or the factories are not what the manifest says
