@@ -4,7 +4,7 @@
 
 1. Verification: runs `bench/bench_verify.py`'s measurement (imported) for `verify_per_s`,
    `coincurve_recover_per_s` and `verify_ratio`.
-2. Server: a separate process runs uvicorn (uvloop, httptools) over `create_app(services=...)`: the real
+2. Server: a separate process runs uvicorn (uvloop, httptools) over `create_app(service)`: the real
    `ExchangeService` with its sequencer (the single writer of the engine) on a fresh SQLite database
    (synchronous=FULL, the default), and a cached chain view over a static chain state (every maker funded and
    approved), so each order also pays the balance/nonce lookups and the reservation precheck. With

@@ -71,7 +71,7 @@ def check_fields(msg: dict[str, Any]) -> None:
 def server(db_url: str) -> Iterator[tuple[str, httpx.Client]]:
     service = make_service(db_url, None)
     try:
-        with serve(create_app(services=service)) as base, httpx.Client(base_url=base) as http:
+        with serve(create_app(service)) as base, httpx.Client(base_url=base) as http:
             yield base, http
     finally:
         service.db.dispose()

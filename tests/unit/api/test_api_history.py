@@ -33,7 +33,7 @@ def timed(db_url: str) -> Iterator[tuple[World, Clock]]:
     clock = Clock()
     chain = FakeChain()
     service = make_service(db_url, chain, clock=clock, auth_window_s=10**10)
-    with TestClient(create_app(services=service), raise_server_exceptions=False) as client:
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
         create_market(client)
         traders = [Trader(client, key).login() for key in KEYS]
         yield World(client, service, chain, *traders), clock

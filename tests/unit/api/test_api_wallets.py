@@ -31,7 +31,7 @@ def wallet_world(db_url: str) -> Iterator[World]:
     chain = FakeChain()
     service = make_service(db_url, chain)
     service.verifier.wallets = RULES
-    with TestClient(create_app(services=service), raise_server_exceptions=False) as client:
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
         create_market(client)
         traders = [Trader(client, key).login() for key in KEYS]
         yield World(client, service, chain, *traders)
@@ -60,7 +60,7 @@ def test_wallet_orders_are_accepted_and_read_the_funders_holdings(wallet_world: 
     assert record["maker_address"].lower() == wallet
     # The wallet's collateral (not the signer's) is what the order needs: at 3 USDC the next 4-USDC bid is refused.
     chain.holdings[(wallet, COLLATERAL)] = Holding(7 * USDC, 7 * USDC)
-    wallet_world.service.invalidate_chain_state(wallet)
+    wallet_world.service.balances.invalidate_chain_state(wallet)
     refused = alice.place(_wallet_order(alice, kind, Side.BUY, "0.40", "10"))
     assert _error(refused) == "not enough balance / allowance"
     # The signer's own EOA orders still use the signer's holdings.
