@@ -6,7 +6,7 @@ CHAIN_PORT ?= 8545
 STATE_DIR ?= var
 PYTEST_ARGS ?=
 SRC := clob orders chain store settlement indexer reconcile
-LINT_PATHS := clob orders chain store settlement indexer reconcile tests bench scripts
+LINT_PATHS := clob orders chain store settlement indexer reconcile polyclob tests bench scripts
 
 .PHONY: bootstrap build run test check fmt lint types imports lock bench bench-engine bench-api bench-gas \
         bench-gas-check bench-journal bench-settlement bench-indexer bench-distributed replay hardhat-compile clean
