@@ -13,6 +13,7 @@ from clob.service.chain_view import CachedChainView
 from clob.service.exchange import ExchangeService
 from clob.service.sequencer import Sequencer
 from orders import OrderVerifier
+from orders.wallets import WalletRules
 from store import connect_database
 from tests.unit.api.support import ADMIN_TOKEN, CHAIN_ID, EXCHANGE, MASTER_SECRET, FakeChain, Trader, create_market
 
@@ -29,12 +30,16 @@ class World:
     carol: Trader
 
 
-def make_service(db_url: str, chain: FakeChain | None, **kw: object) -> ExchangeService:
+def make_service(
+    db_url: str, chain: FakeChain | None, wallets: WalletRules | None = None, **kw: object
+) -> ExchangeService:
+    """The service over ``db_url`` (``wallets``: the deployment's smart-wallet rules, given at construction as the
+    composition root gives them: the service's parts read them from there)."""
     db = connect_database(db_url, sqlite_synchronous="NORMAL")
     return ExchangeService(
         db=db,
         sequencer=Sequencer(db),
-        verifier=OrderVerifier(CHAIN_ID, EXCHANGE),
+        verifier=OrderVerifier(CHAIN_ID, EXCHANGE, wallets=wallets),
         master_secret=MASTER_SECRET,
         chain=None if chain is None else CachedChainView(chain, max_age_s=60.0),
         chain_id=CHAIN_ID,

@@ -29,8 +29,7 @@ RULES = WalletRules(
 def wallet_world(db_url: str) -> Iterator[World]:
     """The API with the deployment's wallet rules (as `load_wallet_rules` gives them from the manifest)."""
     chain = FakeChain()
-    service = make_service(db_url, chain)
-    service.verifier.wallets = RULES
+    service = make_service(db_url, chain, wallets=RULES)
     with TestClient(create_app(service), raise_server_exceptions=False) as client:
         create_market(client)
         traders = [Trader(client, key).login() for key in KEYS]
