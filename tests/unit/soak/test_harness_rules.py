@@ -44,6 +44,7 @@ def test_status_rules() -> None:
 def test_expected_deltas_complementary_with_fees() -> None:
     # taker BUYs 10 YES (token 7) from one maker at 0.40; the maker pays a 2-unit fee, the taker a 1-unit fee
     payload = {
+        "trade_id": "t1", "seq": 5, "market": "0xc0", "taker_order_id": "0xo1",
         "token_id": "7",
         "taker": "0xT",
         "side": "BUY",
@@ -51,8 +52,8 @@ def test_expected_deltas_complementary_with_fees() -> None:
         "taker_taking": 10_000_000,
         "taker_fee": 1,
         "makers": [
-            {"maker": "0xM", "token_id": "7", "side": "SELL", "match_type": "COMPLEMENTARY",
-             "making": 10_000_000, "taking": 4_000_000, "fee": 2},
+            {"order_id": "0xo2", "maker": "0xM", "token_id": "7", "side": "SELL", "match_type": "COMPLEMENTARY",
+             "price": "0.4", "making": 10_000_000, "taking": 4_000_000, "fee": 2, "matched_amount": 10_000_000},
         ],
     }  # fmt: skip
     d = expected_deltas([payload])
