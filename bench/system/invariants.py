@@ -323,32 +323,48 @@ def check_expired_and_reservations(traders: Sequence[Trader], api_url: str, mark
 def _compare_books(
     finding: Finding, api_url: str, markets: Sequence[Any], live: list[dict[str, Any]], now: int
 ) -> None:
-    """The engine keeps one YES-price book per market: a token's bids are its BUYs plus the other token's SELLs at
-    the complementary price, its asks its SELLs plus the other token's BUYs."""
     for market in markets:
         for token, other in ((market.yes, market.no), (market.no, market.yes)):
             book = httpx.get(f"{api_url}/book", params={"token_id": str(token)}, timeout=10).json()
-            want: Counter[tuple[str, Decimal]] = Counter()
-            expired: set[tuple[str, Decimal]] = set()
-            for o in live:
-                if o["asset_id"] not in (str(token), str(other)):
-                    continue
-                price, buy = Decimal(o["price"]), o["side"] == "BUY"
-                if o["asset_id"] == str(other):
-                    price, buy = 1 - price, not buy
-                key = ("bids" if buy else "asks", price.normalize())
-                exp = int(o["expiration"])
-                if 0 < exp < now:
-                    expired.add(key)
-                    continue
-                want[key] += Decimal(o["original_size"]) - Decimal(o["size_matched"])  # type: ignore[assignment]
-            got = {(side, Decimal(lv["price"]).normalize()): Decimal(lv["size"]) for side in ("bids", "asks")
-                   for lv in book[side]}  # fmt: skip
-            for key in sorted(set(got) | set(want)):
-                if got.get(key, Decimal(0)) != want.get(key, Decimal(0)):
-                    note = " (expired orders there)" if key in expired else ""
-                    finding.add(f"/book {str(token)[:8]} {key[0]} {key[1]}: {got.get(key, 0)} shown, "
-                                f"{want.get(key, 0)} live{note}", "book")  # fmt: skip
+            read_at = time.time()
+            for message in book_mismatches(book, token, other, live, now, read_at):
+                finding.add(message, "book")
+
+
+def book_mismatches(
+    book: dict[str, Any], token: int, other: int, live: list[dict[str, Any]], now: float, read_at: float
+) -> list[str]:
+    """The engine keeps one YES-price book per market: a token's bids are its BUYs plus the other token's SELLs at
+    the complementary price, its asks its SELLs plus the other token's BUYs. A GTD order whose expiration falls
+    between the check's start (``now``) and one second after the book was read (the expiry timer's allowance) may
+    be on the book or already swept; either is correct."""
+    want: Counter[tuple[str, Decimal]] = Counter()
+    in_flux: Counter[tuple[str, Decimal]] = Counter()
+    expired: set[tuple[str, Decimal]] = set()
+    for o in live:
+        if o["asset_id"] not in (str(token), str(other)):
+            continue
+        price, buy = Decimal(o["price"]), o["side"] == "BUY"
+        if o["asset_id"] == str(other):
+            price, buy = 1 - price, not buy
+        key = ("bids" if buy else "asks", price.normalize())
+        exp = int(o["expiration"])
+        size = Decimal(o["original_size"]) - Decimal(o["size_matched"])
+        if 0 < exp < now:
+            expired.add(key)
+        elif 0 < exp <= read_at + 1:
+            in_flux[key] += size  # type: ignore[assignment]
+        else:
+            want[key] += size  # type: ignore[assignment]
+    got = {(side, Decimal(lv["price"]).normalize()): Decimal(lv["size"]) for side in ("bids", "asks")
+           for lv in book[side]}  # fmt: skip
+    out: list[str] = []
+    for key in sorted(set(got) | set(want) | set(in_flux)):
+        shown, low = got.get(key, Decimal(0)), want.get(key, Decimal(0))
+        if not low <= shown <= low + in_flux.get(key, Decimal(0)):
+            note = " (expired orders there)" if key in expired else ""
+            out.append(f"/book {str(token)[:8]} {key[0]} {key[1]}: {shown} shown, {low} live{note}")
+    return out
 
 
 def _probe_reservations(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.system.faults import KINDS, schedule
-from bench.system.invariants import _inconsistent, expected_deltas, expired_in_outage, up_time
+from bench.system.invariants import _inconsistent, book_mismatches, expected_deltas, expired_in_outage, up_time
 from bench.system.stack import Stack
 from bench.system.traders import Acked
 from chain.stack import StackInfo
@@ -100,3 +100,20 @@ def test_the_stack_finds_and_kills_an_adopted_anvil_that_is_not_the_runners_chil
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def _live(price: str, size: str, expiration: int) -> dict[str, object]:
+    return {"asset_id": "1", "price": price, "side": "SELL", "original_size": size, "size_matched": "0",
+            "expiration": str(expiration)}  # fmt: skip
+
+
+def test_an_order_expiring_while_the_book_is_read_may_be_on_it_or_not() -> None:
+    # the check started at 100 and read the book at 103: the GTD order expiring at 102 may be swept or not yet
+    live = [_live("0.33", "5", 0), _live("0.33", "14", 102)]
+    without = {"bids": [], "asks": [{"price": "0.33", "size": "5"}]}
+    with_it = {"bids": [], "asks": [{"price": "0.33", "size": "19"}]}
+    assert book_mismatches(without, 1, 2, live, now=100, read_at=103) == []
+    assert book_mismatches(with_it, 1, 2, live, now=100, read_at=103) == []
+    # an order still live well after the read must be on the book, and an expired one must not
+    assert book_mismatches(without, 1, 2, [_live("0.33", "5", 0), _live("0.33", "14", 200)], 100, 103)
+    assert book_mismatches(with_it, 1, 2, [_live("0.33", "5", 0), _live("0.33", "14", 90)], 100, 103)
