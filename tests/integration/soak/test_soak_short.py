@@ -2,8 +2,8 @@
 fault kind at least once, and zero violations of every invariant.
 
 It starts a real stack (anvil, API, batcher, indexer) on ports 9500/9550 (``SOAK_API_PORT``/``SOAK_CHAIN_PORT``
-move them) and needs both cores for a while, so it runs only when ``POLYCLOB_SOAK=1`` (CI's ``.ci/run`` sets it;
-``make test`` on a workstation leaves it out).
+move them) and needs both cores for a while, so it runs only when
+``POLYCLOB_SOAK=1`` (neither CI nor ``make test`` sets it).
 
 The load lasts 45 s with 3 s between faults: the faults themselves (an RPC outage of 30 s, two restarts) stretch
 the load to their end, so every kind still fires under load; the drain waits only until every trade is terminal.
