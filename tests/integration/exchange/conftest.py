@@ -11,30 +11,23 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.exchange.exchange_support import ExchangeEnv, build_env
-from tests.support.chain import Chain
+from tests.support.chain import Chain, package_setup, per_test
 
 
 @pytest.fixture(scope="package")
 def exchange_env_package(chain_session: Chain) -> Iterator[ExchangeEnv]:
-    anvil = chain_session.anvil
-    base = anvil.snapshot()
-    chain_session.deployer.nonce = None
-    env = build_env(anvil, chain_session.w3, chain_session.manifest.contracts)
-    try:
-        yield env
-    finally:
-        anvil.revert(base)
-        chain_session.deployer.nonce = None
+    yield from package_setup(
+        chain_session, lambda: build_env(chain_session.anvil, chain_session.w3, chain_session.manifest.contracts)
+    )
 
 
 @pytest.fixture
 def env(exchange_env_package: ExchangeEnv) -> Iterator[ExchangeEnv]:
     """The funded exchange, reverted after the test."""
-    anvil = exchange_env_package.anvil
-    snap = anvil.snapshot()
-    try:
-        yield exchange_env_package
-    finally:
-        anvil.revert(snap)
-        exchange_env_package.reset_nonces()
-        exchange_env_package.extra_holders.clear()
+    pkg = exchange_env_package
+
+    def reset() -> None:
+        pkg.reset_nonces()
+        pkg.extra_holders.clear()
+
+    yield from per_test(pkg.anvil, pkg, reset)

@@ -11,29 +11,17 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.negrisk.negrisk_support import NegRiskEnv, build_env
-from tests.support.chain import Chain
+from tests.support.chain import Chain, package_setup, per_test
 
 
 @pytest.fixture(scope="package")
 def negrisk_package(chain_session: Chain) -> Iterator[NegRiskEnv]:
-    anvil = chain_session.anvil
-    base = anvil.snapshot()
-    chain_session.deployer.nonce = None
-    env = build_env(anvil, chain_session.w3, chain_session.manifest)
-    try:
-        yield env
-    finally:
-        anvil.revert(base)
-        chain_session.deployer.nonce = None
+    yield from package_setup(
+        chain_session, lambda: build_env(chain_session.anvil, chain_session.w3, chain_session.manifest)
+    )
 
 
 @pytest.fixture
 def nr(negrisk_package: NegRiskEnv) -> Iterator[NegRiskEnv]:
     """The funded neg-risk setup, reverted after the test."""
-    anvil = negrisk_package.anvil
-    snap = anvil.snapshot()
-    try:
-        yield negrisk_package
-    finally:
-        anvil.revert(snap)
-        negrisk_package.reset_nonces()
+    yield from per_test(negrisk_package.anvil, negrisk_package, negrisk_package.reset_nonces)
